@@ -1,0 +1,91 @@
+import type { Span } from "../diagnostics/diagnostic.js";
+
+export type { Span };
+
+export interface Ident {
+  readonly name: string;
+  readonly span: Span;
+}
+
+export type BinaryOp = "+" | "-" | "*" | "/" | "%" | "**" | "@" | "==" | "!=" | "<" | "<=" | ">" | ">=" | "and" | "or";
+export type UnaryOp = "-" | "not";
+
+export type Expr =
+  | { readonly kind: "number"; readonly value: number; readonly text: string; readonly span: Span }
+  | { readonly kind: "string"; readonly value: string; readonly span: Span }
+  | { readonly kind: "bool"; readonly value: boolean; readonly span: Span }
+  | { readonly kind: "name"; readonly name: string; readonly span: Span }
+  | { readonly kind: "binary"; readonly op: BinaryOp; readonly left: Expr; readonly right: Expr; readonly opSpan: Span; readonly span: Span }
+  | { readonly kind: "unary"; readonly op: UnaryOp; readonly operand: Expr; readonly span: Span }
+  | { readonly kind: "call"; readonly callee: Ident; readonly args: readonly Arg[]; readonly span: Span }
+  | { readonly kind: "labeled"; readonly label: LabelPath; readonly expr: Expr; readonly span: Span }
+  | { readonly kind: "error"; readonly span: Span };
+
+export interface Arg {
+  readonly name?: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+/** A label path such as `encoder.layers` or `"h.0"`: the segments join with '.' into parameter names. */
+export interface LabelPath {
+  readonly parts: readonly string[];
+  readonly span: Span;
+}
+
+export interface TypeExpr {
+  readonly dtype: Ident;
+  readonly dims: readonly Expr[];
+  readonly span: Span;
+}
+
+export interface Param {
+  readonly name: Ident;
+  readonly optional: boolean;
+  readonly type?: TypeExpr;
+  readonly span: Span;
+}
+
+export interface ConfigItem {
+  readonly name: Ident;
+  readonly value: Expr;
+  readonly span: Span;
+}
+
+export type Stmt =
+  | { readonly kind: "config"; readonly items: readonly ConfigItem[]; readonly span: Span }
+  | {
+      readonly kind: "input";
+      readonly name: Ident;
+      readonly optional: boolean;
+      readonly type: TypeExpr;
+      readonly constraints: readonly Expr[];
+      readonly span: Span;
+    }
+  | { readonly kind: "output"; readonly name: Ident; readonly value?: Expr; readonly span: Span }
+  | { readonly kind: "assign"; readonly target: Ident; readonly value: Expr; readonly span: Span }
+  | {
+      readonly kind: "block";
+      readonly name: Ident;
+      readonly params: readonly Param[];
+      readonly body: readonly Stmt[];
+      readonly span: Span;
+    }
+  | { readonly kind: "if"; readonly cond: Expr; readonly then: readonly Stmt[]; readonly else?: readonly Stmt[]; readonly span: Span }
+  | { readonly kind: "return"; readonly value: Expr; readonly span: Span };
+
+export interface ModelDecl {
+  readonly name: Ident;
+  readonly body: readonly Stmt[];
+  readonly span: Span;
+}
+
+export interface Comment {
+  readonly text: string;
+  readonly span: Span;
+}
+
+export interface SourceFileAst {
+  readonly models: readonly ModelDecl[];
+  readonly comments: readonly Comment[];
+}

@@ -1,0 +1,170 @@
+import { Lexer, type IToken, type TokenType, type IRecognitionException } from "chevrotain";
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
+import { Diagnostics } from "../diagnostics/messages.js";
+import type { Comment, Expr, SourceFileAst, Stmt } from "./ast.js";
+import { AstBuilder, tokenSpan } from "./cstToAst.js";
+import { describeToken } from "./errorMessages.js";
+import { getParser } from "./parser.js";
+import { decodeString } from "./strings.js";
+import * as T from "./tokens.js";
+
+/** Deepest nesting of brackets, prefix operators and expressions that the front end accepts. */
+export const MAX_NESTING = 128;
+export const MAX_FILE_BYTES = 1 << 20;
+
+let lexer: Lexer | undefined;
+const getLexer = () => (lexer ??= new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false }));
+
+export interface ParseResult {
+  readonly ast: SourceFileAst;
+  readonly diagnostics: DiagnosticBag;
+}
+
+function endSpan(text: string): Span {
+  const lines = text.split("\n");
+  return { start: text.length, end: text.length, line: lines.length, col: lines[lines.length - 1].length + 1 };
+}
+
+/** Finds the first point where brackets, prefix operators or `else if` chains nest too deeply. */
+function findExcessNesting(tokens: IToken[], limit: number): IToken | undefined {
+  const open = new Set<TokenType>([T.LParen, T.LBracket, T.LBrace]);
+  const close = new Set<TokenType>([T.RParen, T.RBracket, T.RBrace]);
+  const operandEnd = new Set<TokenType>([T.RParen, T.RBracket, T.Identifier, T.NumberLiteral, T.StringLiteral, T.True, T.False]);
+  let depth = 0;
+  let prefixRun = 0;
+  let prev: TokenType | undefined;
+  for (const t of tokens) {
+    const type = t.tokenType;
+    const prefixPosition = prev === undefined || !operandEnd.has(prev);
+    if (open.has(type)) depth++;
+    else if (close.has(type)) depth = Math.max(0, depth - 1);
+    if ((type === T.Minus && prefixPosition) || type === T.Not || type === T.StarStar || (type === T.If && prev === T.Else)) prefixRun++;
+    else if (type !== T.LParen) prefixRun = operandEnd.has(type) || type === T.Comma || close.has(type) || type === T.Semicolon ? prefixRun : 0;
+    if (type === T.Comma || type === T.Semicolon || type === T.LBrace || type === T.RBrace || type === T.Equals) prefixRun = 0;
+    if (depth + prefixRun > limit) return t;
+    prev = type;
+  }
+  return undefined;
+}
+
+/** The depth of the AST's expressions, measured without recursion. */
+function exprDepthExceeds(stmts: readonly Stmt[], limit: number): Span | undefined {
+  const stack: { e: Expr; d: number }[] = [];
+  const pushStmt = (s: Stmt, d: number) => {
+    switch (s.kind) {
+      case "config":
+        for (const i of s.items) stack.push({ e: i.value, d });
+        break;
+      case "input":
+        for (const e of [...s.type.dims, ...s.constraints]) stack.push({ e, d });
+        break;
+      case "output":
+        if (s.value) stack.push({ e: s.value, d });
+        break;
+      case "assign":
+      case "return":
+        stack.push({ e: s.value, d });
+        break;
+      case "if":
+        stack.push({ e: s.cond, d });
+        for (const x of [...s.then, ...(s.else ?? [])]) pushStmt(x, d + 1);
+        break;
+      case "block":
+        for (const p of s.params) for (const e of p.type?.dims ?? []) stack.push({ e, d });
+        for (const x of s.body) pushStmt(x, d + 1);
+        break;
+    }
+  };
+  for (const s of stmts) pushStmt(s, 0);
+  while (stack.length > 0) {
+    const { e, d } = stack.pop()!;
+    if (d > limit) return e.span;
+    switch (e.kind) {
+      case "binary":
+        stack.push({ e: e.left, d: d + 1 }, { e: e.right, d: d + 1 });
+        break;
+      case "unary":
+        stack.push({ e: e.operand, d: d + 1 });
+        break;
+      case "labeled":
+        stack.push({ e: e.expr, d: d + 1 });
+        break;
+      case "call":
+        for (const a of e.args) stack.push({ e: a.value, d: d + 1 });
+        break;
+    }
+  }
+  return undefined;
+}
+
+export function parseTfm(text: string): ParseResult {
+  const diagnostics = new DiagnosticBag();
+  const empty: SourceFileAst = { models: [], comments: [] };
+  if (text.length > MAX_FILE_BYTES) {
+    diagnostics.error(Diagnostics.File_too_large_0, { start: 0, end: 0, line: 1, col: 1 }, [text.length]);
+    return { ast: empty, diagnostics };
+  }
+  const lexed = getLexer().tokenize(text);
+  for (const e of lexed.errors) {
+    const ch = text.slice(e.offset, e.offset + e.length);
+    const shown = JSON.stringify(ch.length > 1 ? ch.slice(0, 1) : ch).replace(/^"|"$/g, "'");
+    diagnostics.error(Diagnostics.Unexpected_character_0, { start: e.offset, end: e.offset + 1, line: e.line ?? 1, col: e.column ?? 1 }, [shown]);
+  }
+  const tokens: IToken[] = [];
+  for (const t of lexed.tokens) {
+    if (t.tokenType === T.UnterminatedComment) {
+      diagnostics.error(Diagnostics.Unterminated_block_comment, { ...tokenSpan(t), end: t.startOffset + 2 });
+    } else if (t.tokenType === T.UnterminatedString) {
+      diagnostics.error(Diagnostics.Unterminated_string, { ...tokenSpan(t), end: t.startOffset + 1 });
+    } else if (t.tokenType === T.NumberLiteral && !Number.isFinite(Number(t.image))) {
+      diagnostics.error(Diagnostics.Invalid_number_0, tokenSpan(t), [describeToken(t)]);
+      tokens.push(t);
+    } else {
+      if (t.tokenType === T.StringLiteral) {
+        const bad = decodeString(t.image).badEscape;
+        if (bad) {
+          const s = tokenSpan(t);
+          diagnostics.error(Diagnostics.Invalid_escape_0, { start: s.start + bad.offset, end: s.start + bad.offset + bad.text.length, line: s.line, col: s.col + bad.offset }, [
+            JSON.stringify(bad.text).replace(/^"|"$/g, "'"),
+          ]);
+        }
+      }
+      tokens.push(t);
+    }
+  }
+  const comments: Comment[] = (lexed.groups["comments"] ?? []).map((t) => ({ text: t.image, span: tokenSpan(t) }));
+
+  const deep = findExcessNesting(tokens, MAX_NESTING);
+  if (deep) {
+    diagnostics.error(Diagnostics.Nesting_too_deep_limit_0, tokenSpan(deep), [MAX_NESTING]);
+    return { ast: { models: [], comments }, diagnostics };
+  }
+
+  const parser = getParser();
+  parser.input = tokens;
+  const cst = parser.file();
+  const eof = endSpan(text);
+  for (const err of parser.errors) reportParseError(err, diagnostics, eof);
+  const models = new AstBuilder(eof).file(cst);
+  for (const m of models) {
+    const span = exprDepthExceeds(m.body, MAX_NESTING);
+    if (span) diagnostics.error(Diagnostics.Nesting_too_deep_limit_0, span, [MAX_NESTING]);
+  }
+  return { ast: { models, comments }, diagnostics };
+}
+
+function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: Span): void {
+  const t = err.token;
+  const span = t && Number.isFinite(t.startOffset) && t.tokenType.name !== "EOF" ? tokenSpan(t) : eof;
+  const [a, b] = err.message.split("\u0000");
+  switch (err.name) {
+    case "MismatchedTokenException":
+      bag.error(Diagnostics.Expected_0_found_1, span, [a, b ?? ""]);
+      break;
+    case "NotAllInputParsedException":
+      bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [a]);
+      break;
+    default:
+      bag.error(Diagnostics.Unexpected_0_1, span, [a, b ?? "an expression"]);
+  }
+}

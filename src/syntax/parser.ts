@@ -1,0 +1,286 @@
+import { CstParser, type CstNode } from "chevrotain";
+import { parserErrorMessages } from "./errorMessages.js";
+import * as T from "./tokens.js";
+
+/**
+ * The grammar of .tfm files. It is kept permissive (any statement anywhere, any expression as a
+ * dimension): the narrow checks live in semantics/, where the messages can be precise.
+ */
+export class TfmParser extends CstParser {
+  constructor() {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: parserErrorMessages });
+    this.performSelfAnalysis();
+  }
+
+  file = this.RULE("file", () => {
+    this.MANY(() => this.SUBRULE(this.modelDecl));
+  });
+
+  modelDecl = this.RULE("modelDecl", () => {
+    this.CONSUME(T.Model);
+    this.CONSUME(T.Identifier);
+    this.SUBRULE(this.body);
+  });
+
+  body = this.RULE("body", () => {
+    this.CONSUME(T.LBrace);
+    this.MANY(() => this.SUBRULE(this.statement));
+    this.CONSUME(T.RBrace);
+  });
+
+  statement = this.RULE("statement", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.configDecl) },
+      { ALT: () => this.SUBRULE(this.inputDecl) },
+      { ALT: () => this.SUBRULE(this.outputDecl) },
+      { ALT: () => this.SUBRULE(this.blockDecl) },
+      { ALT: () => this.SUBRULE(this.ifStmt) },
+      { ALT: () => this.SUBRULE(this.returnStmt) },
+      { ALT: () => this.SUBRULE(this.assignStmt) },
+      { ALT: () => this.CONSUME(T.Semicolon) },
+    ]);
+  });
+
+  configDecl = this.RULE("configDecl", () => {
+    this.CONSUME(T.Config);
+    this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.configItem) });
+  });
+
+  configItem = this.RULE("configItem", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  inputDecl = this.RULE("inputDecl", () => {
+    this.CONSUME(T.Input);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.CONSUME(T.Question));
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.tensorType);
+    this.OPTION2(() => {
+      this.CONSUME(T.Where);
+      this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    });
+  });
+
+  outputDecl = this.RULE("outputDecl", () => {
+    this.CONSUME(T.Output);
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE(this.expression);
+    });
+  });
+
+  blockDecl = this.RULE("blockDecl", () => {
+    this.CONSUME(T.Block);
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.param) });
+    this.CONSUME(T.RParen);
+    this.SUBRULE(this.body);
+  });
+
+  param = this.RULE("param", () => {
+    this.CONSUME(T.Identifier);
+    this.OPTION(() => this.CONSUME(T.Question));
+    this.OPTION2(() => {
+      this.CONSUME(T.Colon);
+      this.SUBRULE(this.tensorType);
+    });
+  });
+
+  tensorType = this.RULE("tensorType", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    this.CONSUME(T.RBracket);
+  });
+
+  ifStmt = this.RULE("ifStmt", () => {
+    this.CONSUME(T.If);
+    this.SUBRULE(this.expression);
+    this.SUBRULE(this.body);
+    this.OPTION(() => {
+      this.CONSUME(T.Else);
+      this.OR([{ ALT: () => this.SUBRULE(this.ifStmt) }, { ALT: () => this.SUBRULE2(this.body) }]);
+    });
+  });
+
+  returnStmt = this.RULE("returnStmt", () => {
+    this.CONSUME(T.Return);
+    this.SUBRULE(this.expression);
+  });
+
+  assignStmt = this.RULE("assignStmt", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression);
+  });
+
+  expression = this.RULE("expression", () => {
+    this.SUBRULE(this.andExpr);
+    this.MANY(() => {
+      this.CONSUME(T.Or);
+      this.SUBRULE2(this.andExpr);
+    });
+  });
+
+  andExpr = this.RULE("andExpr", () => {
+    this.SUBRULE(this.notExpr);
+    this.MANY(() => {
+      this.CONSUME(T.And);
+      this.SUBRULE2(this.notExpr);
+    });
+  });
+
+  notExpr = this.RULE("notExpr", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Not);
+          this.SUBRULE(this.notExpr);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.comparison) },
+    ]);
+  });
+
+  comparison = this.RULE("comparison", () => {
+    this.SUBRULE(this.additive);
+    this.OPTION(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.EqEq) },
+        { ALT: () => this.CONSUME(T.NotEq) },
+        { ALT: () => this.CONSUME(T.LessEq) },
+        { ALT: () => this.CONSUME(T.GreaterEq) },
+        { ALT: () => this.CONSUME(T.Less) },
+        { ALT: () => this.CONSUME(T.Greater) },
+      ]);
+      this.SUBRULE2(this.additive);
+    });
+  });
+
+  additive = this.RULE("additive", () => {
+    this.SUBRULE(this.multiplicative);
+    this.MANY(() => {
+      this.OR([{ ALT: () => this.CONSUME(T.Plus) }, { ALT: () => this.CONSUME(T.Minus) }]);
+      this.SUBRULE2(this.multiplicative);
+    });
+  });
+
+  multiplicative = this.RULE("multiplicative", () => {
+    this.SUBRULE(this.unary);
+    this.MANY(() => {
+      this.OR([
+        { ALT: () => this.CONSUME(T.Star) },
+        { ALT: () => this.CONSUME(T.Slash) },
+        { ALT: () => this.CONSUME(T.Percent) },
+        { ALT: () => this.CONSUME(T.At) },
+      ]);
+      this.SUBRULE2(this.unary);
+    });
+  });
+
+  unary = this.RULE("unary", () => {
+    this.OR([
+      {
+        ALT: () => {
+          this.CONSUME(T.Minus);
+          this.SUBRULE(this.unary);
+        },
+      },
+      { ALT: () => this.SUBRULE(this.power) },
+    ]);
+  });
+
+  power = this.RULE("power", () => {
+    this.SUBRULE(this.primary);
+    this.OPTION(() => {
+      this.CONSUME(T.StarStar);
+      this.SUBRULE(this.unary);
+    });
+  });
+
+  primary = this.RULE("primary", () => {
+    this.OR({
+      IGNORE_AMBIGUITIES: true,
+      DEF: [
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.CONSUME(T.True) },
+      { ALT: () => this.CONSUME(T.False) },
+      { ALT: () => this.SUBRULE(this.parenExpr) },
+      { GATE: () => this.labelAhead(), ALT: () => this.SUBRULE(this.labeledCall) },
+      { ALT: () => this.SUBRULE(this.reference) },
+      ],
+    });
+  });
+
+  parenExpr = this.RULE("parenExpr", () => {
+    this.CONSUME(T.LParen);
+    this.SUBRULE(this.expression);
+    this.CONSUME(T.RParen);
+  });
+
+  /** `label: layer(...)`, where the label may be dotted (`encoder.layers`) or a string. */
+  labeledCall = this.RULE("labeledCall", () => {
+    this.SUBRULE(this.labelPath);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.reference);
+  });
+
+  labelPath = this.RULE("labelPath", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.StringLiteral) }]);
+    this.MANY(() => {
+      this.CONSUME(T.Dot);
+      this.OR2([
+        { ALT: () => this.CONSUME2(T.Identifier) },
+        { ALT: () => this.CONSUME(T.NumberLiteral) },
+        { ALT: () => this.CONSUME2(T.StringLiteral) },
+      ]);
+    });
+  });
+
+  /** A name, a dotted label reference, or a call of a layer or block. */
+  reference = this.RULE("reference", () => {
+    this.SUBRULE(this.labelPath);
+    this.OPTION(() => {
+      this.CONSUME(T.LParen);
+      this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+      this.CONSUME(T.RParen);
+    });
+  });
+
+  argument = this.RULE("argument", () => {
+    this.OPTION({
+      GATE: () => this.LA(2).tokenType === T.Equals,
+      DEF: () => {
+        this.CONSUME(T.Identifier);
+        this.CONSUME(T.Equals);
+      },
+    });
+    this.SUBRULE(this.expression);
+  });
+
+  /** Whether a label path followed by ':' starts here (labels are arbitrarily long, so scan). */
+  private labelAhead(): boolean {
+    const isSegment = (k: number, first: boolean) => {
+      const t = this.LA(k).tokenType;
+      return t === T.Identifier || t === T.StringLiteral || (!first && t === T.NumberLiteral);
+    };
+    if (!isSegment(1, true)) return false;
+    let k = 1;
+    while (this.LA(k + 1).tokenType === T.Dot && isSegment(k + 2, false)) k += 2;
+    return this.LA(k + 1).tokenType === T.Colon;
+  }
+}
+
+let shared: TfmParser | undefined;
+/** The parser is stateless between inputs; building it once saves its self-analysis. */
+export function getParser(): TfmParser {
+  shared ??= new TfmParser();
+  return shared;
+}
+
+export type { CstNode };
