@@ -1,4 +1,4 @@
-import type { CstElement, CstNode, IToken } from "chevrotain";
+import type { CstElement, CstNode, IToken } from "./chevrotain.js";
 import type { Arg, BinaryOp, ConfigItem, Expr, Ident, LabelPath, ModelDecl, Param, Span, Stmt, TypeExpr } from "./ast.js";
 import { decodeString } from "./strings.js";
 
@@ -275,7 +275,8 @@ export class AstBuilder {
   private argument(node: CstNode): Arg {
     const c = node.children;
     const span = this.span(node);
-    const name = this.tok(c, "Identifier");
+    const nameNode = this.node(c, "argumentName");
+    const name = nameNode ? tokensOf(nameNode)[0] : undefined;
     const value = this.expressionOrError(this.node(c, "expression"), span);
     return name ? { name: { name: name.image, span: tokenSpan(name) }, value, span } : { value, span };
   }

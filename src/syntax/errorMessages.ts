@@ -1,4 +1,4 @@
-import type { IParserErrorMessageProvider, IToken, TokenType } from "chevrotain";
+import type { IParserErrorMessageProvider, IToken, TokenType } from "./chevrotain.js";
 
 // Parser errors carry two fields separated by NUL; parse.ts turns them into table diagnostics.
 

@@ -1,4 +1,4 @@
-import { Lexer, type IToken, type TokenType, type IRecognitionException } from "chevrotain";
+import { Lexer, type IToken, type TokenType, type IRecognitionException, type LexerType } from "./chevrotain.js";
 import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Comment, Expr, SourceFileAst, Stmt } from "./ast.js";
@@ -12,7 +12,7 @@ import * as T from "./tokens.js";
 export const MAX_NESTING = 128;
 export const MAX_FILE_BYTES = 1 << 20;
 
-let lexer: Lexer | undefined;
+let lexer: LexerType | undefined;
 const getLexer = () => (lexer ??= new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false }));
 
 export interface ParseResult {
@@ -144,7 +144,14 @@ export function parseTfm(text: string): ParseResult {
   parser.input = tokens;
   const cst = parser.file();
   const eof = endSpan(text);
-  for (const err of parser.errors) reportParseError(err, diagnostics, eof);
+  // Recovery can report several errors for one mistake; the first on each line is the useful one.
+  const linesWithErrors = new Set<number>();
+  for (const err of parser.errors) {
+    const line = Number.isFinite(err.token?.startLine) ? err.token.startLine! : eof.line;
+    if (linesWithErrors.has(line)) continue;
+    linesWithErrors.add(line);
+    reportParseError(err, diagnostics, eof);
+  }
   const models = new AstBuilder(eof).file(cst);
   for (const m of models) {
     const span = exprDepthExceeds(m.body, MAX_NESTING);

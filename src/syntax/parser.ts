@@ -1,4 +1,4 @@
-import { CstParser, type CstNode } from "chevrotain";
+import { CstParser, type CstNode } from "./chevrotain.js";
 import { parserErrorMessages } from "./errorMessages.js";
 import * as T from "./tokens.js";
 
@@ -7,8 +7,9 @@ import * as T from "./tokens.js";
  * dimension): the narrow checks live in semantics/, where the messages can be precise.
  */
 export class TfmParser extends CstParser {
-  constructor() {
-    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: parserErrorMessages });
+  /** `validate` runs chevrotain's grammar checks; the tests do, the CLI skips them to start faster. */
+  constructor(opts: { validate?: boolean } = {}) {
+    super(T.allTokens, { recoveryEnabled: true, maxLookahead: 3, errorMessageProvider: parserErrorMessages, skipValidations: !opts.validate });
     this.performSelfAnalysis();
   }
 
@@ -256,11 +257,16 @@ export class TfmParser extends CstParser {
     this.OPTION({
       GATE: () => this.LA(2).tokenType === T.Equals,
       DEF: () => {
-        this.CONSUME(T.Identifier);
+        this.SUBRULE(this.argumentName);
         this.CONSUME(T.Equals);
       },
     });
     this.SUBRULE(this.expression);
+  });
+
+  /** Keywords are valid argument names (`block = mask`): the '=' after them makes it unambiguous. */
+  argumentName = this.RULE("argumentName", () => {
+    this.OR(T.argumentNameTokens.map((t) => ({ ALT: () => this.CONSUME(t) })));
   });
 
   /** Whether a label path followed by ':' starts here (labels are arbitrarily long, so scan). */

@@ -1,4 +1,4 @@
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, type TokenType } from "./chevrotain.js";
 
 export const Identifier = createToken({ name: "Identifier", pattern: /[A-Za-z_][A-Za-z0-9_]*/ });
 
@@ -80,3 +80,6 @@ export const allTokens: TokenType[] = [
 ];
 
 export const KEYWORDS = ["model", "config", "input", "output", "block", "return", "if", "else", "where", "true", "false", "and", "or", "not"];
+
+/** Tokens that may name a keyword argument. */
+export const argumentNameTokens: TokenType[] = [Identifier, Model, Config, Input, Output, Block, Return, If, Else, Where];

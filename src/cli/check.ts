@@ -1,0 +1,54 @@
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { diagnosticToJson, formatDiagnostic, formatSummary } from "../diagnostics/format.js";
+import { checkSource, parameterCount } from "../semantics/check.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import { formatType } from "../semantics/types.js";
+import { readSource, type Output } from "./io.js";
+
+export interface CheckOptions {
+  readonly files: readonly string[];
+  readonly overrides: readonly ConfigOverride[];
+  readonly json: boolean;
+}
+
+export function printDiagnostics(io: Output, path: string, text: string, diags: readonly Diagnostic[]): void {
+  for (const d of diags) io.err(formatDiagnostic(d, path, text, { color: io.color }) + "\n");
+}
+
+/** `tfmc check`: every diagnostic of each file, then a summary of outputs and parameters. */
+export function runCheck(opts: CheckOptions, io: Output): number {
+  let failed = false;
+  const report: unknown[] = [];
+  for (const path of opts.files) {
+    const text = readSource(path);
+    const { model, diagnostics } = checkSource(text, opts.overrides);
+    const diags = diagnostics.sorted();
+    const errors = diagnostics.errorCount;
+    failed ||= errors > 0;
+    if (opts.json) {
+      report.push({
+        file: path,
+        ok: errors === 0,
+        diagnostics: diags.map((d) => diagnosticToJson(d, path)),
+        ...(model
+          ? {
+              model: model.name,
+              outputs: model.outputs.map((o) => ({ name: o.name, type: formatType(o.type) })),
+              parameters: parameterCount(model),
+            }
+          : {}),
+      });
+      continue;
+    }
+    printDiagnostics(io, path, text, diags);
+    if (errors > 0 || diags.length > 0) io.err(`${path}: ${formatSummary(errors, diags.length - errors)}`);
+    if (model) {
+      io.out(`${path}: model ${model.name} is well formed`);
+      for (const i of model.inputs) io.out(`  input  ${i.name}${i.optional ? "?" : ""}: ${formatType(i.type)}`);
+      for (const o of model.outputs) io.out(`  output ${o.name}: ${formatType(o.type)}`);
+      io.out(`  parameters: ${parameterCount(model).toLocaleString("en-US")} in ${model.params.length} tensors`);
+    }
+  }
+  if (opts.json) io.out(JSON.stringify(opts.files.length === 1 ? report[0] : report, null, 2));
+  return failed ? 1 : 0;
+}

@@ -1,0 +1,29 @@
+import { readFileSync } from "node:fs";
+
+/** Thrown for command-line misuse: printed without a stack, exit code 2. */
+export class UsageError extends Error {}
+
+/** Thrown for a problem with a file or the environment: printed without a stack, exit code 1. */
+export class UserError extends Error {}
+
+export function readSource(path: string): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : "cannot be read";
+    throw new UserError(`${path}: ${why}`);
+  }
+}
+
+export interface Output {
+  out(line: string): void;
+  err(line: string): void;
+  readonly color: boolean;
+}
+
+export const processOutput = (): Output => ({
+  out: (l) => process.stdout.write(l + "\n"),
+  err: (l) => process.stderr.write(l + "\n"),
+  color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+});

@@ -1,0 +1,393 @@
+import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
+import { didYouMeanHint } from "../diagnostics/didYouMean.js";
+import { Diagnostics } from "../diagnostics/messages.js";
+import type { Arg, Expr, ModelDecl, Param, SourceFileAst, Stmt, TypeExpr } from "../syntax/ast.js";
+import { ElaborationAbort, ElaborationState } from "./elaborator.js";
+import { ExpressionEvaluator } from "./expressions.js";
+import { describeConfigKind, overrideFits, type ConfigOverride } from "./overrides.js";
+import { DTYPES, dimEquals, formatShape, isConst, type CheckedModel, type ConfigValue, type Dim, type DType, type InputInfo, type OutputInfo } from "./types.js";
+import { describeValue, ERROR, type Value } from "./values.js";
+
+export const MAX_BLOCK_DEPTH = 64;
+
+type BlockStmt = Extract<Stmt, { kind: "block" }>;
+
+/** Walks a model's statements: config, inputs, assignments, outputs, compile-time `if`, block calls. */
+class ModelElaborator extends ExpressionEvaluator {
+  private readonly blockDecls = new Map<string, BlockStmt>();
+  private readonly callStack: string[] = [];
+  private readonly inputs: InputInfo[] = [];
+  private readonly outputs: OutputInfo[] = [];
+  private readonly overridesUsed = new Set<string>();
+  private returned: Value | undefined;
+
+  constructor(
+    st: ElaborationState,
+    private readonly model: ModelDecl,
+    private readonly overrides: ReadonlyMap<string, ConfigOverride>,
+  ) {
+    super(st);
+  }
+
+  run(): CheckedModel {
+    for (const s of this.model.body) {
+      if (s.kind !== "block") continue;
+      const prev = this.blockDecls.get(s.name.name);
+      if (prev) {
+        this.st.error(Diagnostics.Duplicate_block_0, s.name.span, [s.name.name], { related: [{ span: prev.name.span, message: "first declared here" }] });
+        continue;
+      }
+      this.blockDecls.set(s.name.name, s);
+      this.blocks.set(s.name.name, { span: s.name.span });
+    }
+    try {
+      this.statements(this.model.body, true);
+    } catch (e) {
+      if (!(e instanceof ElaborationAbort)) throw e;
+    }
+    for (const [name] of this.overrides) {
+      if (!this.overridesUsed.has(name)) {
+        this.st.error(Diagnostics.Unknown_config_override_0, this.model.name.span, [name], didYouMeanHint(name, [...this.st.config.keys()]));
+      }
+    }
+    if (this.outputs.length === 0 && this.st.diags.errorCount === 0) this.st.error(Diagnostics.Model_has_no_output, this.model.name.span, [this.model.name.name]);
+    for (const i of this.inputs) {
+      if (!this.usedInputs.has(i.name)) this.st.diags.error(Diagnostics.Unused_input_0, i.span, [i.name]);
+    }
+    return {
+      name: this.model.name.name,
+      config: this.st.config,
+      symbols: [...this.st.symbols].map(([name, s]) => ({ name, ...(s.max !== undefined ? { max: s.max } : {}) })),
+      inputs: this.inputs,
+      outputs: this.outputs,
+      params: [...this.st.params.values()],
+      nodes: this.st.nodes,
+    };
+  }
+
+  private statements(stmts: readonly Stmt[], topLevel: boolean): void {
+    for (const s of stmts) {
+      if (this.returned !== undefined) return;
+      this.statement(s, topLevel);
+    }
+  }
+
+  private notHere(s: Stmt, what: string): void {
+    this.st.error(Diagnostics.Statement_not_allowed_here_0, s.span, [`${what} is only allowed at the top level of a model, not inside a block`]);
+  }
+
+  private statement(s: Stmt, topLevel: boolean): void {
+    switch (s.kind) {
+      case "config":
+        return topLevel ? this.config(s) : this.notHere(s, "'config'");
+      case "input":
+        return topLevel ? this.input(s) : this.notHere(s, "'input'");
+      case "output":
+        return topLevel ? this.output(s) : this.notHere(s, "'output'");
+      case "block":
+        // Collected before the walk; nested declarations are refused.
+        if (!topLevel || !this.blockDecls.has(s.name.name) || this.blockDecls.get(s.name.name) !== s) {
+          if (!topLevel) this.notHere(s, "a block declaration");
+        }
+        return;
+      case "assign":
+        return this.assign(s);
+      case "if": {
+        const c = this.demand(this.eval(s.cond));
+        if (c.kind === "error") return;
+        if (c.kind !== "bool") {
+          this.st.error(Diagnostics.Condition_must_be_boolean_got_0, s.cond.span, [describeValue(c)]);
+          return;
+        }
+        return this.statements(c.value ? s.then : (s.else ?? []), topLevel);
+      }
+      case "return":
+        if (topLevel) {
+          this.st.error(Diagnostics.Return_outside_block, s.span);
+          return;
+        }
+        this.returned = this.demand(this.eval(s.value));
+        return;
+    }
+  }
+
+  private config(s: Extract<Stmt, { kind: "config" }>): void {
+    for (const item of s.items) {
+      const name = item.name.name;
+      if (this.st.config.has(name)) {
+        this.st.error(Diagnostics.Duplicate_config_0, item.name.span, [name]);
+        continue;
+      }
+      const v = this.eval(item.value);
+      let value: ConfigValue | undefined;
+      if (v.kind === "int" || v.kind === "float" || v.kind === "bool" || v.kind === "string") value = v;
+      else if (v.kind === "ident") value = { kind: "ident", value: v.value };
+      else if (v.kind !== "error") this.st.error(Diagnostics.Config_0_must_be_constant, item.value.span, [name, describeValue(v)]);
+      const o = this.overrides.get(name);
+      if (o) {
+        this.overridesUsed.add(name);
+        if (value) {
+          const fitted = overrideFits(value, o.value);
+          if (!fitted) this.st.error(Diagnostics.Override_0_expects_1_got_2, item.name.span, [name, describeConfigKind(value), `${describeConfigKind(o.value)} '${o.text}'`]);
+          else value = fitted;
+        }
+      }
+      // An invalid value still declares the name, so later uses do not cascade into "unknown name".
+      this.st.config.set(name, value ?? { kind: "int", value: 0 });
+      if (!value) this.poisoned.add(name);
+    }
+  }
+
+  /** Config names whose value was invalid: reading them yields an error value silently. */
+  private readonly poisoned = new Set<string>();
+
+  override lookup(name: string, span: Span): Value {
+    if (this.poisoned.has(name) && !this.frame.vars.has(name)) return ERROR;
+    return super.lookup(name, span);
+  }
+
+  private declareName(name: string, span: Span): boolean {
+    if (this.st.config.has(name) || this.frame.vars.has(name) || this.blocks.has(name)) {
+      this.st.error(Diagnostics.Name_0_already_declared, span, [name]);
+      return false;
+    }
+    return true;
+  }
+
+  private dtype(t: TypeExpr): DType | undefined {
+    if ((DTYPES as readonly string[]).includes(t.dtype.name)) return t.dtype.name as DType;
+    this.st.error(Diagnostics.Unknown_dtype_0, t.dtype.span, [t.dtype.name], didYouMeanHint(t.dtype.name, DTYPES));
+    return undefined;
+  }
+
+  /** A dimension in a type: a config value, an existing symbol, or (where allowed) a new symbol. */
+  private typeDim(e: Expr, newSymbol: (name: string, span: Span) => Dim | undefined): Dim | undefined {
+    if (e.kind === "name" && !this.st.config.has(e.name) && !this.frame.vars.has(e.name)) return newSymbol(e.name, e.span);
+    const v = this.demand(this.eval(e));
+    return this.st.asDim(v, e.span, "a dimension");
+  }
+
+  private input(s: Extract<Stmt, { kind: "input" }>): void {
+    const name = s.name.name;
+    const ok = this.declareName(name, s.name.span);
+    const dtype = this.dtype(s.type);
+    const shape: Dim[] = [];
+    let valid = dtype !== undefined;
+    for (const d of s.type.dims) {
+      const dim = this.typeDim(d, (sym, span) => {
+        if (!this.st.symbols.has(sym)) this.st.symbols.set(sym, { span });
+        return { sym };
+      });
+      if (!dim) valid = false;
+      else shape.push(dim);
+    }
+    for (const c of s.constraints) this.constraint(c);
+    if (!ok || !valid) {
+      this.frame.vars.set(name, ERROR);
+      return;
+    }
+    const type = { dtype: dtype!, shape };
+    const node = this.st.addNode("input", {}, { name, optional: s.optional }, {}, type, s.span);
+    this.inputs.push({ name, type, optional: s.optional, node: node.node, span: s.name.span });
+    this.frame.vars.set(name, { ...node, optional: s.optional, name });
+  }
+
+  /** `T <= ctx` and its variants bound a symbol from above. */
+  private constraint(c: Expr): void {
+    const ops = { "<=": 0, "<": -1, ">=": 0, ">": -1 } as const;
+    if (c.kind !== "binary" || !(c.op in ops)) {
+      this.st.error(Diagnostics.Invalid_constraint_0, c.span, ["write it as 'T <= n' (or '<', or the mirror form)"]);
+      return;
+    }
+    const symLeft = c.op === "<=" || c.op === "<";
+    const symSide = symLeft ? c.left : c.right;
+    const boundSide = symLeft ? c.right : c.left;
+    if (symSide.kind !== "name" || !this.st.symbols.has(symSide.name)) {
+      const what = symSide.kind === "name" ? `'${symSide.name}' is not a dimension of an input declared so far` : "the bounded side must be a symbolic dimension";
+      this.st.error(Diagnostics.Invalid_constraint_0, symSide.span, [what]);
+      return;
+    }
+    const b = this.demand(this.eval(boundSide));
+    if (b.kind === "error") return;
+    if (b.kind !== "int") {
+      this.st.error(Diagnostics.Invalid_constraint_0, boundSide.span, [`the bound must be a compile-time integer, got ${describeValue(b)}`]);
+      return;
+    }
+    const max = b.value + ops[c.op as keyof typeof ops];
+    if (max < 1) {
+      this.st.error(Diagnostics.Constraint_violated_0, c.span, [`'${symSide.name}' would have no valid length (at most ${max})`]);
+      return;
+    }
+    const sym = this.st.symbols.get(symSide.name)!;
+    this.st.symbols.set(symSide.name, { ...sym, max: Math.min(max, sym.max ?? Infinity) });
+  }
+
+  private output(s: Extract<Stmt, { kind: "output" }>): void {
+    const name = s.name.name;
+    const v = s.value ? this.demand(this.eval(s.value)) : this.demand(this.lookup(name, s.name.span));
+    if (this.outputs.some((o) => o.name === name)) {
+      this.st.error(Diagnostics.Output_0_declared_twice, s.name.span, [name]);
+      return;
+    }
+    if (v.kind === "error") return;
+    if (v.kind !== "tensor") {
+      this.st.error(Diagnostics.Expected_0_got_1, (s.value ?? s.name).span, ["a tensor for an output", describeValue(v)]);
+      return;
+    }
+    if (v.optional) {
+      this.st.error(Diagnostics.Optional_0_used_as_value, (s.value ?? s.name).span, [v.name ?? name]);
+      return;
+    }
+    this.outputs.push({ name, node: v.node, type: v.type, span: s.name.span });
+  }
+
+  private assign(s: Extract<Stmt, { kind: "assign" }>): void {
+    const name = s.target.name;
+    if (this.st.config.has(name) || this.blocks.has(name)) {
+      this.st.error(Diagnostics.Name_0_already_declared, s.target.span, [name]);
+      return;
+    }
+    this.frame.vars.set(name, this.demand(this.eval(s.value)));
+  }
+
+  protected callBlock(name: string, args: readonly Arg[], site: { span: Span; calleeSpan: Span }, preset: Value[] | undefined, label: readonly string[]): Value {
+    const decl = this.blockDecls.get(name)!;
+    if (this.callStack.includes(name)) {
+      const cycle = [...this.callStack.slice(this.callStack.indexOf(name)), name].join(" -> ");
+      return this.st.error(Diagnostics.Block_0_calls_itself, site.calleeSpan, [name, cycle]);
+    }
+    if (this.callStack.length >= MAX_BLOCK_DEPTH) {
+      this.st.error(Diagnostics.Blocks_nested_too_deeply_0, site.calleeSpan, [MAX_BLOCK_DEPTH]);
+      throw new ElaborationAbort();
+    }
+    const values = this.bindBlockArgs(decl, args, site, preset);
+    if (!values) return ERROR;
+    const saved = { frame: this.frame, returned: this.returned };
+    this.frame = { vars: values };
+    this.returned = undefined;
+    this.callStack.push(name);
+    this.st.scope.push(...label);
+    try {
+      this.statements(decl.body, false);
+      const result = this.returned;
+      if (result === undefined) return this.st.error(Diagnostics.Block_0_has_no_return, decl.name.span, [name]);
+      return result;
+    } finally {
+      this.st.scope.length -= label.length;
+      this.callStack.pop();
+      this.frame = saved.frame;
+      this.returned = saved.returned;
+    }
+  }
+
+  /** Binds a block's parameters and checks them against their declared types; symbols in those types unify. */
+  private bindBlockArgs(decl: BlockStmt, args: readonly Arg[], site: { span: Span; calleeSpan: Span }, preset?: Value[]): Map<string, Value> | undefined {
+    const vars = new Map<string, Value>();
+    const given = new Map<string, { value: Value; span: Span }>();
+    let pos = 0;
+    let ok = true;
+    args.forEach((a, i) => {
+      const value = () => preset?.[i] ?? this.eval(a.value);
+      if (a.name) {
+        const p = decl.params.find((q) => q.name.name === a.name!.name);
+        if (!p) {
+          this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, decl.name.name], didYouMeanHint(a.name.name, decl.params.map((q) => q.name.name)));
+          ok = false;
+        } else if (given.has(p.name.name)) {
+          this.st.error(Diagnostics.Argument_0_given_twice, a.name.span, [p.name.name]);
+          ok = false;
+        } else given.set(p.name.name, { value: value(), span: a.span });
+        return;
+      }
+      while (pos < decl.params.length && given.has(decl.params[pos].name.name)) pos++;
+      if (pos >= decl.params.length) {
+        this.st.error(Diagnostics.Too_many_arguments_for_0_expected_1_got_2, a.span, [decl.name.name, decl.params.length, args.filter((x) => !x.name).length]);
+        ok = false;
+        return;
+      }
+      given.set(decl.params[pos++].name.name, { value: value(), span: a.span });
+    });
+    const bindings = new Map<string, Dim>();
+    for (const p of decl.params) {
+      const g = given.get(p.name.name);
+      if (!g) {
+        if (p.optional) vars.set(p.name.name, { kind: "absent", name: p.name.name });
+        else {
+          this.st.error(Diagnostics.Missing_argument_0_for_1, site.calleeSpan, [p.name.name, decl.name.name]);
+          ok = false;
+        }
+        continue;
+      }
+      let v = this.demand(g.value);
+      if (v.kind === "tensor" && v.optional && !p.optional) {
+        this.st.error(Diagnostics.Optional_0_used_as_value, g.span, [v.name ?? p.name.name]);
+        v = ERROR;
+      }
+      if (v.kind === "absent" && !p.optional) {
+        this.st.error(Diagnostics.Optional_0_used_as_value, g.span, [v.name]);
+        v = ERROR;
+      }
+      if (p.type && v.kind !== "error" && v.kind !== "absent" && !this.checkParamType(p, p.type, v, g.span, bindings)) v = ERROR;
+      if (v.kind === "error") ok = false;
+      vars.set(p.name.name, v);
+    }
+    return ok ? vars : undefined;
+  }
+
+  private checkParamType(p: Param, t: TypeExpr, v: Value, span: Span, bindings: Map<string, Dim>): boolean {
+    if (v.kind !== "tensor") {
+      this.st.error(Diagnostics.Block_argument_0_expected_1, span, [p.name.name, `expects a tensor, got ${describeValue(v)}`]);
+      return false;
+    }
+    const dtype = this.dtype(t);
+    if (dtype && dtype !== v.type.dtype) {
+      this.st.error(Diagnostics.Dtype_0_expected_1, span, [v.type.dtype, `${dtype} (block parameter '${p.name.name}')`]);
+      return false;
+    }
+    if (t.dims.length !== v.type.shape.length) {
+      this.st.error(Diagnostics.Rank_0_expected_1_for_2, span, [v.type.shape.length, t.dims.length, p.name.name]);
+      return false;
+    }
+    for (let i = 0; i < t.dims.length; i++) {
+      const actual = v.type.shape[i];
+      const expected = this.typeDim(t.dims[i], (sym) => {
+        const prev = bindings.get(sym);
+        if (prev === undefined) {
+          bindings.set(sym, actual);
+          return actual;
+        }
+        if (!dimEquals(prev, actual)) {
+          this.st.error(Diagnostics.Dim_0_bound_to_1_and_2, span, [sym, fmt(prev), fmt(actual)]);
+          return undefined;
+        }
+        return prev;
+      });
+      if (!expected) return false;
+      if (!dimEquals(expected, actual)) {
+        this.st.error(Diagnostics.Shape_0_expected_1_for_2, span, [formatShape(v.type.shape), `dimension ${i} to be ${fmt(expected)}`, p.name.name]);
+        return false;
+      }
+    }
+    return true;
+  }
+}
+
+const fmt = (d: Dim) => (isConst(d) ? String(d.value) : d.sym);
+
+export interface CheckResult {
+  readonly model?: CheckedModel;
+  readonly diagnostics: DiagnosticBag;
+}
+
+/** Semantic analysis of a parsed file: the one model in it, with config overrides applied. */
+export function checkSemantics(ast: SourceFileAst, overrides: readonly ConfigOverride[], diags: DiagnosticBag): CheckedModel | undefined {
+  if (ast.models.length === 0) {
+    diags.error(Diagnostics.No_model_in_file, { start: 0, end: 0, line: 1, col: 1 });
+    return undefined;
+  }
+  for (const extra of ast.models.slice(1)) diags.error(Diagnostics.Only_one_model_per_file, extra.name.span, [ast.models[0].name.name]);
+  const st = new ElaborationState(diags);
+  const byName = new Map(overrides.map((o) => [o.name, o]));
+  const model = new ModelElaborator(st, ast.models[0], byName).run();
+  return diags.errorCount === 0 ? model : undefined;
+}

@@ -1,0 +1,35 @@
+import type { LayerDef } from "../elaborator.js";
+import { attention } from "./attention.js";
+import * as basic from "./basic.js";
+
+/** Every built-in layer by the name it is called with in a .tfm file. */
+export const LAYERS: Readonly<Record<string, LayerDef>> = {
+  embedding: basic.embedding,
+  linear: basic.linear,
+  layer_norm: basic.layer_norm,
+  rms_norm: basic.rms_norm,
+  relu: basic.relu,
+  gelu: basic.gelu,
+  silu: basic.silu,
+  tanh: basic.tanh,
+  sigmoid: basic.sigmoid,
+  dropout: basic.dropout,
+  softmax: basic.softmax,
+  transpose: basic.transpose,
+  ffn: basic.ffn,
+  add_norm: basic.add_norm,
+  attention,
+  learned_positions: basic.learned_positions,
+  sinusoidal_positions: basic.sinusoidal_positions,
+};
+
+/** Compile-time functions on numbers. */
+export const CONST_FUNCTIONS: Readonly<Record<string, { arity: [number, number]; fn: (...xs: number[]) => number }>> = {
+  sqrt: { arity: [1, 1], fn: Math.sqrt },
+  min: { arity: [2, 8], fn: Math.min },
+  max: { arity: [2, 8], fn: Math.max },
+  floor: { arity: [1, 1], fn: Math.floor },
+  ceil: { arity: [1, 1], fn: Math.ceil },
+};
+
+export { ACTIVATIONS } from "./basic.js";
