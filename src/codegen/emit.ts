@@ -1,0 +1,31 @@
+import * as prettier from "prettier";
+import type { IrGraph } from "../ir/graph.js";
+import { emitDeclarations, emitModuleSource, RUNTIME_SPECIFIER } from "./module.js";
+
+export type EmitKind = "ts" | "js";
+
+export interface EmittedFile {
+  /** File name relative to the output folder. */
+  readonly name: string;
+  readonly text: string;
+}
+
+// Fixed options, so the output depends on tfmc's version alone and not on any prettier config
+// file the user's project happens to have.
+const PRETTIER: prettier.Options = { printWidth: 100, semi: true, singleQuote: false, trailingComma: "all", endOfLine: "lf" };
+
+/** The formatted files of one model: `<name>.ts`, or `<name>.js` with `<name>.d.ts`. */
+export async function emitModel(g: IrGraph, opts: { emit: EmitKind; runtime?: string }): Promise<EmittedFile[]> {
+  const runtime = opts.runtime ?? RUNTIME_SPECIFIER;
+  const base = g.meta.name;
+  if (opts.emit === "ts") {
+    const text = await prettier.format(emitModuleSource(g, { runtime, typed: true }), { ...PRETTIER, parser: "typescript" });
+    return [{ name: `${base}.ts`, text }];
+  }
+  const js = await prettier.format(emitModuleSource(g, { runtime, typed: false }), { ...PRETTIER, parser: "babel" });
+  const dts = await prettier.format(emitDeclarations(g, runtime), { ...PRETTIER, parser: "typescript" });
+  return [
+    { name: `${base}.js`, text: js },
+    { name: `${base}.d.ts`, text: dts },
+  ];
+}

@@ -1,0 +1,340 @@
+import type { NodeLabel } from "../ir/node.js";
+import type { Op } from "../ir/ops.js";
+import { isConst, type Dim } from "../semantics/types.js";
+
+/**
+ * A kernel template returns the source of one function named `$K` whose parameters are
+ * `(out, in0, in1, ..., extra...)`, and the expressions for its extra arguments. Every dimension
+ * known at compile time is a literal in the source; symbolic ones arrive as arguments. Identical
+ * sources are emitted once, so layers of the same shape share their kernels.
+ */
+export interface KernelSource {
+  readonly fn: string;
+  readonly extra: readonly string[];
+  /** Runtime helpers the function calls, imported from the runtime. */
+  readonly uses?: readonly string[];
+}
+
+export interface KernelCtx {
+  /** An expression for a dimension: a literal, or the variable holding a symbol's value. */
+  dim(d: Dim): string;
+  /** An expression for the product of dimensions, constants folded. */
+  size(dims: readonly Dim[]): string;
+  /** An expression for the runtime shape array of input `i`. */
+  shapeOf(i: number): string;
+}
+
+type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
+
+const lit = (d: Dim | undefined): number | undefined => (d && isConst(d) ? d.value : undefined);
+const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
+
+/** A literal when known, else a parameter of the kernel filled from `ctx`. */
+function sizeParam(name: string, dims: readonly Dim[], ctx: KernelCtx, params: string[], extra: string[]): string {
+  if (dims.every(isConst)) return ctx.size(dims);
+  params.push(name);
+  extra.push(ctx.size(dims));
+  return name;
+}
+
+function elementwise(expr: (v: string) => string, uses: string[] = []): KernelTemplate {
+  return (n, _ins, ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const total = sizeParam("n", n.shape, ctx, params, extra);
+    const fn = `function $K(out, x${params.map((p) => ", " + p).join("")}) {
+  for (let i = 0; i < ${total}; i++) { const v = x[i]; out[i] = ${expr("v")}; }
+}`;
+    return { fn, extra, uses };
+  };
+}
+
+const sameDims = (a: readonly Dim[], b: readonly Dim[]) =>
+  a.length === b.length && a.every((d, i) => (isConst(d) ? lit(b[i]) === d.value : !isConst(b[i]) && (b[i] as { sym: string }).sym === d.sym));
+
+function arithmetic(op: string): KernelTemplate {
+  return (n, [a, b], ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const total = sizeParam("n", n.shape, ctx, params, extra);
+    const tail = (x: NodeLabel) => sameDims(x.shape, n.shape.slice(n.shape.length - x.shape.length)) && x.shape.every((d) => lit(d) !== 1);
+    let body: string;
+    if (sameDims(a.shape, n.shape) && sameDims(b.shape, n.shape)) {
+      body = `for (let i = 0; i < ${total}; i++) out[i] = a[i] ${op} b[i];`;
+    } else if (sameDims(a.shape, n.shape) && tail(b)) {
+      const m = sizeParam("m", b.shape, ctx, params, extra);
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = a[i] ${op} b[j];`;
+    } else if (sameDims(b.shape, n.shape) && tail(a)) {
+      const m = sizeParam("m", a.shape, ctx, params, extra);
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = a[j] ${op} b[i];`;
+    } else {
+      params.push("as", "bs", "os");
+      extra.push(ctx.shapeOf(0), ctx.shapeOf(1), `[${n.shape.map((d) => ctx.dim(d)).join(", ")}]`);
+      const name = { "+": "add", "-": "sub", "*": "mul", "/": "div" }[op];
+      return { fn: `function $K(out, a, b, ${params.join(", ")}) {\n  broadcastBinary(out, a, as, b, bs, os, ${JSON.stringify(name)});\n}`, extra, uses: ["broadcastBinary"] };
+    }
+    return { fn: `function $K(out, a, b${params.map((p) => ", " + p).join("")}) {\n  ${body}\n}`, extra };
+  };
+}
+
+function rowsKernel(n: NodeLabel, ctx: KernelCtx, params: string[], extra: string[]): { rows: string; d: number } {
+  const d = lit(n.shape[n.shape.length - 1])!;
+  const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+  return { rows, d };
+}
+
+const plist = (p: string[]) => p.map((x) => ", " + x).join("");
+
+export const KERNELS: Record<Op, KernelTemplate> = {
+  input: () => {
+    throw new Error("inputs have no kernel");
+  },
+  param: () => {
+    throw new Error("parameters have no kernel");
+  },
+  sinusoidal: (n, _ins, ctx) => {
+    const d = lit(n.shape[1])!;
+    const params: string[] = [];
+    const extra: string[] = [];
+    const len = sizeParam("len", [n.shape[0]], ctx, params, extra);
+    return {
+      fn: `function $K(out${plist(params)}) {
+  for (let p = 0; p < ${len}; p++) for (let c = 0; c < ${d}; c++) out[p * ${d} + c] = sinusoid(p, c, ${d}, ${num(n.attrs.base as number)});
+}`,
+      extra,
+      uses: ["sinusoid"],
+    };
+  },
+  gather: (n, [table], ctx) => {
+    const V = lit(table.shape[0])!;
+    const d = lit(table.shape[1])!;
+    const params: string[] = [];
+    const extra: string[] = [];
+    const count = sizeParam("count", n.shape.slice(0, -1), ctx, params, extra);
+    return {
+      fn: `function $K(out, table, ids${plist(params)}) {
+  for (let i = 0; i < ${count}; i++) {
+    const id = Number(ids[i]);
+    if (!(id >= 0 && id < ${V})) throw idOutOfRange(id, ${V});
+    out.set(table.subarray(id * ${d}, id * ${d} + ${d}), i * ${d});
+  }
+}`,
+      extra,
+      uses: ["idOutOfRange"],
+    };
+  },
+  slice_rows: (n, [m], ctx) => {
+    const cols = lit(m.shape[1])!;
+    const params: string[] = [];
+    const extra: string[] = [];
+    const count = sizeParam("count", [n.shape[0]], ctx, params, extra);
+    const start = n.attrs.start as number;
+    return { fn: `function $K(out, m${plist(params)}) {\n  out.set(m.subarray(${start * cols}, ${start * cols} + ${count} * ${cols}));\n}`, extra };
+  },
+  slice_last: (n, [x], ctx) => {
+    const w = lit(x.shape[x.shape.length - 1])!;
+    const { start, size } = n.attrs as { start: number; size: number };
+    const params: string[] = [];
+    const extra: string[] = [];
+    const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+    return { fn: `function $K(out, x${plist(params)}) {\n  for (let r = 0; r < ${rows}; r++) out.set(x.subarray(r * ${w} + ${start}, r * ${w} + ${start + size}), r * ${size});\n}`, extra };
+  },
+  transpose: (n, _ins, ctx) => ({
+    fn: `function $K(out, x, shape) {\n  transposeInto(out, x, shape, ${n.attrs.dim0 as number}, ${n.attrs.dim1 as number});\n}`,
+    extra: [ctx.shapeOf(0)],
+    uses: ["transposeInto"],
+  }),
+  split_heads: (n, _ins, ctx) => {
+    const [, H, , D] = n.shape.map(lit);
+    const params: string[] = [];
+    const extra: string[] = [];
+    const B = sizeParam("B", [n.shape[0]], ctx, params, extra);
+    const L = sizeParam("L", [n.shape[2]], ctx, params, extra);
+    return {
+      fn: `function $K(out, x${plist(params)}) {
+  for (let b = 0; b < ${B}; b++) for (let l = 0; l < ${L}; l++) for (let h = 0; h < ${H}; h++) {
+    const src = (b * ${L} + l) * ${H! * D!} + h * ${D};
+    out.set(x.subarray(src, src + ${D}), ((b * ${H} + h) * ${L} + l) * ${D});
+  }
+}`,
+      extra,
+    };
+  },
+  merge_heads: (_n, [x], ctx) => {
+    const [, H, , D] = x.shape.map(lit);
+    const params: string[] = [];
+    const extra: string[] = [];
+    const B = sizeParam("B", [x.shape[0]], ctx, params, extra);
+    const L = sizeParam("L", [x.shape[2]], ctx, params, extra);
+    return {
+      fn: `function $K(out, x${plist(params)}) {
+  for (let b = 0; b < ${B}; b++) for (let h = 0; h < ${H}; h++) for (let l = 0; l < ${L}; l++) {
+    const src = ((b * ${H} + h) * ${L} + l) * ${D};
+    out.set(x.subarray(src, src + ${D}), (b * ${L} + l) * ${H! * D!} + h * ${D});
+  }
+}`,
+      extra,
+    };
+  },
+  dense: (n, [, w], ctx) => {
+    const [N, K] = w.shape.map(lit) as [number, number];
+    const params: string[] = [];
+    const extra: string[] = [];
+    const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+    return {
+      fn: `function $K(out, x, w${plist(params)}) {
+  for (let r = 0; r < ${rows}; r++) {
+    const xo = r * ${K};
+    for (let j = 0; j < ${N}; j++) {
+      const wo = j * ${K};
+      let s = 0;
+      for (let k = 0; k < ${K}; k++) s += x[xo + k] * w[wo + k];
+      out[r * ${N} + j] = s;
+    }
+  }
+}`,
+      extra,
+    };
+  },
+  matmul: (n, [a, b], ctx) => {
+    const M = ctx.dim(a.shape[a.shape.length - 2]);
+    const K = ctx.dim(a.shape[a.shape.length - 1]);
+    const N = ctx.dim(b.shape[b.shape.length - 1]);
+    const batch = n.shape.slice(0, -2);
+    return {
+      fn: `function $K(out, a, b, M, K, N, aOff, bOff) {
+  const mk = M * K, kn = K * N, mn = M * N;
+  for (let t = 0; t < aOff.length; t++) {
+    const ao = aOff[t] * mk, bo = bOff[t] * kn, oo = t * mn;
+    for (let i = 0; i < M; i++) for (let j = 0; j < N; j++) {
+      let s = 0;
+      for (let k = 0; k < K; k++) s += a[ao + i * K + k] * b[bo + k * N + j];
+      out[oo + i * N + j] = s;
+    }
+  }
+}`,
+      extra: [M, K, N, `batchOffsets([${batch.map((d) => ctx.dim(d)).join(", ")}], ${ctx.shapeOf(0)}.slice(0, -2))`, `batchOffsets([${batch.map((d) => ctx.dim(d)).join(", ")}], ${ctx.shapeOf(1)}.slice(0, -2))`],
+      uses: ["batchOffsets"],
+    };
+  },
+  add: arithmetic("+"),
+  sub: arithmetic("-"),
+  mul: arithmetic("*"),
+  div: arithmetic("/"),
+  scalar: (n, ins, ctx) => {
+    const c = num(n.attrs.value as number);
+    const op = n.attrs.op as string;
+    return elementwise((v) => (n.attrs.reverse ? `${c} ${op} ${v}` : `${v} ${op} ${c}`))(n, ins, ctx);
+  },
+  relu: elementwise((v) => `${v} > 0 ? ${v} : 0`),
+  gelu: elementwise((v) => `gelu(${v})`, ["gelu"]),
+  gelu_tanh: elementwise((v) => `geluTanh(${v})`, ["geluTanh"]),
+  silu: elementwise((v) => `silu(${v})`, ["silu"]),
+  tanh: elementwise((v) => `Math.tanh(${v})`),
+  sigmoid: elementwise((v) => `sigmoid(${v})`, ["sigmoid"]),
+  softmax: (n, _ins, ctx) => {
+    if ((n.attrs.axis as number) !== n.shape.length - 1) {
+      return { fn: `function $K(out, x, shape) {\n  softmaxAxis(out, x, shape, ${n.attrs.axis as number});\n}`, extra: [ctx.shapeOf(0)], uses: ["softmaxAxis"] };
+    }
+    const params: string[] = [];
+    const extra: string[] = [];
+    const last = n.shape[n.shape.length - 1];
+    const d = isConst(last) ? String(last.value) : "d";
+    if (!isConst(last)) {
+      params.push("d");
+      extra.push(ctx.dim(last));
+    }
+    const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+    return {
+      fn: `function $K(out, x${plist(params)}) {
+  for (let r = 0; r < ${rows}; r++) {
+    const o = r * ${d};
+    let max = -Infinity;
+    for (let i = 0; i < ${d}; i++) if (x[o + i] > max) max = x[o + i];
+    if (max === -Infinity) { out.fill(0, o, o + ${d}); continue; }
+    let sum = 0;
+    for (let i = 0; i < ${d}; i++) { const e = Math.exp(x[o + i] - max); out[o + i] = e; sum += e; }
+    const inv = 1 / sum;
+    for (let i = 0; i < ${d}; i++) out[o + i] *= inv;
+  }
+}`,
+      extra,
+    };
+  },
+  layer_norm: (n, ins, ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const { rows, d } = rowsKernel(n, ctx, params, extra);
+    const hasW = ins.length > 1;
+    const hasB = ins.length > 2;
+    const scale = hasW ? " * w[i]" : "";
+    const shift = hasB ? " + b[i]" : "";
+    return {
+      fn: `function $K(out, x${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
+  for (let r = 0; r < ${rows}; r++) {
+    const o = r * ${d};
+    let mean = 0;
+    for (let i = 0; i < ${d}; i++) mean += x[o + i];
+    mean /= ${d};
+    let v = 0;
+    for (let i = 0; i < ${d}; i++) { const t = x[o + i] - mean; v += t * t; }
+    const inv = 1 / Math.sqrt(v / ${d} + ${num(n.attrs.eps as number)});
+    for (let i = 0; i < ${d}; i++) out[o + i] = (x[o + i] - mean) * inv${scale}${shift};
+  }
+}`,
+      extra,
+    };
+  },
+  rms_norm: (n, ins, ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const { rows, d } = rowsKernel(n, ctx, params, extra);
+    const hasW = ins.length > 1;
+    return {
+      fn: `function $K(out, x${hasW ? ", w" : ""}${plist(params)}) {
+  for (let r = 0; r < ${rows}; r++) {
+    const o = r * ${d};
+    let ms = 0;
+    for (let i = 0; i < ${d}; i++) ms += x[o + i] * x[o + i];
+    const inv = 1 / Math.sqrt(ms / ${d} + ${num(n.attrs.eps as number)});
+    for (let i = 0; i < ${d}; i++) out[o + i] = x[o + i] * inv${hasW ? " * w[i]" : ""};
+  }
+}`,
+      extra,
+    };
+  },
+  mask_scores: maskScoresKernel,
+};
+
+/** Masks right-aligned to [B, H, L, S] (key masks [B, S] to [B, 1, 1, S]) and read through strides. */
+function maskScoresKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const roles = String(n.attrs.roles).split(",").filter(Boolean);
+  const [, H] = n.shape.map(lit);
+  const dims = ["B", "L", "S"];
+  const extra = [ctx.dim(n.shape[0]), ctx.dim(n.shape[2]), ctx.dim(n.shape[3])];
+  const masks = roles.map((r, k) => `m${k}`);
+  const strideArgs = roles.map((r, k) => `maskStrides(${ctx.shapeOf(k + 1)}, ${r.endsWith("_keys")})`);
+  const tests = roles
+    .map((r, k) => {
+      const idx = `b * t${k}[0] + h * t${k}[1] + i * t${k}[2] + j * t${k}[3]`;
+      if (r.startsWith("block")) return `if (m${k} !== null && m${k}[${idx}]) ok = false;`;
+      if (r.startsWith("keep")) return `if (m${k} !== null && !m${k}[${idx}]) ok = false;`;
+      return `if (m${k} !== null) add += m${k}[${idx}];`;
+    })
+    .join("\n          ");
+  return {
+    fn: `function $K(out, scores${masks.map((m) => ", " + m).join("")}, ${dims.join(", ")}${roles.map((_, k) => `, t${k}`).join("")}) {
+  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) for (let i = 0; i < L; i++) {
+    const row = ((b * ${H} + h) * L + i) * S;
+    for (let j = 0; j < S; j++) {
+      let ok = ${n.attrs.causal ? "j <= i" : "true"};
+      let add = 0;
+      ${tests}
+      out[row + j] = ok ? scores[row + j] + add : -Infinity;
+    }
+  }
+}`,
+    extra: [...extra, ...strideArgs],
+    uses: roles.length > 0 ? ["maskStrides"] : [],
+  };
+}

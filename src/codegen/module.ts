@@ -1,0 +1,213 @@
+import type { IrGraph } from "../ir/graph.js";
+import type { NodeLabel } from "../ir/node.js";
+import { isConst, type Dim, type DType } from "../semantics/types.js";
+import { KERNELS, type KernelCtx } from "./kernels.js";
+
+// Prints one TypeScript module for a graph. Nothing from the .tfm file reaches the output raw:
+// identifiers are made here (v3, p0, s1, k2), and every user string goes through `str`.
+
+/** A string literal safe anywhere in a module, U+2028/U+2029 included. */
+export const str = (s: string): string => JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+
+export const RUNTIME_SPECIFIER = "tfmc/runtime";
+
+const INPUT_TYPES: Record<DType, string> = {
+  f32: "Float32Array",
+  i32: "Int32Array | BigInt64Array",
+  i64: "BigInt64Array | Int32Array",
+  bool: "Uint8Array",
+};
+
+/** Types of kernel parameters other than inputs, by the names the kernel templates give them. */
+function extraParamType(name: string): string {
+  if (name === "aOff" || name === "bOff") return "Int32Array";
+  if (name === "shape" || name === "as" || name === "bs" || name === "os" || /^t\d+$/.test(name)) return "readonly number[]";
+  return "number";
+}
+
+class ModulePrinter {
+  private readonly kernels = new Map<string, string>();
+  private readonly runtimeImports = new Set<string>(["checkInputs", "loadWeights"]);
+  private readonly symbolVars = new Map<string, string>();
+
+  constructor(
+    private readonly g: IrGraph,
+    private readonly runtime: string,
+    private readonly typed: boolean,
+  ) {
+    g.meta.symbols.forEach((s, i) => this.symbolVars.set(s.name, `s${i}`));
+  }
+
+  private dim = (d: Dim): string => (isConst(d) ? String(d.value) : this.symbolVars.get(d.sym)!);
+
+  private size = (dims: readonly Dim[]): string => {
+    const constant = dims.filter(isConst).reduce((a, d) => a * d.value, 1);
+    const syms = dims.filter((d) => !isConst(d)).map(this.dim);
+    if (syms.length === 0) return String(constant);
+    return [...syms, ...(constant !== 1 ? [String(constant)] : [])].join(" * ");
+  };
+
+  private varOf(id: string): string {
+    const n = this.g.node(id);
+    if (n.op === "param") return `p${this.paramIndex(n.attrs.name as string)}`;
+    if (n.op === "input") return `x${this.g.inputs.findIndex((i) => i.node === id)}`;
+    return `v${id.slice(1)}`;
+  }
+
+  private paramIndex(name: string): number {
+    return this.g.meta.params.findIndex((p) => p.name === name);
+  }
+
+  private isOptionalInput(id: string): boolean {
+    return this.g.inputs.some((i) => i.node === id && i.optional);
+  }
+
+  private shapeExpr(id: string): string {
+    const n = this.g.node(id);
+    const s = `[${n.shape.map(this.dim).join(", ")}]`;
+    return this.isOptionalInput(id) ? `(${this.varOf(id)} === null ? null : ${s})` : s;
+  }
+
+  /** Adds a kernel (deduplicated by its typed source) and returns its name. */
+  private kernel(n: NodeLabel, fn: string): string {
+    const inputs = n.inputs.map((i) => this.g.node(i));
+    const typed = fn.replace(/^function \$K\(([^)]*)\)/, (_, params: string) => {
+      const names = params.split(",").map((p) => p.trim());
+      const annotated = names.map((name, k) => {
+        if (k === 0) return `${name}: Float32Array`;
+        if (k <= inputs.length) {
+          const id = n.inputs[k - 1];
+          const t = INPUT_TYPES[inputs[k - 1].dtype];
+          return `${name}: ${this.isOptionalInput(id) ? `${t} | null` : t}`;
+        }
+        return `${name}: ${extraParamType(name)}`;
+      });
+      return this.typed ? `function $K(${annotated.join(", ")}): void` : `function $K(${names.join(", ")})`;
+    });
+    let name = this.kernels.get(typed);
+    if (!name) {
+      name = `k${this.kernels.size}`;
+      this.kernels.set(typed, name);
+    }
+    return name;
+  }
+
+  print(): string {
+    const g = this.g;
+    const body: string[] = [];
+    const symbols = g.meta.symbols;
+    const asFeeds = this.typed ? " as unknown as Readonly<Record<string, Tensor | undefined>>" : "";
+    body.push(`const dims = checkInputs(spec.inputs, spec.symbols, inputs${asFeeds});`);
+    symbols.forEach((s, i) => body.push(`const s${i} = dims[${str(s.name)}] ?? 0;`));
+    g.inputs.forEach((inp, i) => {
+      body.push(inp.optional ? `const x${i} = inputs[${str(inp.name)}]?.data ?? null;` : `const x${i} = inputs[${str(inp.name)}].data;`);
+    });
+    for (const id of g.order()) {
+      const n = g.node(id);
+      if (n.op === "input" || n.op === "param") continue;
+      const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]) };
+      const k = KERNELS[n.op](n, n.inputs.map((i) => g.node(i)), ctx);
+      for (const u of k.uses ?? []) this.runtimeImports.add(u);
+      const name = this.kernel(n, k.fn);
+      const v = this.varOf(id);
+      body.push(`const ${v} = new Float32Array(${this.size(n.shape)});`);
+      body.push(`${name}(${[v, ...n.inputs.map((i) => this.varOf(i)), ...k.extra].join(", ")});`);
+    }
+    const outs = g.outputs.map((o) => `${str(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
+    body.push(`return { ${outs.join(", ")} };`);
+
+    const params = g.meta.params.map((p, i) => `const p${i} = w[${str(p.name)}];`);
+    const kernelSources = [...this.kernels].map(([src, name]) => src.replace("$K", name));
+    const imports = [...this.runtimeImports].sort();
+    const t = (typed: string, plain = "") => (this.typed ? typed : plain);
+    return [
+      HEADER,
+      `import { ${imports.join(", ")} } from ${str(this.runtime)};`,
+      t(`import type { Tensor, WeightsSource } from ${str(this.runtime)};`),
+      "",
+      `export const spec = ${printValue(specData(g))}${t(" as const")};`,
+      "",
+      t(this.interfaces()),
+      "",
+      ...kernelSources,
+      "",
+      `/** Builds the model from safetensors bytes or tensors by name; reports every weight problem at once. */`,
+      `export function createModel(weights${t(": WeightsSource")})${t(": Model")} {`,
+      `const w = loadWeights(spec.parameters, weights);`,
+      ...params,
+      `function forward(inputs${t(": Inputs")})${t(": Outputs")} {`,
+      ...body,
+      `}`,
+      `return { spec, forward };`,
+      `}`,
+      "",
+    ].join("\n");
+  }
+
+  interfaces(): string {
+    const g = this.g;
+    const inputs = g.inputs.map((i) => `readonly ${str(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+    const outputs = g.outputs.map((o) => `readonly ${str(o.name)}: Tensor<Float32Array>;`);
+    return [
+      `/** The model's inputs: row-major data and a shape, checked by \`forward\`. */`,
+      `export interface Inputs {\n${inputs.join("\n")}\n}`,
+      "",
+      `export interface Outputs {\n${outputs.join("\n")}\n}`,
+      "",
+      `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n}`,
+    ].join("\n");
+  }
+}
+
+const HEADER = `/**\n * @generated by tfmc. DO NOT EDIT.\n * Regenerate with \`tfmc compile\` from the model's .tfm source.\n */`;
+
+/** The module's `spec`: plain data, printed both as a value and (for .d.ts files) as a type. */
+function specData(g: IrGraph): SpecValue {
+  const dims = (s: readonly Dim[]) => s.map((d) => (isConst(d) ? d.value : d.sym));
+  return {
+    name: g.meta.name,
+    config: Object.fromEntries([...g.meta.config].map(([k, v]) => [k, v.value])),
+    symbols: g.meta.symbols.map((s): SpecValue => (s.max !== undefined ? { name: s.name, max: s.max } : { name: s.name })),
+    inputs: g.inputs.map((i) => ({ name: i.name, dtype: i.type.dtype, shape: dims(i.type.shape), optional: i.optional })),
+    outputs: g.outputs.map((o) => ({ name: o.name, dtype: o.type.dtype, shape: dims(o.type.shape) })),
+    parameters: g.meta.params.map((p) => ({ name: p.name, dtype: "f32", shape: [...p.shape] })),
+  };
+}
+
+type SpecValue = string | number | boolean | readonly SpecValue[] | { readonly [k: string]: SpecValue };
+
+function printValue(v: SpecValue): string {
+  if (typeof v === "string") return str(v);
+  if (typeof v === "number" || typeof v === "boolean") return String(v);
+  if (Array.isArray(v)) return `[${v.map(printValue).join(", ")}]`;
+  return `{ ${Object.entries(v).map(([k, x]) => `${str(k)}: ${printValue(x)}`).join(", ")} }`;
+}
+
+/** The type `as const` gives a value: readonly, with literal types. */
+function printType(v: SpecValue): string {
+  if (typeof v !== "object") return printValue(v);
+  if (Array.isArray(v)) return `readonly [${v.map(printType).join(", ")}]`;
+  return `{ ${Object.entries(v).map(([k, x]) => `readonly ${str(k)}: ${printType(x)};`).join(" ")} }`;
+}
+
+/** The module's source: TypeScript, or JavaScript for `--emit js`. */
+export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean } = {}): string {
+  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true).print();
+}
+
+/** The declarations that go with the JavaScript module. */
+export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER): string {
+  const p = new ModulePrinter(g, runtime, true);
+  return [
+    HEADER,
+    `import type { Tensor, WeightsSource } from ${str(runtime)};`,
+    "",
+    `export declare const spec: ${printType(specData(g))};`,
+    "",
+    p.interfaces(),
+    "",
+    `/** Builds the model from safetensors bytes or tensors by name; reports every weight problem at once. */`,
+    `export declare function createModel(weights: WeightsSource): Model;`,
+    "",
+  ].join("\n");
+}

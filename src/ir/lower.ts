@@ -1,0 +1,155 @@
+import type { Span } from "../diagnostics/diagnostic.js";
+import type { CheckedModel, Dim, LayerNode, TensorType } from "../semantics/types.js";
+import { IrGraph, interfaceOf } from "./graph.js";
+import type { Attr, NodeLabel } from "./node.js";
+import { MASK_ROLES, type Op } from "./ops.js";
+
+/** Thrown when a checked model uses something the IR cannot express yet. */
+export class LoweringError extends Error {
+  constructor(
+    message: string,
+    readonly span: Span,
+  ) {
+    super(message);
+  }
+}
+
+const c = (value: number): Dim => ({ value });
+
+/**
+ * Lowers the checked model's layers into primitive ops. Parameters become `param` nodes shared by
+ * every use (a tied head reads the embedding's node). Each layer's ops keep the layer's span and scope.
+ */
+export function lowerModel(m: CheckedModel): IrGraph {
+  const g = new IrGraph(interfaceOf(m));
+  const ids = new Map<number, string>();
+  const params = new Map<string, string>();
+  const paramShapes = new Map(m.params.map((p) => [p.name, p.shape]));
+
+  for (const layer of m.nodes) {
+    const emit = (op: Op, inputs: string[], shape: readonly Dim[], attrs: Record<string, Attr> = {}, dtype: TensorType["dtype"] = "f32") =>
+      g.addNode({ op, inputs, shape, dtype, attrs, span: layer.span, scope: layer.scope } satisfies NodeLabel);
+    const param = (name: string): string => {
+      let id = params.get(name);
+      if (!id) {
+        const shape = paramShapes.get(name)!;
+        id = g.addNode({ op: "param", inputs: [], shape: shape.map(c), dtype: "f32", attrs: { name }, span: layer.span, scope: scopeOfParam(name) });
+        params.set(name, id);
+      }
+      return id;
+    };
+    const input = (slot: string) => ids.get(layer.inputs[slot])!;
+    ids.set(layer.id, lowerLayer(layer, { emit, param, input, shapeOf: (slot) => m.nodes[layer.inputs[slot]].type.shape }));
+  }
+  for (const i of m.inputs) g.inputs.push({ name: i.name, node: ids.get(i.node)!, type: i.type, optional: i.optional });
+  for (const o of m.outputs) g.outputs.push({ name: o.name, node: ids.get(o.node)!, type: o.type });
+  return g;
+}
+
+const scopeOfParam = (name: string) => (name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : "");
+
+interface LowerCtx {
+  emit(op: Op, inputs: string[], shape: readonly Dim[], attrs?: Record<string, Attr>, dtype?: TensorType["dtype"]): string;
+  param(name: string): string;
+  input(slot: string): string;
+  shapeOf(slot: string): readonly Dim[];
+}
+
+function withLast(shape: readonly Dim[], d: number): Dim[] {
+  return [...shape.slice(0, -1), c(d)];
+}
+
+/** x W^T (+ b): the primitive form of nn.Linear. */
+function dense(ctx: LowerCtx, x: string, xShape: readonly Dim[], weight: string, out: number, bias?: string): string {
+  const shape = withLast(xShape, out);
+  const y = ctx.emit("dense", [x, weight], shape);
+  return bias ? ctx.emit("add", [y, bias], shape) : y;
+}
+
+function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
+  const a = layer.attrs;
+  const p = layer.params;
+  const shape = layer.type.shape;
+  switch (layer.layer) {
+    case "input":
+      return ctx.emit("input", [], shape, { name: a.name as string }, layer.type.dtype);
+    case "embedding":
+      return ctx.emit("gather", [ctx.param(p.weight), ctx.input("ids")], shape);
+    case "linear":
+      return dense(ctx, ctx.input("x"), ctx.shapeOf("x"), ctx.param(p.weight), a.out as number, p.bias ? ctx.param(p.bias) : undefined);
+    case "layer_norm":
+    case "rms_norm": {
+      const ins = [ctx.input("x"), ...(p.weight ? [ctx.param(p.weight)] : []), ...(p.bias ? [ctx.param(p.bias)] : [])];
+      return ctx.emit(layer.layer, ins, shape, { eps: a.eps as number });
+    }
+    case "activation":
+      return ctx.emit(a.fn as Op, [ctx.input("x")], shape);
+    case "softmax":
+      return ctx.emit("softmax", [ctx.input("x")], shape, { axis: a.axis as number });
+    case "transpose":
+      return ctx.emit("transpose", [ctx.input("x")], shape, { dim0: a.dim0 as number, dim1: a.dim1 as number });
+    case "ffn": {
+      const h = dense(ctx, ctx.input("x"), ctx.shapeOf("x"), ctx.param(p.w1), a.hidden as number, p.b1 ? ctx.param(p.b1) : undefined);
+      const act = ctx.emit(a.act as Op, [h], withLast(shape, a.hidden as number));
+      return dense(ctx, act, withLast(shape, a.hidden as number), ctx.param(p.w2), a.out as number, p.b2 ? ctx.param(p.b2) : undefined);
+    }
+    case "add_norm": {
+      const sum = ctx.emit("add", [ctx.input("x"), ctx.input("y")], shape);
+      return ctx.emit("layer_norm", [sum, ctx.param(p.weight), ctx.param(p.bias)], shape, { eps: a.eps as number });
+    }
+    case "learned_positions":
+      return ctx.emit("slice_rows", [ctx.param(p.weight)], shape, { start: 0 });
+    case "sinusoidal_positions":
+      return ctx.emit("sinusoidal", [], shape, { base: a.base as number });
+    case "binary":
+      return ctx.emit(({ "+": "add", "-": "sub", "*": "mul", "/": "div" } as const)[a.op as "+"], [ctx.input("a"), ctx.input("b")], shape);
+    case "scalar":
+      return ctx.emit("scalar", [ctx.input("x")], shape, { op: a.op, value: a.value, reverse: a.reverse });
+    case "matmul":
+      return ctx.emit("matmul", [ctx.input("a"), ctx.input("b")], shape);
+    case "attention":
+      return lowerAttention(layer, ctx);
+    default:
+      throw new LoweringError(`layer '${layer.layer}' has no lowering`, layer.span);
+  }
+}
+
+/** Projections, heads, scores, masks, softmax, weighted values, output projection. */
+function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
+  const a = layer.attrs;
+  const p = layer.params;
+  if (a.kernel !== "softmax") throw new LoweringError(`attention kernel '${a.kernel}' is not supported by code generation yet`, layer.span);
+  const E = a.embed as number;
+  const H = a.heads as number;
+  const D = E / H;
+  const [B, L] = layer.type.shape;
+  const S = ctx.shapeOf("key")[1];
+  const bias = (role: "q" | "k" | "v", i: number): string | undefined => {
+    if (p[`${role}_bias`]) return ctx.param(p[`${role}_bias`]);
+    if (!p.in_proj_bias) return undefined;
+    return ctx.emit("slice_last", [ctx.param(p.in_proj_bias)], [c(E)], { start: i * E, size: E });
+  };
+  const weight = (role: "q" | "k" | "v", i: number): string => {
+    if (p[`${role}_weight`]) return ctx.param(p[`${role}_weight`]);
+    const w = ctx.param(p.in_proj_weight);
+    return ctx.emit("slice_rows", [w], [c(E), c(E)], { start: i * E });
+  };
+  const project = (slot: "query" | "key" | "value", role: "q" | "k" | "v", i: number, len: Dim) => {
+    const y = dense(ctx, ctx.input(slot), ctx.shapeOf(slot), weight(role, i), E, bias(role, i));
+    return ctx.emit("split_heads", [y], [B, c(H), len, c(D)], { heads: H });
+  };
+  const q = project("query", "q", 0, L);
+  const k = project("key", "k", 1, S);
+  const v = project("value", "v", 2, S);
+  const kt = ctx.emit("transpose", [k], [B, c(H), c(D), S], { dim0: 2, dim1: 3 });
+  const raw = ctx.emit("matmul", [q, kt], [B, c(H), L, S]);
+  let scores = ctx.emit("scalar", [raw], [B, c(H), L, S], { op: "*", value: a.scale as number, reverse: false });
+  const roles = MASK_ROLES.filter((r) => layer.inputs[r] !== undefined);
+  if (roles.length > 0 || a.causal) {
+    scores = ctx.emit("mask_scores", [scores, ...roles.map((r) => ctx.input(r))], [B, c(H), L, S], { roles: roles.join(","), causal: a.causal as boolean });
+  }
+  const probs = ctx.emit("softmax", [scores], [B, c(H), L, S], { axis: 3 });
+  const heads = ctx.emit("matmul", [probs, v], [B, c(H), L, c(D)]);
+  const merged = ctx.emit("merge_heads", [heads], [B, L, c(E)]);
+  return dense(ctx, merged, [B, L, c(E)], ctx.param(p.out_weight), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
+}

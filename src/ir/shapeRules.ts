@@ -1,0 +1,75 @@
+import { broadcastShapes, shapesEqual } from "../semantics/shapes.js";
+import { dimEquals, isConst, type Dim } from "../semantics/types.js";
+import type { NodeLabel } from "./node.js";
+import type { Op } from "./ops.js";
+
+/** A shape rule returns the output shape, or a sentence saying why the inputs do not fit. */
+type ShapeRule = (ins: readonly (readonly Dim[])[], n: NodeLabel) => readonly Dim[] | string;
+
+const same: ShapeRule = (ins) => ins[0];
+const c = (value: number): Dim => ({ value });
+const declared: ShapeRule = (_ins, n) => n.shape;
+const num = (d: Dim | undefined) => (d && isConst(d) ? d.value : NaN);
+
+const broadcast: ShapeRule = (ins) => broadcastShapes(ins[0], ins[1]) ?? "operands do not broadcast";
+
+export const SHAPE_RULES: Record<Op, ShapeRule> = {
+  input: declared,
+  param: declared,
+  sinusoidal: declared,
+  gather: ([table, ids]) => (table.length === 2 ? [...ids, table[1]] : "the table must be a matrix"),
+  slice_rows: ([m], n) => {
+    const rows = n.shape[0];
+    const start = n.attrs.start as number;
+    if (m.length !== 2) return "slice_rows takes a matrix";
+    if (isConst(rows) && start + rows.value > num(m[0])) return "rows out of range";
+    return [rows, m[1]];
+  },
+  slice_last: ([x], n) => {
+    const start = n.attrs.start as number;
+    const size = n.attrs.size as number;
+    if (start + size > num(x[x.length - 1])) return "columns out of range";
+    return [...x.slice(0, -1), c(size)];
+  },
+  transpose: ([x], n) => {
+    const s = [...x];
+    const [d0, d1] = [n.attrs.dim0 as number, n.attrs.dim1 as number];
+    if (d0 >= s.length || d1 >= s.length) return "dimension out of range";
+    [s[d0], s[d1]] = [s[d1], s[d0]];
+    return s;
+  },
+  split_heads: ([x], n) => {
+    const H = n.attrs.heads as number;
+    const E = num(x[2]);
+    if (x.length !== 3 || E % H !== 0) return "split_heads takes [B, L, H*D]";
+    return [x[0], c(H), x[1], c(E / H)];
+  },
+  merge_heads: ([x]) => (x.length === 4 ? [x[0], x[2], c(num(x[1]) * num(x[3]))] : "merge_heads takes [B, H, L, D]"),
+  dense: ([x, w]) => (w.length === 2 && dimEquals(x[x.length - 1], w[1]) ? [...x.slice(0, -1), w[0]] : "inner dimensions differ"),
+  matmul: ([a, b]) => {
+    if (a.length < 2 || b.length < 2 || !dimEquals(a[a.length - 1], b[b.length - 2])) return "inner dimensions differ";
+    const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
+    return batch ? [...batch, a[a.length - 2], b[b.length - 1]] : "batch dimensions do not broadcast";
+  },
+  add: broadcast,
+  sub: broadcast,
+  mul: broadcast,
+  div: broadcast,
+  scalar: same,
+  relu: same,
+  gelu: same,
+  gelu_tanh: same,
+  silu: same,
+  tanh: same,
+  sigmoid: same,
+  softmax: same,
+  layer_norm: (ins) => (ins.slice(1).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1])) ? ins[0] : "weight and bias must match the last dimension"),
+  rms_norm: (ins) => (ins.slice(1).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1])) ? ins[0] : "weight must match the last dimension"),
+  mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
+};
+
+export function checkShape(n: NodeLabel, ins: readonly (readonly Dim[])[]): string | undefined {
+  const r = SHAPE_RULES[n.op](ins, n);
+  if (typeof r === "string") return r;
+  return shapesEqual(r, n.shape) ? undefined : "the declared shape differs from the inferred one";
+}

@@ -1,0 +1,47 @@
+// Errors thrown by generated modules. Each carries a stable code from the 5xxx band.
+
+export const RuntimeMessages = {
+  Missing_input_0: { code: 5001, message: "input '{0}' is missing" },
+  Input_0_dtype_1_expected_2: { code: 5002, message: "input '{0}' has dtype {1}; expected {2}" },
+  Input_0_rank_1_expected_2: { code: 5003, message: "input '{0}' has rank {1}; expected rank {2} ({3})" },
+  Input_0_dim_1_is_2_expected_3: { code: 5004, message: "input '{0}' dimension {1} is {2}; expected {3}" },
+  Input_0_dim_1_is_2_but_3_is_4: { code: 5005, message: "input '{0}' dimension {1} is {2}, but '{3}' was bound to {4} by input '{5}'" },
+  Dim_0_is_1_above_2: { code: 5006, message: "'{0}' is {1}, above its limit of {2} (input '{3}' dimension {4})" },
+  Weights_problems_0: { code: 5007, message: "the weights do not fit the model ({0} problems):\n{1}" },
+  Id_0_out_of_range_1: { code: 5008, message: "token id {0} is outside the embedding table of {1} rows" },
+  Input_0_data_length_1_expected_2: { code: 5009, message: "input '{0}' holds {1} values, but its shape {2} needs {3}" },
+  Unknown_input_0: { code: 5010, message: "unknown input '{0}'; the model takes {1}" },
+  Weights_unreadable_0: { code: 5011, message: "the weights cannot be read: {0}" },
+} as const;
+
+const fill = (template: string, args: readonly (string | number)[]) => template.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
+
+export class TfmcRuntimeError extends Error {
+  readonly code: string;
+  constructor(info: { code: number; message: string }, args: readonly (string | number)[]) {
+    super(fill(info.message, args));
+    this.code = `TFM${info.code}`;
+    this.name = new.target.name;
+  }
+}
+
+/** An input of the wrong dtype, rank or size; names the input and the dimension. */
+export class ShapeError extends TfmcRuntimeError {
+  constructor(
+    info: { code: number; message: string },
+    args: readonly (string | number)[],
+    readonly input: string,
+    readonly dim?: number,
+  ) {
+    super(info, args);
+  }
+}
+
+/** Every missing, extra, mis-shaped or mis-typed weight, reported at once. */
+export class WeightsError extends TfmcRuntimeError {
+  constructor(readonly problems: readonly string[]) {
+    super(RuntimeMessages.Weights_problems_0, [problems.length, problems.map((p) => "  - " + p).join("\n")]);
+  }
+}
+
+export const idOutOfRange = (id: number, rows: number): TfmcRuntimeError => new TfmcRuntimeError(RuntimeMessages.Id_0_out_of_range_1, [id, rows]);

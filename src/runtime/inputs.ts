@@ -1,0 +1,73 @@
+import { RuntimeMessages as M, ShapeError } from "./errors.js";
+import type { DType, Tensor } from "./tensor.js";
+
+/** How a generated module describes one input: dims are numbers or symbol names. */
+export interface InputSpec {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly (number | string)[];
+  readonly optional: boolean;
+}
+
+export interface SymbolSpec {
+  readonly name: string;
+  readonly max?: number;
+}
+
+// Integer inputs take either integer array: token ids come as Int32Array from JavaScript and as
+// BigInt64Array from PyTorch's int64 tensors.
+const ACCEPTED: Record<DType, readonly (abstract new (...a: never[]) => unknown)[]> = {
+  f32: [Float32Array],
+  i32: [Int32Array, BigInt64Array],
+  i64: [BigInt64Array, Int32Array],
+  bool: [Uint8Array],
+};
+
+const describeShape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
+
+/**
+ * Checks every input against the spec: presence, dtype, rank, each dimension, symbols bound
+ * consistently across inputs and within their limits. Returns the symbols' values.
+ */
+export function checkInputs(specs: readonly InputSpec[], symbols: readonly SymbolSpec[], feeds: Readonly<Record<string, Tensor | undefined>>): Record<string, number> {
+  if (feeds === null || typeof feeds !== "object") throw new ShapeError(M.Missing_input_0, [specs[0]?.name ?? "inputs"], specs[0]?.name ?? "");
+  for (const key of Object.keys(feeds)) {
+    if (!specs.some((s) => s.name === key)) throw new ShapeError(M.Unknown_input_0, [key, specs.map((s) => s.name).join(", ")], key);
+  }
+  const bound: Record<string, number> = Object.create(null);
+  const boundBy: Record<string, [string, number]> = Object.create(null);
+  for (const spec of specs) {
+    const t = feeds[spec.name];
+    if (t === undefined || t === null) {
+      if (spec.optional) continue;
+      throw new ShapeError(M.Missing_input_0, [spec.name], spec.name);
+    }
+    if (!ACCEPTED[spec.dtype].some((C) => t.data instanceof C)) {
+      const kind = (t.data as object | undefined)?.constructor?.name ?? typeof t.data;
+      throw new ShapeError(M.Input_0_dtype_1_expected_2, [spec.name, kind, ACCEPTED[spec.dtype].map((C) => C.name).join(" or ")], spec.name);
+    }
+    const shape = t.shape;
+    if (!Array.isArray(shape) || shape.length !== spec.shape.length) {
+      throw new ShapeError(M.Input_0_rank_1_expected_2, [spec.name, Array.isArray(shape) ? shape.length : "unknown", spec.shape.length, describeShape(spec.shape)], spec.name);
+    }
+    shape.forEach((actual, k) => {
+      const want = spec.shape[k];
+      if (!Number.isSafeInteger(actual) || actual < 0) throw new ShapeError(M.Input_0_dim_1_is_2_expected_3, [spec.name, k, String(actual), "a non-negative integer"], spec.name, k);
+      if (typeof want === "number") {
+        if (actual !== want) throw new ShapeError(M.Input_0_dim_1_is_2_expected_3, [spec.name, k, actual, want], spec.name, k);
+        return;
+      }
+      if (want in bound) {
+        if (bound[want] !== actual) throw new ShapeError(M.Input_0_dim_1_is_2_but_3_is_4, [spec.name, k, actual, want, bound[want], boundBy[want][0]], spec.name, k);
+        return;
+      }
+      const max = symbols.find((s) => s.name === want)?.max;
+      if (max !== undefined && actual > max) throw new ShapeError(M.Dim_0_is_1_above_2, [want, actual, max, spec.name, k], spec.name, k);
+      bound[want] = actual;
+      boundBy[want] = [spec.name, k];
+    });
+    const needed = shape.reduce((a, b) => a * b, 1);
+    if (t.data.length !== needed) throw new ShapeError(M.Input_0_data_length_1_expected_2, [spec.name, t.data.length, describeShape(shape), needed], spec.name);
+  }
+  return bound;
+}
