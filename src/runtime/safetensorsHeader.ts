@@ -98,7 +98,7 @@ export function describe(v: unknown): string {
   let s: string;
   if (v instanceof JsonNonInteger) s = v.text;
   else if (v instanceof Map) s = "an object";
-  else if (Array.isArray(v)) s = `an array of length ${v.length}`;
+  else if (Array.isArray(v)) s = v.length <= 8 ? `[${v.map(describe).join(", ")}]` : `an array of length ${v.length}`;
   else if (typeof v === "bigint") s = `${v}n`;
   else if (v === undefined) s = "undefined";
   else s = JSON.stringify(v) ?? String(v);
@@ -152,9 +152,17 @@ export function readHeader(bytes: Uint8Array): Header {
   } catch {
     return fail("header-not-utf8", "header is not valid UTF-8");
   }
+  // The spec's rule, checked before parsing; JSON whitespace and a BOM get their own message.
+  if (!text.startsWith("{")) {
+    let i = 0;
+    while (i < text.length && " \t\n\r\ufeff".includes(text[i])) i++;
+    if (text[i] === "{") {
+      fail("header-start", `header must begin with '{', not ${text[0] === "\ufeff" ? "a byte-order mark" : "whitespace"}`);
+    }
+    fail("header-not-object", `header must be a JSON object, but begins with ${describe(text.slice(i, i + 20))}`);
+  }
   const root = parseJson(text);
-  if (!(root instanceof Map)) return fail("header-not-object", `header must be a JSON object, not ${describe(root)}`);
-  if (!text.startsWith("{")) fail("header-start", "header must begin with '{' (no leading whitespace or byte-order mark)");
+  if (!(root instanceof Map)) return fail("header-not-object", "header must be a JSON object");
 
   const dataStart = 8 + n;
   const bufferLength = bytes.length - dataStart;
@@ -174,7 +182,7 @@ function parseJson(text: string): JsonValue {
   } catch (e) {
     if (!(e instanceof JsonError)) throw e;
     if (e.kind === "duplicate-key" && e.path.length === 1) {
-      return fail("duplicate-name", `tensor name ${describe(e.path[0])} appears twice in the header`);
+      return fail("duplicate-name", `tensor name ${describe(e.path[0])} appears twice in the header (again at character ${e.offset})`);
     }
     if (e.kind === "duplicate-key") return fail("duplicate-key", `header ${e.message} (in ${describe(e.path[0])})`);
     return fail("invalid-json", `header is not valid JSON: ${e.message}`);
