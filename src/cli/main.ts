@@ -1,12 +1,17 @@
 import { parseArgs } from "node:util";
 import { parseOverride, type ConfigOverride } from "../semantics/overrides.js";
 import { runCheck } from "./check.js";
+import { InternalGraphError } from "./pipeline.js";
 import { processOutput, UsageError, UserError, type Output } from "./io.js";
 
 const USAGE = `usage: tfmc <command> [options]
 
 commands:
-  check <file.tfm>... [--set k=v]... [--json]   check a model; print its outputs and parameter count
+  check <file.tfm>... [--json]        check a model; print its outputs and parameter count
+  compile <file.tfm> -o <dir>         write the model's TypeScript module
+      [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
+  run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
+                                      run the model on tensors from files (random weights without --weights)
 
 options:
   --set name=value   override a config value (repeatable)
@@ -22,7 +27,17 @@ function overridesFrom(values: readonly string[] | undefined): ConfigOverride[] 
   });
 }
 
-function dispatch(argv: readonly string[], io: Output): number {
+function single(positionals: string[], command: string): string {
+  if (positionals.length !== 1) throw new UsageError(`${command}: give exactly one .tfm file`);
+  return positionals[0];
+}
+
+function required(value: string | undefined, flag: string, command: string): string {
+  if (!value) throw new UsageError(`${command}: ${flag} is required`);
+  return value;
+}
+
+async function dispatch(argv: readonly string[], io: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     io.out(USAGE);
@@ -38,7 +53,18 @@ function dispatch(argv: readonly string[], io: Output): number {
         args: [...rest],
         allowPositionals: true,
         strict: true,
-        options: { set: { type: "string", multiple: true }, json: { type: "boolean" }, help: { type: "boolean", short: "h" } },
+        options: {
+          set: { type: "string", multiple: true },
+          json: { type: "boolean" },
+          help: { type: "boolean", short: "h" },
+          out: { type: "string", short: "o" },
+          emit: { type: "string" },
+          check: { type: "boolean" },
+          runtime: { type: "string" },
+          weights: { type: "string" },
+          inputs: { type: "string" },
+          seed: { type: "string" },
+        },
       });
     } catch (e) {
       throw new UsageError((e as Error).message);
@@ -52,15 +78,48 @@ function dispatch(argv: readonly string[], io: Output): number {
     case "check":
       if (positionals.length === 0) throw new UsageError("check: give at least one .tfm file");
       return runCheck({ files: positionals, overrides: overridesFrom(values.set), json: Boolean(values.json) }, io);
+    case "compile": {
+      const emit = values.emit ?? "ts";
+      if (emit !== "ts" && emit !== "js") throw new UsageError(`compile: --emit takes ts or js, got '${emit}'`);
+      // Loaded on demand: code generation pulls in prettier, which `check` has no use for.
+      const { runCompile } = await import("./compile.js");
+      return runCompile(
+        {
+          file: single(positionals, command),
+          outDir: required(values.out, "-o <dir>", command),
+          overrides: overridesFrom(values.set),
+          emit,
+          check: Boolean(values.check),
+          ...(values.runtime ? { runtime: values.runtime } : {}),
+        },
+        io,
+      );
+    }
+    case "run": {
+      const seed = values.seed === undefined ? 0 : Number(values.seed);
+      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`run: --seed takes a non-negative integer, got '${values.seed}'`);
+      const { runModel } = await import("./run.js");
+      return runModel(
+        {
+          file: single(positionals, command),
+          out: required(values.out, "--out <file.safetensors>", command),
+          overrides: overridesFrom(values.set),
+          seed,
+          ...(values.weights ? { weights: values.weights } : {}),
+          ...(values.inputs ? { inputs: values.inputs } : {}),
+        },
+        io,
+      );
+    }
     default:
       throw new UsageError(`unknown command '${command}'`);
   }
 }
 
 /** Runs the CLI; never lets an exception escape as a stack trace. */
-export function main(argv: readonly string[], io: Output = processOutput()): number {
+export async function main(argv: readonly string[], io: Output = processOutput()): Promise<number> {
   try {
-    return dispatch(argv, io);
+    return await dispatch(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`tfmc: ${e.message}\n${USAGE}`);
@@ -70,7 +129,8 @@ export function main(argv: readonly string[], io: Output = processOutput()): num
       io.err(`tfmc: error: ${e.message}`);
       return 1;
     }
-    io.err(`tfmc: internal error: ${(e as Error)?.message ?? String(e)}\nPlease report this with the input that caused it.`);
+    const kind = e instanceof InternalGraphError ? "internal error TFM3001" : "internal error";
+    io.err(`tfmc: ${kind}: ${(e as Error)?.message ?? String(e)}\nPlease report this with the input that caused it.`);
     return 3;
   }
 }

@@ -9,6 +9,9 @@ import { KERNELS, type KernelCtx } from "./kernels.js";
 /** A string literal safe anywhere in a module, U+2028/U+2029 included. */
 export const str = (s: string): string => JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
 
+/** A property key for an object literal; `__proto__` is computed so it defines a property, not the prototype. */
+const key = (k: string): string => (k === "__proto__" ? `[${str(k)}]` : str(k));
+
 export const RUNTIME_SPECIFIER = "tfmc/runtime";
 
 const INPUT_TYPES: Record<DType, string> = {
@@ -97,10 +100,11 @@ class ModulePrinter {
     const body: string[] = [];
     const symbols = g.meta.symbols;
     const asFeeds = this.typed ? " as unknown as Readonly<Record<string, Tensor | undefined>>" : "";
-    body.push(`const dims = checkInputs(spec.inputs, spec.symbols, inputs${asFeeds});`);
+    body.push(`const { dims, data } = checkInputs(spec.inputs, spec.symbols, inputs${asFeeds});`);
     symbols.forEach((s, i) => body.push(`const s${i} = dims[${str(s.name)}] ?? 0;`));
     g.inputs.forEach((inp, i) => {
-      body.push(inp.optional ? `const x${i} = inputs[${str(inp.name)}]?.data ?? null;` : `const x${i} = inputs[${str(inp.name)}].data;`);
+      const t = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
+      body.push(`const x${i} = data[${i}]${this.typed ? ` as ${t}` : ""};`);
     });
     for (const id of g.order()) {
       const n = g.node(id);
@@ -113,7 +117,7 @@ class ModulePrinter {
       body.push(`const ${v} = new Float32Array(${this.size(n.shape)});`);
       body.push(`${name}(${[v, ...n.inputs.map((i) => this.varOf(i)), ...k.extra].join(", ")});`);
     }
-    const outs = g.outputs.map((o) => `${str(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
+    const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
     body.push(`return { ${outs.join(", ")} };`);
 
     const params = g.meta.params.map((p, i) => `const p${i} = w[${str(p.name)}];`);
@@ -180,7 +184,7 @@ function printValue(v: SpecValue): string {
   if (typeof v === "string") return str(v);
   if (typeof v === "number" || typeof v === "boolean") return String(v);
   if (Array.isArray(v)) return `[${v.map(printValue).join(", ")}]`;
-  return `{ ${Object.entries(v).map(([k, x]) => `${str(k)}: ${printValue(x)}`).join(", ")} }`;
+  return `{ ${Object.entries(v).map(([k, x]) => `${key(k)}: ${printValue(x)}`).join(", ")} }`;
 }
 
 /** The type `as const` gives a value: readonly, with literal types. */

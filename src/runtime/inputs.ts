@@ -25,20 +25,32 @@ const ACCEPTED: Record<DType, readonly (abstract new (...a: never[]) => unknown)
 
 const describeShape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
 
+export interface CheckedInputs {
+  /** Each symbol's value. */
+  readonly dims: Readonly<Record<string, number>>;
+  /** Each input's data in the order of the specs; null for an optional input left out. */
+  readonly data: readonly (Tensor["data"] | null)[];
+}
+
+const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k);
+
 /**
  * Checks every input against the spec: presence, dtype, rank, each dimension, symbols bound
- * consistently across inputs and within their limits. Returns the symbols' values.
+ * consistently across inputs and within their limits. Inputs are read as own properties only, so
+ * a name such as `__proto__` cannot reach the prototype.
  */
-export function checkInputs(specs: readonly InputSpec[], symbols: readonly SymbolSpec[], feeds: Readonly<Record<string, Tensor | undefined>>): Record<string, number> {
+export function checkInputs(specs: readonly InputSpec[], symbols: readonly SymbolSpec[], feeds: Readonly<Record<string, Tensor | undefined>>): CheckedInputs {
   if (feeds === null || typeof feeds !== "object") throw new ShapeError(M.Missing_input_0, [specs[0]?.name ?? "inputs"], specs[0]?.name ?? "");
   for (const key of Object.keys(feeds)) {
     if (!specs.some((s) => s.name === key)) throw new ShapeError(M.Unknown_input_0, [key, specs.map((s) => s.name).join(", ")], key);
   }
   const bound: Record<string, number> = Object.create(null);
   const boundBy: Record<string, [string, number]> = Object.create(null);
+  const data: (Tensor["data"] | null)[] = [];
   for (const spec of specs) {
-    const t = feeds[spec.name];
+    const t = own(feeds, spec.name) ? feeds[spec.name] : undefined;
     if (t === undefined || t === null) {
+      data.push(null);
       if (spec.optional) continue;
       throw new ShapeError(M.Missing_input_0, [spec.name], spec.name);
     }
@@ -68,6 +80,7 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     });
     const needed = shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== needed) throw new ShapeError(M.Input_0_data_length_1_expected_2, [spec.name, t.data.length, describeShape(shape), needed], spec.name);
+    data.push(t.data);
   }
-  return bound;
+  return { dims: bound, data };
 }

@@ -1,0 +1,39 @@
+import { join } from "node:path";
+import { emitModel, type EmitKind } from "../codegen/emit.js";
+import { formatSummary } from "../diagnostics/format.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import { printDiagnostics } from "./check.js";
+import { readIfExists, writeFilesAtomically } from "./files.js";
+import { readSource, type Output } from "./io.js";
+import { buildGraph } from "./pipeline.js";
+
+export interface CompileOptions {
+  readonly file: string;
+  readonly outDir: string;
+  readonly overrides: readonly ConfigOverride[];
+  readonly emit: EmitKind;
+  readonly check: boolean;
+  readonly runtime?: string;
+}
+
+/** `tfmc compile`: writes the model's module, or with --check reports whether it is up to date. */
+export async function runCompile(opts: CompileOptions, io: Output): Promise<number> {
+  const text = readSource(opts.file);
+  const { graph, diagnostics } = buildGraph(text, opts.overrides);
+  const diags = diagnostics.sorted();
+  printDiagnostics(io, opts.file, text, diags);
+  if (!graph) {
+    io.err(`${opts.file}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
+    return 1;
+  }
+  const files = await emitModel(graph, { emit: opts.emit, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  if (opts.check) {
+    const stale = files.filter((f) => readIfExists(join(opts.outDir, f.name)) !== f.text);
+    for (const f of stale) io.err(`${join(opts.outDir, f.name)} is out of date; run tfmc compile`);
+    if (stale.length === 0) io.out(`${files.map((f) => join(opts.outDir, f.name)).join(", ")}: up to date`);
+    return stale.length > 0 ? 1 : 0;
+  }
+  writeFilesAtomically(opts.outDir, files);
+  for (const f of files) io.out(`wrote ${join(opts.outDir, f.name)}`);
+  return 0;
+}

@@ -1,0 +1,72 @@
+import { basename, dirname } from "node:path";
+import { emitModuleSource } from "../codegen/module.js";
+import type { IrGraph } from "../ir/graph.js";
+import { formatSummary } from "../diagnostics/format.js";
+import { TfmcRuntimeError } from "../runtime/errors.js";
+import { randomWeights } from "../runtime/random.js";
+import { readSafetensors, SafetensorsError, writeSafetensors } from "../runtime/safetensors.js";
+import type { Tensor } from "../runtime/tensor.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import { printDiagnostics } from "./check.js";
+import { readBytes, writeFilesAtomically } from "./files.js";
+import { readSource, UserError, type Output } from "./io.js";
+import { buildGraph } from "./pipeline.js";
+
+export interface RunOptions {
+  readonly file: string;
+  readonly weights?: string;
+  readonly inputs?: string;
+  readonly out: string;
+  readonly overrides: readonly ConfigOverride[];
+  readonly seed: number;
+}
+
+interface LoadedModule {
+  spec: { parameters: { name: string; shape: number[] }[] };
+  createModel(w: unknown): { forward(inputs: Record<string, Tensor>): Record<string, Tensor> };
+}
+
+/** Compiles the model in memory and imports it; the module reads the same runtime as this CLI. */
+async function loadCompiled(graph: IrGraph): Promise<LoadedModule> {
+  const runtime = new URL("../runtime/index.js", import.meta.url).href;
+  const source = emitModuleSource(graph, { runtime, typed: false });
+  return (await import(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`)) as LoadedModule;
+}
+
+function readTensors(path: string, what: string): Map<string, Tensor> {
+  try {
+    return readSafetensors(readBytes(path, what)).tensors;
+  } catch (e) {
+    if (e instanceof SafetensorsError) throw new UserError(`${what} ${path}: ${e.message}`);
+    throw e;
+  }
+}
+
+/** `tfmc run`: the model on tensors from files (or seeded random weights), every output to a file. */
+export async function runModel(opts: RunOptions, io: Output): Promise<number> {
+  const text = readSource(opts.file);
+  const built = buildGraph(text, opts.overrides);
+  const diags = built.diagnostics.sorted();
+  printDiagnostics(io, opts.file, text, diags);
+  if (!built.graph) {
+    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    return 1;
+  }
+  const mod = await loadCompiled(built.graph);
+  const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
+  const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
+  let outputs: Record<string, Tensor>;
+  try {
+    outputs = mod.createModel(weights).forward(feeds);
+  } catch (e) {
+    if (e instanceof TfmcRuntimeError) {
+      io.err(`tfmc: error ${e.code}: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+  writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: writeSafetensors(outputs) }]);
+  for (const [name, t] of Object.entries(outputs)) io.out(`${name}: f32[${t.shape.join(", ")}]`);
+  io.out(`wrote ${opts.out}`);
+  return 0;
+}
