@@ -129,7 +129,7 @@ describe("F16 and BF16", () => {
   ])("F16 %s reads as %s", (bits, value) => expect(Object.is(f16(Number(bits)), value)).toBe(true));
 
   it("F16 NaNs stay NaN", () => {
-    for (const bits of ["0x7e00", 0x7c01, 0xffff]) expect(f16(bits)).toBeNaN();
+    for (const bits of [0x7e00, 0x7c01, 0xffff]) expect(f16(bits)).toBeNaN();
   });
 
   it.each([
