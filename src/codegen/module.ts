@@ -6,8 +6,9 @@ import { KERNELS, type KernelCtx } from "./kernels.js";
 // Prints one TypeScript module for a graph. Nothing from the .tfm file reaches the output raw:
 // identifiers are made here (v3, p0, s1, k2), and every user string goes through `str`.
 
-/** A string literal safe anywhere in a module, U+2028/U+2029 included. */
-export const str = (s: string): string => JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+/** A string literal safe anywhere in a module: U+2028/U+2029 escaped, and no `</` to end an inline script. */
+export const str = (s: string): string =>
+  JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029").replace(/<\//g, "<\\/");
 
 /** A property key for an object literal; `__proto__` is computed so it defines a property, not the prototype. */
 const key = (k: string): string => (k === "__proto__" ? `[${str(k)}]` : str(k));
