@@ -114,6 +114,7 @@ function decode(dtype: SafeDType, raw: Uint8Array, name: string): TensorData {
 }
 
 function swapBytes(raw: Uint8Array, size: number): void {
+  if (size === 1) return;
   for (let i = 0; i < raw.length; i += size) raw.subarray(i, i + size).reverse();
 }
 
@@ -185,10 +186,10 @@ function prepare(name: string, t: TensorInput): Prepared {
     throw new SafetensorsError("data-type-mismatch", `${what}: dtype ${dtype} is written from a ${ARRAY_OF[dtype].name}, not ${typeName(data)}`);
   }
   const shape = checkShape(t.shape, what);
-  const count = byteLength(shape, 1, what);
+  const count = byteLength(shape, DTYPE_SIZE[dtype], what) / DTYPE_SIZE[dtype];
   const array = data as TensorData;
   if (count !== array.length) {
-    throw new SafetensorsError("shape-mismatch", `${what}: shape [${shape.join(", ")}] has ${count} elements but the data has ${array.length}`);
+    throw new SafetensorsError("shape-mismatch", `${what}: shape ${describe(shape)} has ${count} elements but the data has ${array.length}`);
   }
   if (dtype === "BOOL") {
     const bad = (array as Uint8Array).findIndex((b) => b > 1);

@@ -115,10 +115,9 @@ export function byteLength(shape: readonly number[], elementSize: number, what: 
   if (shape.includes(0)) return 0;
   let n = elementSize;
   for (const d of shape) {
-    if (n > Number.MAX_SAFE_INTEGER / d) {
-      fail("shape-overflow", `${what}: shape [${shape.join(", ")}] holds more than 2^53 bytes`);
-    }
+    // Exact while below 2^53; past it, rounding can only land on 2^53 or above, never back in range.
     n *= d;
+    if (!Number.isSafeInteger(n)) fail("shape-overflow", `${what}: shape ${describe(shape)} holds 2^53 bytes or more`);
   }
   return n;
 }
@@ -147,7 +146,7 @@ export function readHeader(bytes: Uint8Array): Header {
   }
   let text: string;
   try {
-    // ignoreBOM keeps a BOM in the text, so the '{' check below refuses it as the reference does.
+    // ignoreBOM keeps a BOM in the text, so the '{' check below refuses it, as the spec requires.
     text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes.subarray(8, 8 + n));
   } catch {
     return fail("header-not-utf8", "header is not valid UTF-8");
@@ -159,7 +158,8 @@ export function readHeader(bytes: Uint8Array): Header {
     if (text[i] === "{") {
       fail("header-start", `header must begin with '{', not ${text[0] === "\ufeff" ? "a byte-order mark" : "whitespace"}`);
     }
-    fail("header-not-object", `header must be a JSON object, but begins with ${describe(text.slice(i, i + 20))}`);
+    const start = i === text.length ? "is blank" : `begins with ${describe(text.slice(i, i + 20))}`;
+    fail("header-not-object", `header must be a JSON object, but ${start}`);
   }
   const root = parseJson(text);
   if (!(root instanceof Map)) return fail("header-not-object", "header must be a JSON object");
@@ -228,7 +228,7 @@ function readEntry(name: string, value: JsonValue, bufferLength: number): Header
   if (begin > end) fail("offsets-reversed", `${what}: data_offsets [${begin}, ${end}] end before they begin`);
   const expected = byteLength(shape, DTYPE_SIZE[dtype as SafeDType], what);
   if (end - begin !== expected) {
-    fail("byte-length-mismatch", `${what}: ${dtype} [${shape.join(", ")}] needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+    fail("byte-length-mismatch", `${what}: ${dtype} ${describe(shape)} needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
   }
   if (end > bufferLength) {
     fail("offset-out-of-bounds", `${what}: data_offsets [${begin}, ${end}] run past the ${bufferLength}-byte buffer`);

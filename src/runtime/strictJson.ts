@@ -47,7 +47,7 @@ const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 export function parseStrictJson(text: string, maxDepth = 16): JsonValue {
   const p = new Parser(text, maxDepth);
   p.ws();
-  const value = p.value([]);
+  const value = p.value();
   p.ws();
   if (p.pos < text.length) p.fail(`unexpected ${p.show()} after the end of the JSON value`);
   return value;
@@ -55,6 +55,8 @@ export function parseStrictJson(text: string, maxDepth = 16): JsonValue {
 
 class Parser {
   pos = 0;
+  /** Keys of the enclosing objects (array indices are left out: they cannot repeat). */
+  readonly path: string[] = [];
   constructor(
     readonly text: string,
     readonly maxDepth: number,
@@ -77,10 +79,10 @@ class Parser {
     }
   }
 
-  value(path: string[]): JsonValue {
+  value(): JsonValue {
     const c = this.text[this.pos];
-    if (c === "{") return this.object(path);
-    if (c === "[") return this.array(path);
+    if (c === "{") return this.object();
+    if (c === "[") return this.array();
     if (c === '"') return this.string();
     if (c === "-" || (c !== undefined && c >= "0" && c <= "9")) return this.number();
     for (const [word, v] of LITERALS) {
@@ -92,19 +94,22 @@ class Parser {
     return this.fail(`expected a JSON value but found ${this.show()}`);
   }
 
-  enter(path: string[]): void {
-    if (path.length >= this.maxDepth) {
-      throw new JsonError("too-deep", `nesting deeper than ${this.maxDepth} at character ${this.pos}`, this.pos, path);
+  private depth = 0;
+
+  enter(): void {
+    if (++this.depth > this.maxDepth) {
+      throw new JsonError("too-deep", `nesting deeper than ${this.maxDepth} at character ${this.pos}`, this.pos, [...this.path]);
     }
   }
 
-  object(path: string[]): JsonObject {
-    this.enter(path);
+  object(): JsonObject {
+    this.enter();
     const out: JsonObject = new Map();
     this.pos++; // '{'
     this.ws();
     if (this.text[this.pos] === "}") {
       this.pos++;
+      this.depth--;
       return out;
     }
     for (;;) {
@@ -112,38 +117,45 @@ class Parser {
       const keyAt = this.pos;
       const key = this.string();
       if (out.has(key)) {
-        throw new JsonError("duplicate-key", `duplicate key ${JSON.stringify(key)} at character ${keyAt}`, keyAt, [
-          ...path,
-          key,
-        ]);
+        const path = [...this.path, key];
+        throw new JsonError("duplicate-key", `duplicate key ${JSON.stringify(key)} at character ${keyAt}`, keyAt, path);
       }
       this.ws();
       if (this.text[this.pos] !== ":") this.fail(`expected ':' but found ${this.show()}`);
       this.pos++;
       this.ws();
-      out.set(key, this.value([...path, key]));
+      this.path.push(key);
+      out.set(key, this.value());
+      this.path.pop();
       this.ws();
       const c = this.text[this.pos++];
-      if (c === "}") return out;
+      if (c === "}") {
+        this.depth--;
+        return out;
+      }
       if (c !== ",") this.fail(`expected ',' or '}' but found ${c === undefined ? "end of text" : JSON.stringify(c)}`, this.pos - 1);
       this.ws();
     }
   }
 
-  array(path: string[]): JsonValue[] {
-    this.enter(path);
+  array(): JsonValue[] {
+    this.enter();
     const out: JsonValue[] = [];
     this.pos++; // '['
     this.ws();
     if (this.text[this.pos] === "]") {
       this.pos++;
+      this.depth--;
       return out;
     }
     for (;;) {
-      out.push(this.value([...path, String(out.length)]));
+      out.push(this.value());
       this.ws();
       const c = this.text[this.pos++];
-      if (c === "]") return out;
+      if (c === "]") {
+        this.depth--;
+        return out;
+      }
       if (c !== ",") this.fail(`expected ',' or ']' but found ${c === undefined ? "end of text" : JSON.stringify(c)}`, this.pos - 1);
       this.ws();
     }

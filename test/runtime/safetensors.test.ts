@@ -94,6 +94,14 @@ describe("safetensors round trips", () => {
     expect(back.get("i")!.data).toEqual(new BigInt64Array([9n]));
   });
 
+  it("copies the data, so the result does not alias the input (also for a Node Buffer)", () => {
+    const bytes = Buffer.from(writeSafetensors({ w: { shape: [1], data: new Float32Array([1]) }, b: { dtype: "U8", shape: [1], data: new Uint8Array([5]) } }));
+    const back = readSafetensors(bytes).tensors;
+    bytes.fill(0);
+    expect(back.get("w")!.data).toEqual(new Float32Array([1]));
+    expect(back.get("b")!.data).toEqual(new Uint8Array([5]));
+  });
+
   it("accepts entries in any order in the header, with whitespace and empty tensors anywhere", () => {
     const header = `{ ${entry("b", "F32", [1], 4, 8)} , "__metadata__" : { } , ${entry("e", "U8", [0], 4, 4)}, ${entry("a", "F32", [1], 0, 4)} }`;
     const back = readSafetensors(file(header, f32Bytes(1, 2)));
