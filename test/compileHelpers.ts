@@ -9,9 +9,11 @@ import { ROOT, overrides } from "./helpers.js";
 
 const OUT = join(ROOT, "test", ".generated");
 
+/** The graph of a .tfm file at -O0 (as lowered) unless a level is given with a leading "-O2". */
 export function graphOf(path: string, ...sets: string[]): IrGraph {
   const text = readFileSync(join(ROOT, path), "utf8");
-  const built = buildGraph(text, overrides(...sets));
+  const level = sets[0]?.startsWith("-O") ? (Number(sets.shift()!.slice(2)) as 0 | 1 | 2) : 0;
+  const built = buildGraph(text, overrides(...sets), { level, verifyPasses: true });
   if (!built.graph) throw new Error(built.diagnostics.items.map((d) => d.message).join("\n"));
   return built.graph;
 }

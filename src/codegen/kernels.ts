@@ -85,6 +85,17 @@ function rowsKernel(n: NodeLabel, ctx: KernelCtx, params: string[], extra: strin
 
 const plist = (p: string[]) => p.map((x) => ", " + x).join("");
 
+/** Activations as expressions, for fused epilogues. */
+const ACTIVATION_EXPR: Record<string, { expr: (v: string) => string; uses: string[] }> = {
+  none: { expr: (v) => v, uses: [] },
+  relu: { expr: (v) => `${v} > 0 ? ${v} : 0`, uses: [] },
+  gelu: { expr: (v) => `gelu(${v})`, uses: ["gelu"] },
+  gelu_tanh: { expr: (v) => `geluTanh(${v})`, uses: ["geluTanh"] },
+  silu: { expr: (v) => `silu(${v})`, uses: ["silu"] },
+  tanh: { expr: (v) => `Math.tanh(${v})`, uses: [] },
+  sigmoid: { expr: (v) => `sigmoid(${v})`, uses: ["sigmoid"] },
+};
+
 export const KERNELS: Record<Op, KernelTemplate> = {
   input: () => {
     throw new Error("inputs have no kernel");
@@ -176,24 +187,27 @@ export const KERNELS: Record<Op, KernelTemplate> = {
       extra,
     };
   },
-  dense: (n, [, w], ctx) => {
-    const [N, K] = w.shape.map(lit) as [number, number];
+  dense: (n, ins, ctx) => {
+    const [N, K] = ins[1].shape.map(lit) as [number, number];
+    const hasBias = ins.length > 2;
     const params: string[] = [];
     const extra: string[] = [];
     const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+    const act = ACTIVATION_EXPR[(n.attrs.act as string | undefined) ?? "none"];
     return {
-      fn: `function $K(out, x, w${plist(params)}) {
+      fn: `function $K(out, x, w${hasBias ? ", b" : ""}${plist(params)}) {
   for (let r = 0; r < ${rows}; r++) {
     const xo = r * ${K};
     for (let j = 0; j < ${N}; j++) {
       const wo = j * ${K};
-      let s = 0;
+      let s = ${hasBias ? "b[j]" : "0"};
       for (let k = 0; k < ${K}; k++) s += x[xo + k] * w[wo + k];
-      out[r * ${N} + j] = s;
+      out[r * ${N} + j] = ${act.expr("s")};
     }
   }
 }`,
       extra,
+      uses: act.uses,
     };
   },
   matmul: (n, [a, b], ctx) => {
@@ -226,12 +240,12 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const op = n.attrs.op as string;
     return elementwise((v) => (n.attrs.reverse ? `${c} ${op} ${v}` : `${v} ${op} ${c}`))(n, ins, ctx);
   },
-  relu: elementwise((v) => `${v} > 0 ? ${v} : 0`),
-  gelu: elementwise((v) => `gelu(${v})`, ["gelu"]),
-  gelu_tanh: elementwise((v) => `geluTanh(${v})`, ["geluTanh"]),
-  silu: elementwise((v) => `silu(${v})`, ["silu"]),
-  tanh: elementwise((v) => `Math.tanh(${v})`),
-  sigmoid: elementwise((v) => `sigmoid(${v})`, ["sigmoid"]),
+  relu: elementwise(ACTIVATION_EXPR.relu.expr),
+  gelu: elementwise(ACTIVATION_EXPR.gelu.expr, ACTIVATION_EXPR.gelu.uses),
+  gelu_tanh: elementwise(ACTIVATION_EXPR.gelu_tanh.expr, ACTIVATION_EXPR.gelu_tanh.uses),
+  silu: elementwise(ACTIVATION_EXPR.silu.expr, ACTIVATION_EXPR.silu.uses),
+  tanh: elementwise(ACTIVATION_EXPR.tanh.expr),
+  sigmoid: elementwise(ACTIVATION_EXPR.sigmoid.expr, ACTIVATION_EXPR.sigmoid.uses),
   softmax: (n, _ins, ctx) => {
     if ((n.attrs.axis as number) !== n.shape.length - 1) {
       return { fn: `function $K(out, x, shape) {\n  softmaxAxis(out, x, shape, ${n.attrs.axis as number});\n}`, extra: [ctx.shapeOf(0)], uses: ["softmaxAxis"] };
@@ -304,37 +318,171 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     };
   },
   mask_scores: maskScoresKernel,
+  add_layer_norm: (n, ins, ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const { rows, d } = rowsKernel(n, ctx, params, extra);
+    const hasW = ins.length > 2;
+    const hasB = ins.length > 3;
+    return {
+      fn: `const $K_row = new Float64Array(${d});
+function $K(out, a, c${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
+  const t = $K_row;
+  for (let r = 0; r < ${rows}; r++) {
+    const o = r * ${d};
+    let mean = 0;
+    for (let i = 0; i < ${d}; i++) { const v = a[o + i] + c[o + i]; t[i] = v; mean += v; }
+    mean /= ${d};
+    let v = 0;
+    for (let i = 0; i < ${d}; i++) { const u = t[i] - mean; v += u * u; }
+    const inv = 1 / Math.sqrt(v / ${d} + ${num(n.attrs.eps as number)});
+    for (let i = 0; i < ${d}; i++) out[o + i] = (t[i] - mean) * inv${hasW ? " * w[i]" : ""}${hasB ? " + b[i]" : ""};
+  }
+}`,
+      extra,
+    };
+  },
+  masked_softmax: maskedSoftmaxKernel,
+  attention: flashAttentionKernel,
 };
 
-/** Masks right-aligned to [B, H, L, S] (key masks [B, S] to [B, 1, 1, S]) and read through strides. */
-function maskScoresKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
-  const roles = String(n.attrs.roles).split(",").filter(Boolean);
-  const [, H] = n.shape.map(lit);
-  const dims = ["B", "L", "S"];
-  const extra = [ctx.dim(n.shape[0]), ctx.dim(n.shape[2]), ctx.dim(n.shape[3])];
-  const masks = roles.map((r, k) => `m${k}`);
-  const strideArgs = roles.map((r, k) => `maskStrides(${ctx.shapeOf(k + 1)}, ${r.endsWith("_keys")})`);
-  const tests = roles
+/** Code that reads each mask at (b, h, i, j) into `ok` (may attend) and `add` (added to the score). */
+function maskTests(roles: readonly string[]): string {
+  return roles
     .map((r, k) => {
       const idx = `b * t${k}[0] + h * t${k}[1] + i * t${k}[2] + j * t${k}[3]`;
       if (r.startsWith("block")) return `if (m${k} !== null && m${k}[${idx}]) ok = false;`;
       if (r.startsWith("keep")) return `if (m${k} !== null && !m${k}[${idx}]) ok = false;`;
       return `if (m${k} !== null) add += m${k}[${idx}];`;
     })
-    .join("\n          ");
+    .join("\n");
+}
+
+function maskParams(n: NodeLabel, firstMaskInput: number, ctx: KernelCtx) {
+  const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);
   return {
-    fn: `function $K(out, scores${masks.map((m) => ", " + m).join("")}, ${dims.join(", ")}${roles.map((_, k) => `, t${k}`).join("")}) {
+    roles,
+    names: roles.map((_, k) => `, m${k}`).join(""),
+    strideNames: roles.map((_, k) => `, t${k}`).join(""),
+    strideArgs: roles.map((r, k) => `maskStrides(${ctx.shapeOf(k + firstMaskInput)}, ${r.endsWith("_keys")})`),
+    uses: roles.length > 0 ? ["maskStrides"] : [],
+  };
+}
+
+/** Scale, masks and softmax of each score row in one pass; a row with every key masked gives zeros. */
+function maskedSoftmaxKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const m = maskParams(n, 1, ctx);
+  const H = lit(n.shape[1])!;
+  return {
+    fn: `function $K(out, scores${m.names}, B, L, S${m.strideNames}) {
+  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) for (let i = 0; i < L; i++) {
+    const row = ((b * ${H} + h) * L + i) * S;
+    let max = -Infinity;
+    for (let j = 0; j < S; j++) {
+      let ok = ${n.attrs.causal ? "j <= i" : "true"};
+      let add = 0;
+      ${maskTests(m.roles)}
+      const s = ok ? scores[row + j] * ${num(n.attrs.scale as number)} + add : -Infinity;
+      out[row + j] = s;
+      if (s > max) max = s;
+    }
+    if (max === -Infinity) { out.fill(0, row, row + S); continue; }
+    let sum = 0;
+    for (let j = 0; j < S; j++) { const e = Math.exp(out[row + j] - max); out[row + j] = e; sum += e; }
+    const inv = 1 / sum;
+    for (let j = 0; j < S; j++) out[row + j] *= inv;
+  }
+}`,
+    extra: [ctx.dim(n.shape[0]), ctx.dim(n.shape[2]), ctx.dim(n.shape[3]), ...m.strideArgs],
+    uses: m.uses,
+  };
+}
+
+const KEY_BLOCK = 64;
+
+/**
+ * Attention with an online softmax (FlashAttention's running maximum and sum): keys are visited in
+ * blocks, the [L, S] score matrix is never stored, and key blocks that causality masks entirely
+ * are never visited.
+ */
+function flashAttentionKernel(n: NodeLabel, [q, k, v]: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const m = maskParams(n, 3, ctx);
+  const H = lit(q.shape[1])!;
+  const D = lit(q.shape[3])!;
+  const Dv = lit(v.shape[3])!;
+  const causal = Boolean(n.attrs.causal);
+  return {
+    fn: `const $K_acc = new Float64Array(${Dv});
+const $K_scores = new Float64Array(${KEY_BLOCK});
+function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}) {
+  const acc = $K_acc, sc = $K_scores;
+  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+    const bh = b * ${H} + h;
+    for (let i = 0; i < L; i++) {
+      const qo = (bh * L + i) * ${D};
+      let m = -Infinity, l = 0;
+      acc.fill(0);
+      const end = ${causal ? "Math.min(S, i + 1)" : "S"};
+      for (let j0 = 0; j0 < end; j0 += ${KEY_BLOCK}) {
+        const j1 = Math.min(j0 + ${KEY_BLOCK}, end);
+        let bm = -Infinity;
+        for (let j = j0; j < j1; j++) {
+          let ok = true;
+          let add = 0;
+          ${maskTests(m.roles)}
+          let s = -Infinity;
+          if (ok) {
+            const ko = (bh * S + j) * ${D};
+            let dot = 0;
+            for (let d = 0; d < ${D}; d++) dot += q[qo + d] * k[ko + d];
+            s = dot * ${num(n.attrs.scale as number)} + add;
+          }
+          sc[j - j0] = s;
+          if (s > bm) bm = s;
+        }
+        if (bm === -Infinity) continue;
+        const mNew = m > bm ? m : bm;
+        const corr = Math.exp(m - mNew);
+        l *= corr;
+        for (let d = 0; d < ${Dv}; d++) acc[d] *= corr;
+        for (let j = j0; j < j1; j++) {
+          const s = sc[j - j0];
+          if (s === -Infinity) continue;
+          const p = Math.exp(s - mNew);
+          l += p;
+          const vo = (bh * S + j) * ${Dv};
+          for (let d = 0; d < ${Dv}; d++) acc[d] += p * v[vo + d];
+        }
+        m = mNew;
+      }
+      const oo = (bh * L + i) * ${Dv};
+      const inv = l > 0 ? 1 / l : 0;
+      for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] * inv;
+    }
+  }
+}`,
+    extra: [ctx.dim(q.shape[0]), ctx.dim(q.shape[2]), ctx.dim(k.shape[2]), ...m.strideArgs],
+    uses: m.uses,
+  };
+}
+
+/** Masks right-aligned to [B, H, L, S] (key masks [B, S] to [B, 1, 1, S]) and read through strides. */
+function maskScoresKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const m = maskParams(n, 1, ctx);
+  const H = lit(n.shape[1])!;
+  return {
+    fn: `function $K(out, scores${m.names}, B, L, S${m.strideNames}) {
   for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) for (let i = 0; i < L; i++) {
     const row = ((b * ${H} + h) * L + i) * S;
     for (let j = 0; j < S; j++) {
       let ok = ${n.attrs.causal ? "j <= i" : "true"};
       let add = 0;
-      ${tests}
+      ${maskTests(m.roles)}
       out[row + j] = ok ? scores[row + j] + add : -Infinity;
     }
   }
 }`,
-    extra: [...extra, ...strideArgs],
-    uses: roles.length > 0 ? ["maskStrides"] : [],
+    extra: [ctx.dim(n.shape[0]), ctx.dim(n.shape[2]), ctx.dim(n.shape[3]), ...m.strideArgs],
+    uses: m.uses,
   };
 }

@@ -75,7 +75,7 @@ class ModulePrinter {
   /** Adds a kernel (deduplicated by its typed source) and returns its name. */
   private kernel(n: NodeLabel, fn: string): string {
     const inputs = n.inputs.map((i) => this.g.node(i));
-    const typed = fn.replace(/^function \$K\(([^)]*)\)/, (_, params: string) => {
+    const typed = fn.replace(/function \$K\(([^)]*)\)/, (_, params: string) => {
       const names = params.split(",").map((p) => p.trim());
       const annotated = names.map((name, k) => {
         if (k === 0) return `${name}: Float32Array`;
@@ -122,7 +122,7 @@ class ModulePrinter {
     body.push(`return { ${outs.join(", ")} };`);
 
     const params = g.meta.params.map((p, i) => `const p${i} = w[${str(p.name)}];`);
-    const kernelSources = [...this.kernels].map(([src, name]) => src.replace("$K", name));
+    const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
     const imports = [...this.runtimeImports].sort();
     const t = (typed: string, plain = "") => (this.typed ? typed : plain);
     return [

@@ -185,14 +185,15 @@ const EVAL: Record<Op, Eval> = {
     const [B, H, L, D] = x!.shape;
     return { data: transpose(x!, 1, 2, [B, L, H, D]).data, shape };
   },
-  dense: (_n, [x, w], shape) => {
+  dense: (n, [x, w, b], shape) => {
     const [N, K] = w!.shape;
+    const act = ACTIVATIONS[(n.attrs.act as string | undefined) ?? "none"];
     const out = new Float64Array(size(shape));
     for (let r = 0; r < out.length / N; r++)
       for (let j = 0; j < N; j++) {
-        let s = 0;
+        let s = b ? b.data[j] : 0;
         for (let k = 0; k < K; k++) s += x!.data[r * K + k] * w!.data[j * K + k];
-        out[r * N + j] = s;
+        out[r * N + j] = act(s);
       }
     return { data: out, shape };
   },
@@ -240,7 +241,23 @@ const EVAL: Record<Op, Eval> = {
       for (let i = 0; i < row.length; i++) out[i] = row[i] * inv * (w ? w.data[i] : 1);
     }),
   mask_scores: maskScores,
+  add_layer_norm: (n, [a, b, w, bias], shape) => EVAL.layer_norm(n, [binary(a!, b!, shape, (x, y) => x + y), w, bias], shape),
+  masked_softmax: (n, [scores, ...masks], shape) => {
+    const scaled = unary(scores!, (v) => v * (n.attrs.scale as number));
+    const masked = maskScores(n, [scaled, ...masks], shape);
+    return rows(masked, softmaxRow);
+  },
+  attention: (n, [q, k, v, ...masks], shape) => {
+    const [B, H, L] = q!.shape;
+    const S = k!.shape[2];
+    const kt = transpose(k!, 2, 3, [B, H, k!.shape[3], S]);
+    const scores = matmul(q!, kt, [B, H, L, S]);
+    const probs = EVAL.masked_softmax(n, [scores, ...masks], [B, H, L, S]);
+    return matmul(probs, v!, shape);
+  },
 };
+
+const ACTIVATIONS: Record<string, (v: number) => number> = { none: (v) => v, relu, gelu, gelu_tanh: geluTanh, silu, tanh: Math.tanh, sigmoid };
 
 const swap = (s: readonly number[], a: number, b: number) => {
   const r = [...s];

@@ -20,7 +20,7 @@ export const OPS = {
   transpose: { arity: [1, 1], kind: "injective", doc: "swaps two dimensions" },
   split_heads: { arity: [1, 1], kind: "injective", doc: "[B, L, H*D] -> [B, H, L, D]" },
   merge_heads: { arity: [1, 1], kind: "injective", doc: "[B, H, L, D] -> [B, L, H*D]" },
-  dense: { arity: [2, 2], kind: "outFusable", doc: "x [..., K] times the transpose of w [N, K] -> [..., N]" },
+  dense: { arity: [2, 3], kind: "outFusable", doc: "x [..., K] times the transpose of w [N, K], plus bias [N], then `act` -> [..., N]" },
   matmul: { arity: [2, 2], kind: "outFusable", doc: "batched matrix product with broadcast batch dimensions" },
   add: { arity: [2, 2], kind: "broadcast", doc: "a + b" },
   sub: { arity: [2, 2], kind: "broadcast", doc: "a - b" },
@@ -36,6 +36,17 @@ export const OPS = {
   softmax: { arity: [1, 1], kind: "reduction", doc: "softmax along an axis; a row of only -inf gives zeros" },
   layer_norm: { arity: [1, 3], kind: "reduction", doc: "normalise the last dimension, then weight and bias" },
   rms_norm: { arity: [1, 2], kind: "reduction", doc: "divide the last dimension by its root mean square, then weight" },
+  add_layer_norm: { arity: [2, 4], kind: "reduction", doc: "layer_norm(a + b): the residual add fused into the norm" },
+  masked_softmax: {
+    arity: [1, 7],
+    kind: "reduction",
+    doc: "softmax(scores * scale with masks applied) in one pass over the scores",
+  },
+  attention: {
+    arity: [3, 9],
+    kind: "opaque",
+    doc: "softmax(q k^T * scale + masks) v with an online softmax: the [L, S] scores are never stored",
+  },
   mask_scores: {
     arity: [1, 7],
     kind: "broadcast",

@@ -45,7 +45,11 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
     return [x[0], c(H), x[1], c(E / H)];
   },
   merge_heads: ([x]) => (x.length === 4 ? [x[0], x[2], c(num(x[1]) * num(x[3]))] : "merge_heads takes [B, H, L, D]"),
-  dense: ([x, w]) => (w.length === 2 && dimEquals(x[x.length - 1], w[1]) ? [...x.slice(0, -1), w[0]] : "inner dimensions differ"),
+  dense: ([x, w, b]) => {
+    if (w.length !== 2 || !dimEquals(x[x.length - 1], w[1])) return "inner dimensions differ";
+    if (b && (b.length !== 1 || !dimEquals(b[0], w[0]))) return "the bias must match the output width";
+    return [...x.slice(0, -1), w[0]];
+  },
   matmul: ([a, b]) => {
     if (a.length < 2 || b.length < 2 || !dimEquals(a[a.length - 1], b[b.length - 2])) return "inner dimensions differ";
     const batch = broadcastShapes(a.slice(0, -2), b.slice(0, -2));
@@ -65,6 +69,15 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
   softmax: same,
   layer_norm: (ins) => (ins.slice(1).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1])) ? ins[0] : "weight and bias must match the last dimension"),
   rms_norm: (ins) => (ins.slice(1).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1])) ? ins[0] : "weight must match the last dimension"),
+  add_layer_norm: (ins) =>
+    shapesEqual(ins[0], ins[1]) && ins.slice(2).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1]))
+      ? ins[0]
+      : "operands must have one shape; weight and bias must match the last dimension",
+  masked_softmax: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
+  attention: ([q, k, v]) =>
+    q.length === 4 && k.length === 4 && v.length === 4 && dimEquals(q[3], k[3]) && dimEquals(k[2], v[2])
+      ? [q[0], q[1], q[2], v[3]]
+      : "q, k, v must be [B, H, L, D], [B, H, S, D], [B, H, S, Dv]",
   mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
 };
 

@@ -20,8 +20,9 @@ const CASES: [string, string[], Record<string, number>][] = [
 ];
 
 describe("generated modules agree with the float64 interpreter", () => {
-  it.each(CASES)("%s %j", async (path, sets, dims) => {
-    const g = graphOf(path, ...sets);
+  const levels = CASES.flatMap(([path, sets, dims]) => [0, 2].map((level) => [path, level, sets, dims] as const));
+  it.each(levels)("%s at -O%d %j", async (path, level, sets, dims) => {
+    const g = graphOf(path, `-O${level}`, ...sets);
     expect(verifyGraph(g)).toEqual([]);
     const mod = await importGenerated(g);
     const weights = randomWeights(mod.spec.parameters, 7);

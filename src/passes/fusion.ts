@@ -1,0 +1,155 @@
+import type { IrGraph } from "../ir/graph.js";
+import type { NodeLabel } from "../ir/node.js";
+import { OPS } from "../ir/ops.js";
+import { shapesEqual } from "../semantics/shapes.js";
+import { dimEquals } from "../semantics/types.js";
+import { rebuild, useCounts, type Pass, type PassContext } from "./pass.js";
+
+// Fusions read each op's fusion kind and its consumers; a producer is folded into its consumer only
+// when nothing else reads it, so no value is computed twice.
+
+/** Unary elementwise ops that a matrix product's epilogue can apply. */
+const EPILOGUE_ACTIVATIONS = new Set(["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"]);
+const isOutFusable = (n: NodeLabel) => OPS[n.op].kind === "outFusable";
+
+function note(ctx: PassContext, pass: string, n: NodeLabel, kind: "changed" | "skipped", message: string): void {
+  ctx.notes.push({ pass, kind, scope: n.scope, message });
+}
+
+/** Why: a bias add and an activation each cost a pass over the GEMM's output; in the epilogue they are free. */
+export const fuseDenseEpilogue: Pass = {
+  name: "fuse-dense-epilogue",
+  requires: [],
+  level: 2,
+  why: "folds the bias add and the activation after a matrix product into the product's epilogue",
+  run(g, ctx) {
+    // Two rounds: first the bias, then the activation after the biased product.
+    return [fuseBias, fuseActivation].reduce((graph, step) => step(graph, ctx, this.name), g);
+  },
+};
+
+function fuseBias(g: IrGraph, ctx: PassContext, pass: string): IrGraph {
+  const uses = useCounts(g);
+  return rebuild(g, (_id, n, b) => {
+    if (n.op !== "add") return undefined;
+    for (const [di, bi] of [[0, 1], [1, 0]] as const) {
+      const d = g.node(n.inputs[di]);
+      const bias = g.node(n.inputs[bi]);
+      if (!isOutFusable(d) || d.op !== "dense" || d.inputs.length !== 2 || d.attrs.act !== undefined) continue;
+      if (bias.shape.length !== 1 || !dimEquals(bias.shape[0], d.shape[d.shape.length - 1]) || !shapesEqual(n.shape, d.shape)) continue;
+      if (uses.get(n.inputs[di]) !== 1) {
+        note(ctx, pass, n, "skipped", "bias not fused: the product without bias is read elsewhere");
+        continue;
+      }
+      note(ctx, pass, n, "changed", "bias add fused into the matrix product");
+      return b.add({ ...d, inputs: [...d.inputs.map(b.input), b.input(n.inputs[bi])], span: n.span });
+    }
+    return undefined;
+  });
+}
+
+function fuseActivation(g: IrGraph, ctx: PassContext, pass: string): IrGraph {
+  const uses = useCounts(g);
+  return rebuild(g, (_id, n, b) => {
+    if (OPS[n.op].kind !== "elementwise" || !EPILOGUE_ACTIVATIONS.has(n.op)) return undefined;
+    const d = g.node(n.inputs[0]);
+    if (!isOutFusable(d) || d.op !== "dense" || d.attrs.act !== undefined) return undefined;
+    if (uses.get(n.inputs[0]) !== 1) {
+      note(ctx, pass, n, "skipped", `${n.op} not fused: the product before it is read elsewhere`);
+      return undefined;
+    }
+    note(ctx, pass, n, "changed", `${n.op} fused into the matrix product's epilogue`);
+    return b.add({ ...d, inputs: d.inputs.map(b.input), attrs: { ...d.attrs, act: n.op } });
+  });
+}
+
+/** Why: post-norm layers add the residual and normalise; one pass over the row does both. */
+export const fuseResidualLayerNorm: Pass = {
+  name: "fuse-residual-layer-norm",
+  requires: ["fuse-dense-epilogue"],
+  level: 2,
+  why: "computes layer_norm(a + b) in one pass when the sum is not needed elsewhere",
+  run(g, ctx) {
+    const uses = useCounts(g);
+    return rebuild(g, (_id, n, b) => {
+      if (n.op !== "layer_norm") return undefined;
+      const sum = g.node(n.inputs[0]);
+      if (sum.op !== "add") return undefined;
+      const [a, c] = sum.inputs.map((i) => g.node(i));
+      if (!shapesEqual(a.shape, c.shape)) return undefined;
+      if (uses.get(n.inputs[0]) !== 1) {
+        note(ctx, this.name, n, "skipped", "residual add not fused into the norm: the sum is read elsewhere (pre-norm residual stream)");
+        return undefined;
+      }
+      note(ctx, this.name, n, "changed", "residual add fused into the layer norm");
+      return b.add({ ...n, op: "add_layer_norm", inputs: [...sum.inputs, ...n.inputs.slice(1)].map(b.input) });
+    });
+  },
+};
+
+/** Why: scaling, masking and softmax each read and write the whole [L, S] score matrix; once is enough. */
+export const fuseMaskedSoftmax: Pass = {
+  name: "fuse-masked-softmax",
+  requires: [],
+  level: 2,
+  why: "folds the score scale and the masks into the softmax",
+  run(g, ctx) {
+    const uses = useCounts(g);
+    const single = (id: string) => uses.get(id) === 1;
+    return rebuild(g, (_id, n, b) => {
+      if (n.op !== "softmax" || n.shape.length !== 4 || n.attrs.axis !== 3) return undefined;
+      let src = g.node(n.inputs[0]);
+      let srcId = n.inputs[0];
+      let masks: string[] = [];
+      let roles = "";
+      let causal = false;
+      if (src.op === "mask_scores" && single(srcId)) {
+        masks = src.inputs.slice(1);
+        roles = String(src.attrs.roles ?? "");
+        causal = Boolean(src.attrs.causal);
+        srcId = src.inputs[0];
+        src = g.node(srcId);
+      }
+      let scale = 1;
+      if (src.op === "scalar" && src.attrs.op === "*" && !src.attrs.reverse && single(srcId)) {
+        scale = src.attrs.value as number;
+        srcId = src.inputs[0];
+      }
+      if (srcId === n.inputs[0]) return undefined;
+      note(ctx, this.name, n, "changed", "scale and masks fused into the softmax");
+      return b.add({ ...n, op: "masked_softmax", inputs: [srcId, ...masks].map(b.input), attrs: { scale, roles, causal } });
+    });
+  },
+};
+
+/**
+ * Why: materialising the [B, H, L, S] probabilities costs memory quadratic in the length; an online
+ * softmax over key blocks needs only a row of accumulators.
+ */
+export const fuseAttention: Pass = {
+  name: "fuse-attention",
+  requires: ["fuse-masked-softmax"],
+  level: 2,
+  why: "replaces scores, softmax and weighting by one attention kernel with an online softmax",
+  run(g, ctx) {
+    const uses = useCounts(g);
+    return rebuild(g, (_id, n, b) => {
+      if (n.op !== "matmul" || n.shape.length !== 4) return undefined;
+      const probs = g.node(n.inputs[0]);
+      if (probs.op !== "masked_softmax" || uses.get(n.inputs[0]) !== 1) return undefined;
+      const scores = g.node(probs.inputs[0]);
+      if (scores.op !== "matmul" || uses.get(probs.inputs[0]) !== 1) return undefined;
+      const kt = g.node(scores.inputs[1]);
+      if (kt.op !== "transpose" || kt.attrs.dim0 !== 2 || kt.attrs.dim1 !== 3) return undefined;
+      const [q, k, v] = [scores.inputs[0], kt.inputs[0], n.inputs[1]];
+      if (![q, k, v].every((id) => g.node(id).shape.length === 4)) return undefined;
+      note(ctx, this.name, n, "changed", "attention fused: online softmax over key blocks, no [L, S] scores stored");
+      return b.add({
+        ...n,
+        op: "attention",
+        inputs: [q, k, v, ...probs.inputs.slice(1)].map(b.input),
+        attrs: { scale: probs.attrs.scale, roles: probs.attrs.roles, causal: probs.attrs.causal },
+      });
+    });
+  },
+};
