@@ -96,35 +96,87 @@ class ModulePrinter {
     return name;
   }
 
+  /** Nodes computable once at createModel: parameters and what depends only on them, with fixed shapes. */
+  private constants(): Set<string> {
+    const out = new Set<string>();
+    for (const id of this.g.order()) {
+      const n = this.g.node(id);
+      if (n.op === "param" || (n.op !== "input" && n.shape.every(isConst) && n.inputs.every((i) => out.has(i)))) out.add(id);
+    }
+    return out;
+  }
+
+  /** One kernel call writing node `id` into `target`; hoistable argument expressions go to `hoist`. */
+  private call(id: string, target: string, hoist?: (expr: string) => string): string {
+    const n = this.g.node(id);
+    const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]) };
+    const k = KERNELS[n.op](n, n.inputs.map((i) => this.g.node(i)), ctx);
+    for (const u of k.uses ?? []) this.runtimeImports.add(u);
+    const name = this.kernel(n, k.fn);
+    const extra = k.extra.map((e) => (hoist && /[[(]/.test(e) ? hoist(e) : e));
+    return `${name}(${[target, ...n.inputs.map((i) => this.varOf(i)), ...extra].join(", ")});`;
+  }
+
   print(): string {
     const g = this.g;
+    const t = (typed: string, plain = "") => (this.typed ? typed : plain);
+    const constants = this.constants();
+    const order = g.order();
+    const setup: string[] = [];
+    for (const id of order) {
+      const n = g.node(id);
+      if (!constants.has(id) || n.op === "param") continue;
+      setup.push(`const ${this.varOf(id)} = new Float32Array(${this.size(n.shape)});`, this.call(id, this.varOf(id)));
+    }
+
+    const runtimeNodes = order.filter((id) => !constants.has(id) && g.node(id).op !== "input");
+    const plan = planSlots(g, runtimeNodes, (id) => this.size(g.node(id).shape));
+    const hoisted: { name: string; expr: string }[] = [];
+    const hoist = (expr: string) => {
+      const name = `e${hoisted.length}`;
+      hoisted.push({ name, expr });
+      return name;
+    };
+    const calls = runtimeNodes.map((id) => this.call(id, this.varOf(id), hoist));
+
     const body: string[] = [];
-    const symbols = g.meta.symbols;
     const asFeeds = this.typed ? " as unknown as Readonly<Record<string, Tensor | undefined>>" : "";
     body.push(`const { dims, data } = checkInputs(spec.inputs, spec.symbols, inputs${asFeeds});`);
-    symbols.forEach((s, i) => body.push(`const s${i} = dims[${str(s.name)}] ?? 0;`));
+    g.meta.symbols.forEach((sym, i) => body.push(`const s${i} = dims[${str(sym.name)}] ?? 0;`));
     g.inputs.forEach((inp, i) => {
-      const t = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
-      body.push(`const x${i} = data[${i}]${this.typed ? ` as ${t}` : ""};`);
+      const type = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
+      body.push(`const x${i} = data[${i}]${t(` as ${type}`)};`);
     });
-    for (const id of g.order()) {
-      const n = g.node(id);
-      if (n.op === "input" || n.op === "param") continue;
-      const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]) };
-      const k = KERNELS[n.op](n, n.inputs.map((i) => g.node(i)), ctx);
-      for (const u of k.uses ?? []) this.runtimeImports.add(u);
-      const name = this.kernel(n, k.fn);
-      const v = this.varOf(id);
-      body.push(`const ${v} = new Float32Array(${this.size(n.shape)});`);
-      body.push(`${name}(${[v, ...n.inputs.map((i) => this.varOf(i)), ...k.extra].join(", ")});`);
+    // The arena and everything derived from the shapes are made once per distinct shape.
+    const keyParts = [...g.meta.symbols.map((_, i) => `s${i}`), ...g.inputs.flatMap((inp, i) => (inp.optional ? [`(x${i} === null ? "-" : "+")`] : []))];
+    body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
+    body.push(`if (key !== planKey) {`, `planKey = key;`);
+    plan.slots.forEach((sizes, k) => body.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
+    body.push(`const arena = new Float32Array(${plan.slots.length > 0 ? plan.slots.map((_, k) => `z${k}`).join(" + ") : "0"});`);
+    let offset = "0";
+    const offsets = plan.slots.map((_, k) => {
+      const here = offset;
+      offset = offset === "0" ? `z${k}` : `${offset} + z${k}`;
+      return here;
+    });
+    for (const id of runtimeNodes) {
+      const o = offsets[plan.slotOf.get(id)!];
+      body.push(`${this.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${this.size(g.node(id).shape)});`);
     }
+    for (const h of hoisted) body.push(`${h.name} = ${h.expr};`);
     const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
-    body.push(`return { ${outs.join(", ")} };`);
+    body.push(`outputs = { ${outs.join(", ")} };`, `}`);
+    body.push(...calls, `return outputs;`);
 
+    const state = [
+      `let planKey = "\u0000";`,
+      ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
+      ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
+      `let outputs${t("!: Outputs")};`,
+    ];
     const params = g.meta.params.map((p, i) => `const p${i} = w[${str(p.name)}];`);
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
     const imports = [...this.runtimeImports].sort();
-    const t = (typed: string, plain = "") => (this.typed ? typed : plain);
     return [
       HEADER,
       `import { ${imports.join(", ")} } from ${str(this.runtime)};`,
@@ -136,10 +188,16 @@ class ModulePrinter {
       "",
       ...kernelSources,
       "",
-      `/** Builds the model from safetensors bytes or tensors by name; reports every weight problem at once. */`,
+      `/**`,
+      ` * Builds the model from safetensors bytes or tensors by name; reports every weight problem at once.`,
+      ` * Buffers are planned once per input shape and reused: \`forward\` allocates no tensors after`,
+      ` * its first call for a shape, and the tensors it returns are overwritten by the next call.`,
+      ` */`,
       `export function createModel(weights${t(": WeightsSource")})${t(": Model")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
       ...params,
+      ...setup,
+      ...state,
       `function forward(inputs${t(": Inputs")})${t(": Outputs")} {`,
       ...body,
       `}`,
@@ -162,6 +220,48 @@ class ModulePrinter {
       `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n}`,
     ].join("\n");
   }
+}
+
+function hoistedType(expr: string): string {
+  if (expr.startsWith("batchOffsets(")) return "Int32Array";
+  return "readonly number[]";
+}
+
+/**
+ * Static memory planning: buffers whose lifetimes do not overlap share a slot of the arena. A
+ * node's output never shares a slot with its own inputs (kernels do not work in place); outputs
+ * live to the end. Sizes may be symbolic, so a slot's size is the maximum of its buffers' sizes,
+ * taken when the shapes are known; slots are reused preferring buffers of the same size.
+ */
+export function planSlots(g: IrGraph, nodes: readonly string[], sizeOf: (id: string) => string): { slots: string[][]; slotOf: Map<string, number> } {
+  const position = new Map(nodes.map((id, i) => [id, i]));
+  const lastUse = new Map<string, number>();
+  nodes.forEach((id, i) => {
+    for (const inp of g.node(id).inputs) if (position.has(inp)) lastUse.set(inp, i);
+  });
+  for (const o of g.outputs) if (position.has(o.node)) lastUse.set(o.node, Infinity);
+  const slots: string[][] = [];
+  const slotOf = new Map<string, number>();
+  const free: number[] = [];
+  const dying = new Map<number, string[]>();
+  nodes.forEach((id, i) => {
+    const size = sizeOf(id);
+    let pick = free.findIndex((k) => slots[k].includes(size));
+    if (pick < 0 && free.length > 0) pick = 0;
+    let slot: number;
+    if (pick >= 0) {
+      slot = free.splice(pick, 1)[0];
+      if (!slots[slot].includes(size)) slots[slot].push(size);
+    } else {
+      slot = slots.length;
+      slots.push([size]);
+    }
+    slotOf.set(id, slot);
+    const end = lastUse.get(id) ?? i;
+    if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), id]);
+    for (const dead of dying.get(i) ?? []) free.push(slotOf.get(dead)!);
+  });
+  return { slots, slotOf };
 }
 
 const HEADER = `/**\n * @generated by tfmc. DO NOT EDIT.\n * Regenerate with \`tfmc compile\` from the model's .tfm source.\n */`;
