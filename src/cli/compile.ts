@@ -5,12 +5,13 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { printDiagnostics } from "./check.js";
 import { readIfExists, writeFilesAtomically } from "./files.js";
 import { readSource, type Output } from "./io.js";
-import { buildGraph } from "./pipeline.js";
+import { buildGraph, type BuildOptions } from "./pipeline.js";
 
 export interface CompileOptions {
   readonly file: string;
   readonly outDir: string;
   readonly overrides: readonly ConfigOverride[];
+  readonly build?: BuildOptions;
   readonly emit: EmitKind;
   readonly check: boolean;
   readonly runtime?: string;
@@ -19,7 +20,7 @@ export interface CompileOptions {
 /** `tfmc compile`: writes the model's module, or with --check reports whether it is up to date. */
 export async function runCompile(opts: CompileOptions, io: Output): Promise<number> {
   const text = readSource(opts.file);
-  const { graph, diagnostics } = buildGraph(text, opts.overrides);
+  const { graph, diagnostics } = buildGraph(text, opts.overrides, opts.build);
   const diags = diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!graph) {

@@ -1,7 +1,8 @@
 import { parseArgs } from "node:util";
 import { parseOverride, type ConfigOverride } from "../semantics/overrides.js";
 import { runCheck } from "./check.js";
-import { InternalGraphError } from "./pipeline.js";
+import { InternalGraphError, type BuildOptions } from "./pipeline.js";
+import { PassVerificationError } from "../passes/pipeline.js";
 import { processOutput, UsageError, UserError, type Output } from "./io.js";
 
 const USAGE = `usage: tfmc <command> [options]
@@ -15,6 +16,9 @@ commands:
 
 options:
   --set name=value   override a config value (repeatable)
+  -O0 | -O1 | -O2    optimisation level for compile and run (default -O2)
+  --verify-passes    check the graph after every optimisation pass
+  --dump-after PASS  print the IR after the named pass ('lower' for the graph before any pass)
   --json             machine-readable diagnostics
   -h, --help         show this help
   -v, --version      show the version`;
@@ -27,6 +31,12 @@ function overridesFrom(values: readonly string[] | undefined): ConfigOverride[] 
   });
 }
 
+function optLevel(value: string | undefined): 0 | 1 | 2 {
+  if (value === undefined) return 2;
+  if (value === "0" || value === "1" || value === "2") return Number(value) as 0 | 1 | 2;
+  throw new UsageError(`-O takes 0, 1 or 2, got '${value}'`);
+}
+
 function single(positionals: string[], command: string): string {
   if (positionals.length !== 1) throw new UsageError(`${command}: give exactly one .tfm file`);
   return positionals[0];
@@ -35,6 +45,14 @@ function single(positionals: string[], command: string): string {
 function required(value: string | undefined, flag: string, command: string): string {
   if (!value) throw new UsageError(`${command}: ${flag} is required`);
   return value;
+}
+
+function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string }, io: Output): BuildOptions {
+  return {
+    level: optLevel(values.opt),
+    verifyPasses: Boolean(values["verify-passes"]),
+    ...(values["dump-after"] !== undefined ? { dumpAfter: values["dump-after"], dump: (text: string) => io.err(text) } : {}),
+  };
 }
 
 async function dispatch(argv: readonly string[], io: Output): Promise<number> {
@@ -64,6 +82,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           weights: { type: "string" },
           inputs: { type: "string" },
           seed: { type: "string" },
+          opt: { type: "string", short: "O" },
+          "verify-passes": { type: "boolean" },
+          "dump-after": { type: "string" },
         },
       });
     } catch (e) {
@@ -91,6 +112,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           emit,
           check: Boolean(values.check),
           ...(values.runtime ? { runtime: values.runtime } : {}),
+          build: buildOptions(values, io),
         },
         io,
       );
@@ -105,6 +127,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           out: required(values.out, "--out <file.safetensors>", command),
           overrides: overridesFrom(values.set),
           seed,
+          build: buildOptions(values, io),
           ...(values.weights ? { weights: values.weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),
         },
@@ -129,7 +152,11 @@ export async function main(argv: readonly string[], io: Output = processOutput()
       io.err(`tfmc: error: ${e.message}`);
       return 1;
     }
-    const kind = e instanceof InternalGraphError ? "internal error TFM3001" : "internal error";
+    if (e instanceof PassVerificationError && /^no pass is named/.test(e.message)) {
+      io.err(`tfmc: ${e.message}`);
+      return 2;
+    }
+    const kind = e instanceof InternalGraphError || e instanceof PassVerificationError ? "internal error TFM3001" : "internal error";
     io.err(`tfmc: ${kind}: ${(e as Error)?.message ?? String(e)}\nPlease report this with the input that caused it.`);
     return 3;
   }

@@ -10,7 +10,7 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
 import { readSource, UserError, type Output } from "./io.js";
-import { buildGraph } from "./pipeline.js";
+import { buildGraph, type BuildOptions } from "./pipeline.js";
 
 export interface RunOptions {
   readonly file: string;
@@ -18,6 +18,7 @@ export interface RunOptions {
   readonly inputs?: string;
   readonly out: string;
   readonly overrides: readonly ConfigOverride[];
+  readonly build?: BuildOptions;
   readonly seed: number;
 }
 
@@ -45,7 +46,7 @@ function readTensors(path: string, what: string): Map<string, Tensor> {
 /** `tfmc run`: the model on tensors from files (or seeded random weights), every output to a file. */
 export async function runModel(opts: RunOptions, io: Output): Promise<number> {
   const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides);
+  const built = buildGraph(text, opts.overrides, opts.build);
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.graph) {
