@@ -1,0 +1,115 @@
+import { afterAll, describe, expect, it } from "vitest";
+import { interpret, type LooseTensor } from "../../src/ir/interpret.js";
+import { verifyGraph } from "../../src/ir/verify.js";
+import { importGenerated } from "../compileHelpers.js";
+import { allClose, size, Skip, type Plan } from "./irBuilder.js";
+import { listCases, ONNX_DIR, readDataSet, readModel } from "./loadOnnxCase.js";
+import { IN_SCOPE_OPS, translateOp } from "./translateOps.js";
+import { isExpanded, translateExpanded } from "./translateExpanded.js";
+
+// ONNX operator conformance: every ONNX backend node test of MatMul, Softmax, LayerNormalization,
+// Gelu and Attention in ../shared/onnx-node-tests is translated into tfmc IR primitives, compiled
+// to JavaScript and run on the case's data set; each output must pass ONNX's own rule. A case the
+// IR cannot express is a visible `it.skip` with the reason, and the table of skips is printed.
+
+/**
+ * Cases passed when this test was written. A translation change that starts skipping cases, or a
+ * data set that lost cases, fails the floor check below instead of shrinking coverage silently.
+ */
+const PASSED_FLOOR = 81;
+
+type Planned = { name: string; plan: Plan } | { name: string; skip: string };
+
+function planCase(name: string): Planned {
+  try {
+    const model = readModel(name);
+    if (isExpanded(name)) return { name, plan: translateExpanded(name, model) };
+    const op = model.nodes[0]?.opType;
+    if (!IN_SCOPE_OPS.includes(op as (typeof IN_SCOPE_OPS)[number])) return { name, skip: `op ${op} not in scope` };
+    return { name, plan: translateOp(name, model) };
+  } catch (e) {
+    if (e instanceof Skip) return { name, skip: e.message };
+    throw e;
+  }
+}
+
+// Throws when ../shared/onnx-node-tests is missing: the file then fails to collect, loudly.
+const planned = listCases().map(planCase);
+const runnable = planned.filter((p): p is Extract<Planned, { plan: Plan }> => "plan" in p);
+const skipped = planned.filter((p): p is Extract<Planned, { skip: string }> => "skip" in p);
+const passed = new Set<string>();
+
+async function runCase(name: string, plan: Plan): Promise<void> {
+  expect(verifyGraph(plan.graph)).toEqual([]);
+  const model = readModel(name);
+  const data = readDataSet(name, model);
+  const feeds: Record<string, LooseTensor> = {};
+  plan.feeds.forEach((f, k) => {
+    const t = data.inputs[f.onnxIndex];
+    expect(t.shape, `input ${t.name} shape`).toEqual([...model.inputs[f.onnxIndex].shape]);
+    expect(size(t.shape), `view of ${t.name}`).toBe(size(f.shape));
+    feeds[plan.graph.inputs[k].name] = { data: t.data!, shape: [...f.shape] };
+  });
+  const mod = await importGenerated(plan.graph);
+  // The generated kernels are what tfmc ships; the float64 interpreter is their oracle elsewhere,
+  // so it is held to ONNX's expectations too.
+  const results = { generated: mod.createModel({}).forward(feeds), interpreter: interpret(plan.graph, new Map(), feeds) };
+  for (const o of plan.expected) {
+    const want = data.outputs[o.onnxIndex];
+    expect(want.dtype, `${o.name} dtype`).toBe("FLOAT");
+    expect(want.shape, `${o.name} shape`).toEqual([...o.shape]);
+    for (const [by, got] of Object.entries(results)) {
+      const out = got[o.name];
+      expect(out.data.length, `${by} ${o.name} size`).toBe(size(o.shape));
+      const miss = allClose(out.data, want.data as Float32Array);
+      expect(
+        miss && `${by} ${o.name}: ${miss.count} of ${out.data.length} elements off; worst at ${miss.index}: got ${miss.got}, expected ${miss.want}`,
+      ).toBeUndefined();
+    }
+  }
+  passed.add(name);
+}
+
+describe("allClose, ONNX's pass rule", () => {
+  it("allows 1e-7 + 1e-3·|e| and no more", () => {
+    expect(allClose([1.0009, 0], [1, 0])).toBeUndefined();
+    expect(allClose([0, 1.5e-7], [0, 0])).toMatchObject({ count: 1, index: 1 });
+    expect(allClose([1.0011], [1])).toMatchObject({ count: 1, got: 1.0011, want: 1 });
+  });
+  it("matches NaN with NaN and an infinity with itself only", () => {
+    expect(allClose([NaN, Infinity, -Infinity], [NaN, Infinity, -Infinity])).toBeUndefined();
+    expect(allClose([0, NaN], [NaN, 0])).toMatchObject({ count: 2 });
+    expect(allClose([Infinity], [-Infinity])).toMatchObject({ count: 1 });
+  });
+});
+
+describe(`ONNX node tests (${ONNX_DIR})`, () => {
+  for (const c of planned) {
+    if ("skip" in c) {
+      it.skip(`${c.name} — skipped: ${c.skip}`, () => {});
+      continue;
+    }
+    const notes = [...c.plan.views, ...c.plan.skippedOutputs.map((s) => `${s.name} not compared`)];
+    it(`${c.name}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`, () => runCase(c.name, c.plan));
+  }
+
+  it("passes every in-scope case, and at least the measured floor", () => {
+    expect(runnable.length).toBeGreaterThanOrEqual(PASSED_FLOOR);
+    expect(runnable.filter((c) => !passed.has(c.name)).map((c) => c.name)).toEqual([]);
+    expect(passed.size).toBeGreaterThanOrEqual(PASSED_FLOOR);
+  });
+
+  afterAll(() => {
+    const rows = skipped.map((s) => ({ case: s.name, reason: s.skip }));
+    for (const c of runnable) for (const o of c.plan.skippedOutputs) rows.push({ case: `${c.name} [output ${o.name}]`, reason: o.reason });
+    console.log("ONNX conformance: skipped cases and outputs");
+    console.table(rows);
+    // Grouped by the reason's head (before any colon): the details are in the table above.
+    const byReason = new Map<string, number>();
+    for (const r of rows) byReason.set(r.reason.split(":")[0], (byReason.get(r.reason.split(":")[0]) ?? 0) + 1);
+    console.table([...byReason].sort((a, b) => b[1] - a[1]).map(([reason, count]) => ({ count, reason })));
+    const notCompared = rows.length - skipped.length;
+    console.log(`ONNX conformance: ${passed.size} passed, ${skipped.length} skipped` + (passed.size < runnable.length ? `, ${runnable.length - passed.size} failed` : ""));
+    console.log(`ONNX conformance: ${notCompared} outputs of run cases not compared (listed above)`);
+  });
+});
