@@ -22,8 +22,20 @@ export interface Output {
   readonly color: boolean;
 }
 
-export const processOutput = (): Output => ({
-  out: (l) => process.stdout.write(l + "\n"),
-  err: (l) => process.stderr.write(l + "\n"),
-  color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
-});
+/** A closed pipe (`tfmc explain ... | head`) ends the output quietly instead of with a stack trace. */
+function quietOnClosedPipe(stream: NodeJS.WriteStream): void {
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+}
+
+export const processOutput = (): Output => {
+  quietOnClosedPipe(process.stdout);
+  quietOnClosedPipe(process.stderr);
+  return {
+    out: (l) => process.stdout.write(l + "\n"),
+    err: (l) => process.stderr.write(l + "\n"),
+    color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
+  };
+};

@@ -13,6 +13,8 @@ commands:
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
+  explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
+                                      and optimised; where linear-time attention pays off; what passes did
 
 options:
   --set name=value   override a config value (repeatable)
@@ -85,6 +87,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           opt: { type: "string", short: "O" },
           "verify-passes": { type: "boolean" },
           "dump-after": { type: "string" },
+          at: { type: "string" },
         },
       });
     } catch (e) {
@@ -133,6 +136,10 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
         },
         io,
       );
+    }
+    case "explain": {
+      const { runExplain } = await import("./explain.js");
+      return runExplain({ file: single(positionals, command), overrides: overridesFrom(values.set), ...(values.at ? { at: values.at } : {}) }, io);
     }
     default:
       throw new UsageError(`unknown command '${command}'`);

@@ -1,0 +1,144 @@
+import { formatSummary } from "../diagnostics/format.js";
+import type { IrGraph } from "../ir/graph.js";
+import { nodeFlops, peakActivationBytes, Poly } from "../passes/cost.js";
+import { PIPELINE } from "../passes/pipeline.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import type { LayerNode } from "../semantics/types.js";
+import { printDiagnostics } from "./check.js";
+import { readSource, UsageError, type Output } from "./io.js";
+import { buildGraph } from "./pipeline.js";
+
+export interface ExplainOptions {
+  readonly file: string;
+  readonly overrides: readonly ConfigOverride[];
+  /** `L=128,1024,8192`: the symbol to vary and its values; other symbols are 1. */
+  readonly at?: string;
+}
+
+/** The layer a scope belongs to: up to the first repetition index (`h.3`), else its first part. */
+function layerOf(scope: string): string {
+  if (!scope) return "(top level)";
+  const parts = scope.split(".");
+  const idx = parts.findIndex((p) => /^\d+$/.test(p));
+  return idx >= 0 ? parts.slice(0, idx + 1).join(".") : parts[0];
+}
+
+function parseAt(at: string | undefined, symbols: readonly string[]): { sym: string; values: number[] } {
+  const defaultSym = symbols.find((s) => s !== "B") ?? symbols[0] ?? "L";
+  if (!at) return { sym: defaultSym, values: [128, 1024, 8192] };
+  const m = /^(?:([A-Za-z_]\w*)=)?(\d+(?:,\d+)*)$/.exec(at);
+  if (!m) throw new UsageError(`--at takes NAME=n,n,... (e.g. T=128,1024), got '${at}'`);
+  return { sym: m[1] ?? defaultSym, values: m[2].split(",").map(Number) };
+}
+
+const human = (n: number): string => {
+  const units = ["", "K", "M", "G", "T", "P"];
+  let i = 0;
+  while (Math.abs(n) >= 1000 && i < units.length - 1) {
+    n /= 1000;
+    i++;
+  }
+  return `${n.toFixed(n < 10 && i > 0 ? 2 : 1).replace(/\.0+$/, "")}${units[i]}`;
+};
+const bytes = (n: number): string => `${human(n)}B`;
+
+function flopsByLayer(g: IrGraph): Map<string, Poly> {
+  const out = new Map<string, Poly>();
+  for (const id of g.order()) {
+    const n = g.node(id);
+    const key = layerOf(n.scope);
+    out.set(key, (out.get(key) ?? new Poly()).add(nodeFlops(g, n)));
+  }
+  return out;
+}
+
+/** Parameters counted with the layer of the first node that reads them, so they sit beside its FLOPs. */
+function paramsByLayer(g: IrGraph): Map<string, number> {
+  const out = new Map<string, number>();
+  const counted = new Set<string>();
+  for (const id of g.order()) {
+    const n = g.node(id);
+    for (const i of n.inputs) {
+      const p = g.node(i);
+      if (p.op !== "param" || counted.has(i)) continue;
+      counted.add(i);
+      const key = layerOf(n.scope);
+      out.set(key, (out.get(key) ?? 0) + Poly.dims(p.shape).at(new Map()));
+    }
+  }
+  return out;
+}
+
+/** Per head and batch element, the length from which each linear-time form does fewer FLOPs than softmax. */
+function rewriteCrossovers(a: LayerNode): string[] {
+  const heads = a.attrs.heads as number;
+  const D = (a.attrs.embed as number) / heads;
+  const m = (a.attrs.features as number | null) ?? 256;
+  const k = (a.attrs.k as number | null) ?? 256;
+  const w = (a.attrs.window as number | null) ?? 128;
+  // Softmax: 4·L·S·D. Linear: 4·S·D² (state Kᵀ V and its product with Q). Performer: 4·S·m·D plus
+  // 4·S·m·D for the features. Linformer: 4·L·k·D plus 4·k·S·D for the projections. Local: 4·L·(2w+1)·D.
+  return [
+    `linear cheaper from length ${D + 1}`,
+    `performer (${m} features) cheaper from length ${2 * m + 1}`,
+    `linformer (k = ${k}) cheaper from length ${2 * k + 1}`,
+    `local (window ${w}) cheaper from length ${2 * w + 2}`,
+  ];
+}
+
+/** `tfmc explain`: parameters, FLOPs and activation memory per layer, as written and optimised. */
+export function runExplain(opts: ExplainOptions, io: Output): number {
+  const text = readSource(opts.file);
+  const built = buildGraph(text, opts.overrides, { level: 2 });
+  const diags = built.diagnostics.sorted();
+  printDiagnostics(io, opts.file, text, diags);
+  if (!built.graph || !built.model || !built.lowered || !built.optimized) {
+    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    return 1;
+  }
+  const model = built.model;
+  const symbols = model.symbols.map((s) => s.name);
+  const { sym, values } = parseAt(opts.at, symbols);
+  const envs = values.map((v) => new Map(symbols.map((s) => [s, s === sym ? v : s === "B" ? 1 : v])));
+  const head = values.map((v) => `${sym}=${v}`.padStart(14)).join("");
+  io.out(`model ${model.name}: ${symbols.filter((s) => s !== "B").join(", ") || "no symbolic lengths"} at ${values.join(", ")} (B = 1; other lengths equal ${sym})`);
+  io.out("");
+  io.out(`${"layer".padEnd(24)}${"parameters".padStart(14)}  FLOPs as optimised`);
+  const params = paramsByLayer(built.lowered);
+  const written = flopsByLayer(built.lowered);
+  const optimised = flopsByLayer(built.graph);
+  let totalParams = 0;
+  for (const [layer, f] of optimised) {
+    const p = params.get(layer) ?? 0;
+    totalParams += p;
+    io.out(`${layer.padEnd(24)}${p.toLocaleString("en-US").padStart(14)}  ${f.toString()}`);
+  }
+  const total = (m: Map<string, Poly>) => [...m.values()].reduce((a, b) => a.add(b), new Poly());
+  io.out(`${"total".padEnd(24)}${totalParams.toLocaleString("en-US").padStart(14)}  ${total(optimised).toString()}`);
+  io.out("");
+  io.out(`${"".padEnd(34)}${head}`);
+  const row = (label: string, f: (env: Map<string, number>) => string) => io.out(`${label.padEnd(34)}${envs.map((e) => f(e).padStart(14)).join("")}`);
+  row("FLOPs as written", (e) => human(total(written).at(e)));
+  row("FLOPs as optimised", (e) => human(total(optimised).at(e)));
+  row("peak activations as written", (e) => bytes(peakActivationBytes(built.lowered!, e)));
+  row("peak activations as optimised", (e) => bytes(peakActivationBytes(built.graph!, e)));
+  io.out("");
+  for (const a of model.nodes.filter((n) => n.layer === "attention")) {
+    io.out(`attention ${a.scope || "(top level)"} [${a.attrs.kernel}]: ${rewriteCrossovers(a).join("; ")}`);
+  }
+  io.out("");
+  io.out("passes:");
+  const byPass = new Map<string, Map<string, number>>();
+  for (const n of built.optimized.notes) {
+    const key = `${n.kind === "skipped" ? "not done: " : ""}${n.message}`;
+    const m = byPass.get(n.pass) ?? new Map<string, number>();
+    m.set(key, (m.get(key) ?? 0) + 1);
+    byPass.set(n.pass, m);
+  }
+  for (const p of PIPELINE.filter((x, i, all) => all.indexOf(x) === i)) {
+    const t = built.optimized.timings.filter((x) => x.pass === p.name).reduce((a, x) => a + x.ms, 0);
+    io.out(`  ${p.name} (${t.toFixed(1)} ms): ${p.why}`);
+    for (const [msg, count] of byPass.get(p.name) ?? []) io.out(`    ${count} × ${msg}`);
+  }
+  return 0;
+}

@@ -1,0 +1,42 @@
+import { describe, expect, it } from "vitest";
+import { main } from "../../src/cli/main.js";
+import { Poly } from "../../src/passes/cost.js";
+
+async function explain(...args: string[]): Promise<{ code: number; text: string }> {
+  const lines: string[] = [];
+  const code = await main(["explain", ...args], { out: (l) => lines.push(l), err: (l) => lines.push(l), color: false });
+  return { code, text: lines.join("\n") };
+}
+
+describe("tfmc explain", () => {
+  it("gives PEERS.md's FLOP count for one d=512 encoder layer, and memory as written and optimised", async () => {
+    const { code, text } = await explain("examples/torch/encoder_layer.tfm", "--at", "S=128,4096");
+    expect(code).toBe(0);
+    // The matrix products of one layer: S(8d² + 4·d·d_ff) + 4·S²·d = 0.839 GFLOP at S = 128; the
+    // few element-wise FLOPs on top keep it at 0.84 G.
+    expect(text).toMatch(/FLOPs as optimised\s+841\.2M\s+60\.9G/);
+    expect(text).toMatch(/total\s+3,152,384\s+2,088·B·S² \+ 6,304,256·B·S/);
+    // Unfused, two [8, 4096, 4096] float32 score matrices are live at once (1 GB); fused, none is.
+    expect(text).toMatch(/peak activations as written\s+\S+\s+1\.08GB/);
+    expect(text).toMatch(/peak activations as optimised\s+\S+\s+50\.3MB/);
+    expect(text).toMatch(/attention self_attn \[softmax\]: linear cheaper from length 65/);
+    expect(text).toMatch(/fuse-attention .*\n\s+1 × attention fused/);
+  });
+
+  it("says why something was not fused", async () => {
+    const { text } = await explain("examples/gpt.tfm", "--set", "layers=2");
+    expect(text).toMatch(/not done: residual add not fused into the norm: the sum is read elsewhere/);
+  });
+
+  it("refuses a malformed --at", async () => {
+    expect((await explain("examples/gpt.tfm", "--at", "T=abc")).code).toBe(2);
+  });
+});
+
+describe("symbolic cost polynomials", () => {
+  it("multiply, add and evaluate", () => {
+    const p = Poly.dims([{ sym: "B" }, { sym: "T" }, { value: 3 }]).mul(Poly.dims([{ sym: "T" }])).add(Poly.const(2));
+    expect(p.toString()).toBe("3·B·T² + 2");
+    expect(p.at(new Map([["B", 2], ["T", 5]]))).toBe(152);
+  });
+});
