@@ -1,6 +1,8 @@
 import { afterAll, describe, expect, it } from "vitest";
+import type { IrGraph } from "../../src/ir/graph.js";
 import { interpret, type LooseTensor } from "../../src/ir/interpret.js";
 import { verifyGraph } from "../../src/ir/verify.js";
+import { optimize } from "../../src/passes/pipeline.js";
 import { importGenerated } from "../compileHelpers.js";
 import { allClose, size, Skip, type Plan } from "./irBuilder.js";
 import { listCases, ONNX_DIR, readDataSet, readModel } from "./loadOnnxCase.js";
@@ -33,41 +35,70 @@ function planCase(name: string): Planned {
   }
 }
 
+/**
+ * tfmc bugs this test found, by case: those runs are `it.fails` entries (named KNOWN TFMC BUG) so
+ * the suite stays green and turns red once the bug is fixed and the entry should go.
+ *
+ * fuse-attention (-O2) rewrites matmul(q [B*Hkv, reps, L, D], kᵀ [B*Hkv, 1, D, S]) and the matmul
+ * with v [B*Hkv, 1, S, Dv] (batch dimensions that broadcast, as matmul allows) into one `attention`
+ * op, whose generated kernel and whose interpreter both index K and V with Q's [B, H]: the kernel
+ * reads past K (heads > 0 come out as zeros), the interpreter transposes K into the wrong size (NaN).
+ */
+const GQA_FUSION_BUG = "fuse-attention drops matmul's broadcasting of K/V batch dims";
+const KNOWN_BUGS: Record<string, Partial<Record<Run, string>>> = Object.fromEntries(
+  ["test_attention_4d_gqa", "test_attention_4d_gqa_attn_mask", "test_attention_4d_gqa_causal", "test_attention_4d_gqa_scaled"].map((c) => [
+    c,
+    { "-O2": GQA_FUSION_BUG, "interpreter -O2": GQA_FUSION_BUG },
+  ]),
+);
+
+// The generated kernels are what tfmc ships, as lowered (-O0) and after the fusion passes (-O2,
+// where attention becomes one fused op); the float64 interpreter is their oracle elsewhere, so it
+// is held to ONNX's expectations too, on both graphs.
+type Feeds = Record<string, LooseTensor>;
+type Outputs = Record<string, { data: ArrayLike<number> }>;
+const o2 = (g: IrGraph) => optimize(g, { level: 2, verify: true }).graph;
+const generated = async (g: IrGraph, feeds: Feeds): Promise<Outputs> => (await importGenerated(g)).createModel({}).forward(feeds);
+const RUNS = {
+  "-O0": (g: IrGraph, feeds: Feeds) => generated(g, feeds),
+  "-O2": (g: IrGraph, feeds: Feeds) => generated(o2(g), feeds),
+  interpreter: async (g: IrGraph, feeds: Feeds): Promise<Outputs> => interpret(g, new Map(), feeds),
+  "interpreter -O2": async (g: IrGraph, feeds: Feeds): Promise<Outputs> => interpret(o2(g), new Map(), feeds),
+};
+type Run = keyof typeof RUNS;
+const ALL_RUNS = Object.keys(RUNS) as Run[];
+
 // Throws when ../shared/onnx-node-tests is missing: the file then fails to collect, loudly.
 const planned = listCases().map(planCase);
 const runnable = planned.filter((p): p is Extract<Planned, { plan: Plan }> => "plan" in p);
 const skipped = planned.filter((p): p is Extract<Planned, { skip: string }> => "skip" in p);
 const passed = new Set<string>();
 
-async function runCase(name: string, plan: Plan): Promise<void> {
+async function runCase(name: string, plan: Plan, runs: readonly Run[]): Promise<void> {
   expect(verifyGraph(plan.graph)).toEqual([]);
   const model = readModel(name);
   const data = readDataSet(name, model);
-  const feeds: Record<string, LooseTensor> = {};
+  const feeds: Feeds = {};
   plan.feeds.forEach((f, k) => {
     const t = data.inputs[f.onnxIndex];
     expect(t.shape, `input ${t.name} shape`).toEqual([...model.inputs[f.onnxIndex].shape]);
     expect(size(t.shape), `view of ${t.name}`).toBe(size(f.shape));
     feeds[plan.graph.inputs[k].name] = { data: t.data!, shape: [...f.shape] };
   });
-  const mod = await importGenerated(plan.graph);
-  // The generated kernels are what tfmc ships; the float64 interpreter is their oracle elsewhere,
-  // so it is held to ONNX's expectations too.
-  const results = { generated: mod.createModel({}).forward(feeds), interpreter: interpret(plan.graph, new Map(), feeds) };
-  for (const o of plan.expected) {
-    const want = data.outputs[o.onnxIndex];
-    expect(want.dtype, `${o.name} dtype`).toBe("FLOAT");
-    expect(want.shape, `${o.name} shape`).toEqual([...o.shape]);
-    for (const [by, got] of Object.entries(results)) {
+  for (const run of runs) {
+    const got = await RUNS[run](plan.graph, feeds);
+    for (const o of plan.expected) {
+      const want = data.outputs[o.onnxIndex];
+      expect(want.dtype, `${o.name} dtype`).toBe("FLOAT");
+      expect(want.shape, `${o.name} shape`).toEqual([...o.shape]);
       const out = got[o.name];
-      expect(out.data.length, `${by} ${o.name} size`).toBe(size(o.shape));
+      expect(out.data.length, `${run} ${o.name} size`).toBe(size(o.shape));
       const miss = allClose(out.data, want.data as Float32Array);
       expect(
-        miss && `${by} ${o.name}: ${miss.count} of ${out.data.length} elements off; worst at ${miss.index}: got ${miss.got}, expected ${miss.want}`,
+        miss && `${run} ${o.name}: ${miss.count} of ${out.data.length} elements off; worst at ${miss.index}: got ${miss.got}, expected ${miss.want}`,
       ).toBeUndefined();
     }
   }
-  passed.add(name);
 }
 
 describe("allClose, ONNX's pass rule", () => {
@@ -90,7 +121,14 @@ describe(`ONNX node tests (${ONNX_DIR})`, () => {
       continue;
     }
     const notes = [...c.plan.views, ...c.plan.skippedOutputs.map((s) => `${s.name} not compared`)];
-    it(`${c.name}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`, () => runCase(c.name, c.plan));
+    const bugs = KNOWN_BUGS[c.name] ?? {};
+    it(`${c.name}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`, async () => {
+      await runCase(c.name, c.plan, ALL_RUNS.filter((r) => !bugs[r]));
+      passed.add(c.name);
+    });
+    for (const [run, bug] of Object.entries(bugs)) {
+      it.fails(`${c.name} ${run} — KNOWN TFMC BUG: ${bug}`, () => runCase(c.name, c.plan, [run as Run]));
+    }
   }
 
   it("passes every in-scope case, and at least the measured floor", () => {
@@ -111,5 +149,7 @@ describe(`ONNX node tests (${ONNX_DIR})`, () => {
     const notCompared = rows.length - skipped.length;
     console.log(`ONNX conformance: ${passed.size} passed, ${skipped.length} skipped` + (passed.size < runnable.length ? `, ${runnable.length - passed.size} failed` : ""));
     console.log(`ONNX conformance: ${notCompared} outputs of run cases not compared (listed above)`);
+    const bugs = Object.entries(KNOWN_BUGS).flatMap(([c, runs]) => Object.entries(runs).map(([run, bug]) => ({ case: c, run, bug })));
+    if (bugs.length > 0) console.log(`ONNX conformance: ${bugs.length} runs are known tfmc bugs (it.fails):`), console.table(bugs);
   });
 });
