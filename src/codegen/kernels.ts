@@ -1,6 +1,7 @@
 import type { NodeLabel } from "../ir/node.js";
 import type { Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
+import { denseBody } from "./gemm.js";
 
 /**
  * A kernel template returns the source of one function named `$K` whose parameters are
@@ -195,17 +196,7 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
     const act = ACTIVATION_EXPR[(n.attrs.act as string | undefined) ?? "none"];
     return {
-      fn: `function $K(out, x, w${hasBias ? ", b" : ""}${plist(params)}) {
-  for (let r = 0; r < ${rows}; r++) {
-    const xo = r * ${K};
-    for (let j = 0; j < ${N}; j++) {
-      const wo = j * ${K};
-      let s = ${hasBias ? "b[j]" : "0"};
-      for (let k = 0; k < ${K}; k++) s += x[xo + k] * w[wo + k];
-      out[r * ${N} + j] = ${act.expr("s")};
-    }
-  }
-}`,
+      fn: `function $K(out, x, w${hasBias ? ", b" : ""}${plist(params)}) {\n${denseBody(rows, K, N, hasBias, act.expr)}\n}`,
       extra,
       uses: act.uses,
     };
