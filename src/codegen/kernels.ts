@@ -2,6 +2,7 @@ import type { NodeLabel } from "../ir/node.js";
 import type { Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { denseBody } from "./gemm.js";
+import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
 
 /**
  * A kernel template returns the source of one function named `$K` whose parameters are
@@ -389,69 +390,21 @@ function maskedSoftmaxKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: Kern
   };
 }
 
-const KEY_BLOCK = 64;
-
-/**
- * Attention with an online softmax (FlashAttention's running maximum and sum): keys are visited in
- * blocks, the [L, S] score matrix is never stored, and key blocks that causality masks entirely
- * are never visited.
- */
+/** Fused attention: see flashAttention.ts for the tiling and the online softmax. */
 function flashAttentionKernel(n: NodeLabel, [q, k, v]: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
   const m = maskParams(n, 3, ctx);
-  const H = lit(q.shape[1])!;
-  const D = lit(q.shape[3])!;
   const Dv = lit(v.shape[3])!;
-  const causal = Boolean(n.attrs.causal);
+  const body = flashAttentionBody({
+    H: lit(q.shape[1])!,
+    D: lit(q.shape[3])!,
+    Dv,
+    scale: num(n.attrs.scale as number),
+    causal: Boolean(n.attrs.causal),
+    maskTests: maskTests(m.roles),
+    hasMasks: m.roles.length > 0,
+  });
   return {
-    fn: `const $K_acc = new Float64Array(${Dv});
-const $K_scores = new Float64Array(${KEY_BLOCK});
-function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}) {
-  const acc = $K_acc, sc = $K_scores;
-  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
-    const bh = b * ${H} + h;
-    for (let i = 0; i < L; i++) {
-      const qo = (bh * L + i) * ${D};
-      let m = -Infinity, l = 0;
-      acc.fill(0);
-      const end = ${causal ? "Math.min(S, i + 1)" : "S"};
-      for (let j0 = 0; j0 < end; j0 += ${KEY_BLOCK}) {
-        const j1 = Math.min(j0 + ${KEY_BLOCK}, end);
-        let bm = -Infinity;
-        for (let j = j0; j < j1; j++) {
-          let ok = true;
-          let add = 0;
-          ${maskTests(m.roles)}
-          let s = -Infinity;
-          if (ok) {
-            const ko = (bh * S + j) * ${D};
-            let dot = 0;
-            for (let d = 0; d < ${D}; d++) dot += q[qo + d] * k[ko + d];
-            s = dot * ${num(n.attrs.scale as number)} + add;
-          }
-          sc[j - j0] = s;
-          if (s > bm) bm = s;
-        }
-        if (bm === -Infinity) continue;
-        const mNew = m > bm ? m : bm;
-        const corr = Math.exp(m - mNew);
-        l *= corr;
-        for (let d = 0; d < ${Dv}; d++) acc[d] *= corr;
-        for (let j = j0; j < j1; j++) {
-          const s = sc[j - j0];
-          if (s === -Infinity) continue;
-          const p = Math.exp(s - mNew);
-          l += p;
-          const vo = (bh * S + j) * ${Dv};
-          for (let d = 0; d < ${Dv}; d++) acc[d] += p * v[vo + d];
-        }
-        m = mNew;
-      }
-      const oo = (bh * L + i) * ${Dv};
-      const inv = l > 0 ? 1 / l : 0;
-      for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] * inv;
-    }
-  }
-}`,
+    fn: `${flashAttentionScratch(Dv)}\nfunction $K(out, q, k, v${m.names}, B, L, S${m.strideNames}) {\n${body}\n}`,
     extra: [ctx.dim(q.shape[0]), ctx.dim(q.shape[2]), ctx.dim(k.shape[2]), ...m.strideArgs],
     uses: m.uses,
   };

@@ -142,7 +142,13 @@ export const fuseAttention: Pass = {
       const kt = g.node(scores.inputs[1]);
       if (kt.op !== "transpose" || kt.attrs.dim0 !== 2 || kt.attrs.dim1 !== 3) return undefined;
       const [q, k, v] = [scores.inputs[0], kt.inputs[0], n.inputs[1]];
-      if (![q, k, v].every((id) => g.node(id).shape.length === 4)) return undefined;
+      // The kernel reads keys and values per (batch, head) of the queries: no broadcasting there.
+      const qs = g.node(q).shape;
+      const same = (id: string) => g.node(id).shape.length === 4 && dimEquals(g.node(id).shape[0], qs[0]) && dimEquals(g.node(id).shape[1], qs[1]);
+      if (qs.length !== 4 || !same(k) || !same(v)) {
+        note(ctx, this.name, n, "skipped", "attention not fused: keys or values broadcast over batch or heads");
+        return undefined;
+      }
       note(ctx, this.name, n, "changed", "attention fused: online softmax over key blocks, no [L, S] scores stored");
       return b.add({
         ...n,

@@ -36,21 +36,11 @@ function planCase(name: string): Planned {
 }
 
 /**
- * tfmc bugs this test found, by case: those runs are `it.fails` entries (named KNOWN TFMC BUG) so
- * the suite stays green and turns red once the bug is fixed and the entry should go.
- *
- * fuse-attention (-O2) rewrites matmul(q [B*Hkv, reps, L, D], kᵀ [B*Hkv, 1, D, S]) and the matmul
- * with v [B*Hkv, 1, S, Dv] (batch dimensions that broadcast, as matmul allows) into one `attention`
- * op, whose generated kernel and whose interpreter both index K and V with Q's [B, H]: the kernel
- * reads past K (heads > 0 come out as zeros), the interpreter transposes K into the wrong size (NaN).
+ * tfmc bugs this test finds, by case and run: such runs are `it.fails` entries (named KNOWN TFMC
+ * BUG) so the suite stays green and turns red once the bug is fixed and the entry should go.
+ * (It found one: fuse-attention used to fuse GQA-shaped graphs whose keys broadcast over heads.)
  */
-const GQA_FUSION_BUG = "fuse-attention drops matmul's broadcasting of K/V batch dims";
-const KNOWN_BUGS: Record<string, Partial<Record<Run, string>>> = Object.fromEntries(
-  ["test_attention_4d_gqa", "test_attention_4d_gqa_attn_mask", "test_attention_4d_gqa_causal", "test_attention_4d_gqa_scaled"].map((c) => [
-    c,
-    { "-O2": GQA_FUSION_BUG, "interpreter -O2": GQA_FUSION_BUG },
-  ]),
-);
+const KNOWN_BUGS: Record<string, Partial<Record<Run, string>>> = {};
 
 // The generated kernels are what tfmc ships, as lowered (-O0) and after the fusion passes (-O2,
 // where attention becomes one fused op); the float64 interpreter is their oracle elsewhere, so it
