@@ -69,7 +69,7 @@ export function flashAttentionBody(p: FlashParams): string {
   const K = KEY_BLOCK;
   const valueCols = (rr: number) => blocked("d", "0", String(p.Dv), (cc) => valueBlock(rr, cc, p));
   return `const sc = $K_scores, acc = $K_acc, mx = $K_max, sum = $K_sum;
-for (let b = 0; b < B; b++) for (let h = 0; h < ${p.H}; h++) {
+for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
   const bh = b * ${p.H} + h;
   for (let i0 = 0; i0 < L; i0 += ${Q}) {
     const i1 = Math.min(i0 + ${Q}, L), rows = i1 - i0;

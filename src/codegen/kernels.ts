@@ -13,6 +13,12 @@ import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
 export interface KernelSource {
   readonly fn: string;
   readonly extra: readonly string[];
+  /**
+   * How the work splits over threads: by rows (the argument at `countAt` of [out, ...inputs,
+   * ...extra] counts them; each argument with a stride advances by rows × stride), or by heads (the
+   * kernel takes a head range as its two last parameters).
+   */
+  readonly split?: { readonly kind: "rows"; readonly countAt: number; readonly strides: readonly number[] } | { readonly kind: "heads"; readonly heads: number };
   /** Runtime helpers the function calls, imported from the runtime. */
   readonly uses?: readonly string[];
 }
@@ -192,14 +198,14 @@ export const KERNELS: Record<Op, KernelTemplate> = {
   dense: (n, ins, ctx) => {
     const [N, K] = ins[1].shape.map(lit) as [number, number];
     const hasBias = ins.length > 2;
-    const params: string[] = [];
-    const extra: string[] = [];
-    const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
+    // The row count is always a parameter, so threads can each take a range of rows.
     const act = ACTIVATION_EXPR[(n.attrs.act as string | undefined) ?? "none"];
+    const inputs = hasBias ? 3 : 2;
     return {
-      fn: `function $K(out, x, w${hasBias ? ", b" : ""}${plist(params)}) {\n${denseBody(rows, K, N, hasBias, act.expr)}\n}`,
-      extra,
+      fn: `function $K(out, x, w${hasBias ? ", b" : ""}, rows) {\n${denseBody("rows", K, N, hasBias, act.expr)}\n}`,
+      extra: [ctx.size(n.shape.slice(0, -1))],
       uses: act.uses,
+      split: { kind: "rows", countAt: inputs + 1, strides: [N, K, ...new Array<number>(inputs).fill(0)] },
     };
   },
   matmul: (n, [a, b], ctx) => {
@@ -404,9 +410,10 @@ function flashAttentionKernel(n: NodeLabel, [q, k, v]: readonly NodeLabel[], ctx
     hasMasks: m.roles.length > 0,
   });
   return {
-    fn: `${flashAttentionScratch(Dv)}\nfunction $K(out, q, k, v${m.names}, B, L, S${m.strideNames}) {\n${body}\n}`,
+    fn: `${flashAttentionScratch(Dv)}\nfunction $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {\n${body}\n}`,
     extra: [ctx.dim(q.shape[0]), ctx.dim(q.shape[2]), ctx.dim(k.shape[2]), ...m.strideArgs],
     uses: m.uses,
+    split: { kind: "heads", heads: lit(q.shape[1])! },
   };
 }
 

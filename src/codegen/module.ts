@@ -106,27 +106,38 @@ class ModulePrinter {
     return out;
   }
 
-  /** One kernel call writing node `id` into `target`; hoistable argument expressions go to `hoist`. */
-  private call(id: string, target: string, hoist?: (expr: string) => string): string {
+  /**
+   * One kernel call writing node `id` into `target`; hoistable argument expressions go to `hoist`.
+   * Threaded, a kernel that splits (rows of a matrix product, heads of attention) is spread over
+   * the pool and awaited.
+   */
+  private call(id: string, target: string, hoist?: (expr: string) => string, threaded = false): string {
     const n = this.g.node(id);
     const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]) };
     const k = KERNELS[n.op](n, n.inputs.map((i) => this.g.node(i)), ctx);
     for (const u of k.uses ?? []) this.runtimeImports.add(u);
     const name = this.kernel(n, k.fn);
     const extra = k.extra.map((e) => (hoist && /[[(]/.test(e) ? hoist(e) : e));
-    return `${name}(${[target, ...n.inputs.map((i) => this.varOf(i)), ...extra].join(", ")});`;
+    const args = [target, ...n.inputs.map((i) => this.varOf(i)), ...extra];
+    const split = k.split;
+    if (threaded && split?.kind === "rows") return `await pool.rows(${str(name)}, ${name}, [${args.join(", ")}], ${split.countAt}, [${split.strides.join(", ")}]);`;
+    if (threaded && split?.kind === "heads") return `await pool.heads(${str(name)}, ${name}, [${args.join(", ")}], ${split.heads});`;
+    if (split?.kind === "heads") args.push("0", String(split.heads));
+    return `${name}(${args.join(", ")});`;
   }
 
-  print(): string {
+  /** createModel's body after the weights are read: constants, the plan's state and `forward`. */
+  private modelBody(threaded: boolean): string[] {
     const g = this.g;
     const t = (typed: string, plain = "") => (this.typed ? typed : plain);
+    const alloc = (size: string) => (threaded ? `sharedFloat32(${size})` : `new Float32Array(${size})`);
     const constants = this.constants();
     const order = g.order();
-    const setup: string[] = [];
+    const setup: string[] = g.meta.params.map((p, i) => (threaded ? `const p${i} = shareFloat32(w[${str(p.name)}]);` : `const p${i} = w[${str(p.name)}];`));
     for (const id of order) {
       const n = g.node(id);
       if (!constants.has(id) || n.op === "param") continue;
-      setup.push(`const ${this.varOf(id)} = new Float32Array(${this.size(n.shape)});`, this.call(id, this.varOf(id)));
+      setup.push(`const ${this.varOf(id)} = ${alloc(this.size(n.shape))};`, this.call(id, this.varOf(id)));
     }
 
     const runtimeNodes = order.filter((id) => !constants.has(id) && g.node(id).op !== "input");
@@ -137,7 +148,7 @@ class ModulePrinter {
       hoisted.push({ name, expr });
       return name;
     };
-    const calls = runtimeNodes.map((id) => this.call(id, this.varOf(id), hoist));
+    const calls = runtimeNodes.map((id) => this.call(id, this.varOf(id), hoist, threaded));
 
     const body: string[] = [];
     const asFeeds = this.typed ? " as unknown as Readonly<Record<string, Tensor | undefined>>" : "";
@@ -145,14 +156,15 @@ class ModulePrinter {
     g.meta.symbols.forEach((sym, i) => body.push(`const s${i} = dims[${str(sym.name)}] ?? 0;`));
     g.inputs.forEach((inp, i) => {
       const type = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
-      body.push(`const x${i} = data[${i}]${t(` as ${type}`)};`);
+      const value = threaded ? `pool.stage(${i}, data[${i}]${t(` as ${type}`)})` : `data[${i}]`;
+      body.push(`const x${i} = ${value}${t(` as ${type}`)};`);
     });
     // The arena and everything derived from the shapes are made once per distinct shape.
     const keyParts = [...g.meta.symbols.map((_, i) => `s${i}`), ...g.inputs.flatMap((inp, i) => (inp.optional ? [`(x${i} === null ? "-" : "+")`] : []))];
     body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
     body.push(`if (key !== planKey) {`, `planKey = key;`);
     plan.slots.forEach((sizes, k) => body.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
-    body.push(`const arena = new Float32Array(${plan.slots.length > 0 ? plan.slots.map((_, k) => `z${k}`).join(" + ") : "0"});`);
+    body.push(`const arena = ${alloc(plan.slots.length > 0 ? plan.slots.map((_, k) => `z${k}`).join(" + ") : "0")};`);
     let offset = "0";
     const offsets = plan.slots.map((_, k) => {
       const here = offset;
@@ -169,12 +181,21 @@ class ModulePrinter {
     body.push(...calls, `return outputs;`);
 
     const state = [
-      `let planKey = "\u0000";`,
+      `let planKey = "\\u0000";`,
       ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
       ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
       `let outputs${t("!: Outputs")};`,
     ];
-    const params = g.meta.params.map((p, i) => `const p${i} = w[${str(p.name)}];`);
+    const signature = threaded ? `async function forward(inputs${t(": Inputs")})${t(": Promise<Outputs>")}` : `function forward(inputs${t(": Inputs")})${t(": Outputs")}`;
+    return [...setup, ...state, `${signature} {`, ...body, `}`];
+  }
+
+  print(): string {
+    const g = this.g;
+    const t = (typed: string, plain = "") => (this.typed ? typed : plain);
+    const plain = this.modelBody(false);
+    const threaded = this.modelBody(true);
+    this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
     const imports = [...this.runtimeImports].sort();
     return [
@@ -188,6 +209,9 @@ class ModulePrinter {
       "",
       ...kernelSources,
       "",
+      `/** The kernels by name, for worker threads. */`,
+      `export const kernels${t(": Readonly<Record<string, (...args: never[]) => void>>")} = { ${[...this.kernels.values()].join(", ")} };`,
+      "",
       `/**`,
       ` * Builds the model from safetensors bytes or tensors by name; reports every weight problem at once.`,
       ` * Buffers are planned once per input shape and reused: \`forward\` allocates no tensors after`,
@@ -195,13 +219,20 @@ class ModulePrinter {
       ` */`,
       `export function createModel(weights${t(": WeightsSource")})${t(": Model")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
-      ...params,
-      ...setup,
-      ...state,
-      `function forward(inputs${t(": Inputs")})${t(": Outputs")} {`,
-      ...body,
-      `}`,
+      ...plain,
       `return { spec, forward };`,
+      `}`,
+      "",
+      `/**`,
+      ` * The same model on several threads (worker threads in Node, module workers in browsers) sharing`,
+      ` * memory: matrix products split by rows, attention by heads. Same numerics as \`createModel\`.`,
+      ` * \`forward\` is asynchronous; call \`close\` to stop the workers.`,
+      ` */`,
+      `export async function createThreadedModel(weights${t(": WeightsSource")}, options${t(": { threads?: number }")} = {})${t(": Promise<ThreadedModel>")} {`,
+      `const w = loadWeights(spec.parameters, weights);`,
+      `const pool = await ThreadPool.start(Math.max(0, (options.threads ?? 2) - 1), import.meta.url);`,
+      ...threaded,
+      `return { spec, forward, close: () => pool.close() };`,
       `}`,
       "",
     ].join("\n");
@@ -218,6 +249,8 @@ class ModulePrinter {
       `export interface Outputs {\n${outputs.join("\n")}\n}`,
       "",
       `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n}`,
+      "",
+      `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads. */\n  close(): Promise<void>;\n}`,
     ].join("\n");
   }
 }
@@ -313,6 +346,8 @@ export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER): strin
     "",
     `/** Builds the model from safetensors bytes or tensors by name; reports every weight problem at once. */`,
     `export declare function createModel(weights: WeightsSource): Model;`,
+    `export declare function createThreadedModel(weights: WeightsSource, options?: { threads?: number }): Promise<ThreadedModel>;`,
+    `export declare const kernels: Readonly<Record<string, (...args: never[]) => void>>;`,
     "",
   ].join("\n");
 }

@@ -6,3 +6,4 @@ export * from "./kernels.js";
 export * from "./math.js";
 export * from "./random.js";
 export * from "./weights.js";
+export * from "./threads.js";
