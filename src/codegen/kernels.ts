@@ -163,8 +163,10 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     extra: [ctx.shapeOf(0)],
     uses: ["transposeInto"],
   }),
-  split_heads: (n, _ins, ctx) => {
+  split_heads: (n, [x], ctx) => {
     const [, H, , D] = n.shape.map(lit);
+    const W = lit(x.shape[2])!;
+    const offset = (n.attrs.offset as number | undefined) ?? 0;
     const params: string[] = [];
     const extra: string[] = [];
     const B = sizeParam("B", [n.shape[0]], ctx, params, extra);
@@ -172,7 +174,7 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     return {
       fn: `function $K(out, x${plist(params)}) {
   for (let b = 0; b < ${B}; b++) for (let l = 0; l < ${L}; l++) for (let h = 0; h < ${H}; h++) {
-    const src = (b * ${L} + l) * ${H! * D!} + h * ${D};
+    const src = (b * ${L} + l) * ${W} + ${offset} + h * ${D};
     out.set(x.subarray(src, src + ${D}), ((b * ${H} + h) * ${L} + l) * ${D});
   }
 }`,

@@ -177,9 +177,16 @@ const EVAL: Record<Op, Eval> = {
     return { data: out, shape };
   },
   transpose: (n, [x], shape) => transpose(x!, n.attrs.dim0 as number, n.attrs.dim1 as number, shape),
-  split_heads: (_n, [x], shape) => {
+  split_heads: (n, [x], shape) => {
     const [B, H, L, D] = shape;
-    return transpose({ data: x!.data, shape: [B, L, H, D] }, 1, 2, shape);
+    const W = x!.shape[2];
+    const offset = (n.attrs.offset as number | undefined) ?? 0;
+    const out = new Float64Array(size(shape));
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < H; h++)
+        for (let l = 0; l < L; l++)
+          for (let d = 0; d < D; d++) out[((b * H + h) * L + l) * D + d] = x!.data[(b * L + l) * W + offset + h * D + d];
+    return { data: out, shape };
   },
   merge_heads: (_n, [x], shape) => {
     const [B, H, L, D] = x!.shape;

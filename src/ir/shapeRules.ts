@@ -39,10 +39,13 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
     return s;
   },
   split_heads: ([x], n) => {
+    // `offset` picks heads out of a wider row, as when q, k and v come from one packed product.
     const H = n.attrs.heads as number;
-    const E = num(x[2]);
-    if (x.length !== 3 || E % H !== 0) return "split_heads takes [B, L, H*D]";
-    return [x[0], c(H), x[1], c(E / H)];
+    const D = num(n.shape[3]);
+    const offset = n.attrs.offset as number | undefined;
+    const fits = offset === undefined ? num(x[2]) === H * D : offset + H * D <= num(x[2]);
+    if (x.length !== 3 || !fits) return "split_heads takes [B, L, H*D] (or a wider row with an offset)";
+    return [x[0], c(H), x[1], c(D)];
   },
   merge_heads: ([x]) => (x.length === 4 ? [x[0], x[2], c(num(x[1]) * num(x[3]))] : "merge_heads takes [B, H, L, D]"),
   dense: ([x, w, b]) => {

@@ -159,3 +159,63 @@ export const fuseAttention: Pass = {
     });
   },
 };
+
+/**
+ * Why: the query, key and value projections of self-attention read the same input with row
+ * slices of one packed weight (PyTorch's in_proj_weight); one product with the whole weight reads
+ * the input once, and the heads are then taken from the wide result at their offsets.
+ */
+export const fuseQkvProjection: Pass = {
+  name: "fuse-qkv-projection",
+  requires: ["fuse-dense-epilogue"],
+  level: 2,
+  why: "computes projections that share an input and a packed weight as one matrix product",
+  run(g, ctx) {
+    const uses = useCounts(g);
+    // Products x · slice_rows(W, start)ᵀ (+ slice_last(b, start)) whose only reader is split_heads.
+    const groups = new Map<string, { dense: string; start: number; rows: number; heads: string }[]>();
+    const consumers = new Map<string, string[]>();
+    for (const id of g.order()) for (const i of g.node(id).inputs) consumers.set(i, [...(consumers.get(i) ?? []), id]);
+    for (const id of g.order()) {
+      const d = g.node(id);
+      if (d.op !== "dense" || d.attrs.act !== undefined || uses.get(id) !== 1) continue;
+      const w = g.node(d.inputs[1]);
+      if (w.op !== "slice_rows") continue;
+      const start = w.attrs.start as number;
+      const b = d.inputs[2] !== undefined ? g.node(d.inputs[2]) : undefined;
+      if (b && (b.op !== "slice_last" || b.attrs.start !== start)) continue;
+      const reader = consumers.get(id)?.[0];
+      if (!reader || g.node(reader).op !== "split_heads" || g.node(reader).attrs.offset !== undefined) continue;
+      const key = JSON.stringify([d.inputs[0], w.inputs[0], b?.inputs[0] ?? null]);
+      groups.set(key, [...(groups.get(key) ?? []), { dense: id, start, rows: (w.shape[0] as { value: number }).value, heads: reader }]);
+    }
+    const merged = new Map<string, { group: string; offset: number; from: number; rows: number }>();
+    for (const [key, members] of groups) {
+      if (members.length < 2) continue;
+      // The product covers the rows from the first member's to the last member's end.
+      const from = Math.min(...members.map((m) => m.start));
+      const to = Math.max(...members.map((m) => m.start + m.rows));
+      for (const m of members) merged.set(m.heads, { group: key, offset: m.start - from, from, rows: to - from });
+      note(ctx, this.name, g.node(members[0].dense), "changed", `${members.length} projections of one input computed as one matrix product`);
+    }
+    if (merged.size === 0) return g;
+    const built = new Map<string, string>();
+    return rebuild(g, (id, n, b) => {
+      const m = merged.get(id);
+      if (!m) return undefined;
+      let wide = built.get(m.group);
+      if (!wide) {
+        const [x, W, bias] = JSON.parse(m.group) as [string, string, string | null];
+        const wNode = g.node(W);
+        const whole = m.from === 0 && (wNode.shape[0] as { value: number }).value === m.rows;
+        const cols = wNode.shape[1];
+        const weight = whole ? b.input(W) : b.add({ ...wNode, op: "slice_rows", inputs: [b.input(W)], shape: [{ value: m.rows }, cols], attrs: { start: m.from } });
+        const biasId = bias === null ? [] : whole ? [b.input(bias)] : [b.add({ ...g.node(bias), op: "slice_last", inputs: [b.input(bias)], shape: [{ value: m.rows }], attrs: { start: m.from, size: m.rows } })];
+        const src = g.node(n.inputs[0]);
+        wide = b.add({ ...src, inputs: [b.input(x), weight, ...biasId], shape: [...src.shape.slice(0, -1), { value: m.rows }] });
+        built.set(m.group, wide);
+      }
+      return b.add({ ...n, inputs: [wide], attrs: { ...n.attrs, offset: m.offset } });
+    });
+  },
+};

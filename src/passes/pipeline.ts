@@ -2,7 +2,7 @@ import type { IrGraph } from "../ir/graph.js";
 import { printGraph } from "../ir/print.js";
 import { verifyGraph } from "../ir/verify.js";
 import { eliminateCommonSubexpressions, eliminateDeadCode } from "./cleanup.js";
-import { fuseAttention, fuseDenseEpilogue, fuseMaskedSoftmax, fuseResidualLayerNorm } from "./fusion.js";
+import { fuseAttention, fuseDenseEpilogue, fuseMaskedSoftmax, fuseQkvProjection, fuseResidualLayerNorm } from "./fusion.js";
 import type { Pass, PassNote } from "./pass.js";
 
 /** The one place the order of passes is written. */
@@ -10,6 +10,7 @@ export const PIPELINE: readonly Pass[] = [
   eliminateCommonSubexpressions,
   eliminateDeadCode,
   fuseDenseEpilogue,
+  fuseQkvProjection,
   fuseResidualLayerNorm,
   fuseMaskedSoftmax,
   fuseAttention,
