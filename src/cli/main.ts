@@ -13,6 +13,8 @@ commands:
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
+  graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
+                                      draw the model (one cluster per scope; fused and rewritten ops marked)
   explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
                                       and optimised; where linear-time attention pays off; what passes did
 
@@ -88,6 +90,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           "verify-passes": { type: "boolean" },
           "dump-after": { type: "string" },
           at: { type: "string" },
+          stage: { type: "string" },
+          format: { type: "string" },
+          diff: { type: "boolean" },
         },
       });
     } catch (e) {
@@ -133,6 +138,24 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           build: buildOptions(values, io),
           ...(values.weights ? { weights: values.weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),
+        },
+        io,
+      );
+    }
+    case "graph": {
+      const stage = values.stage ?? "optimized";
+      const format = values.format ?? (values.out?.endsWith(".svg") ? "svg" : values.out?.endsWith(".html") ? "html" : values.out?.endsWith(".mmd") ? "mermaid" : "dot");
+      if (!["source", "lowered", "optimized"].includes(stage)) throw new UsageError(`graph: --stage takes source, lowered or optimized, got '${stage}'`);
+      if (!["svg", "dot", "mermaid", "html"].includes(format)) throw new UsageError(`graph: --format takes svg, dot, mermaid or html, got '${format}'`);
+      const { runGraph } = await import("./graph.js");
+      return runGraph(
+        {
+          file: single(positionals, command),
+          overrides: overridesFrom(values.set),
+          stage: stage as "source",
+          format: format as "svg",
+          diff: Boolean(values.diff),
+          ...(values.out ? { out: values.out } : {}),
         },
         io,
       );

@@ -1,0 +1,61 @@
+import { basename, dirname } from "node:path";
+import { formatSummary } from "../diagnostics/format.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import { toDot, toDotDiff } from "../viz/dot.js";
+import { toMermaid } from "../viz/mermaid.js";
+import { renderSvg, toHtml } from "../viz/render.js";
+import { vizFromIr, vizFromSource, type Stage, type VizGraph } from "../viz/vizGraph.js";
+import { printDiagnostics } from "./check.js";
+import { writeFilesAtomically } from "./files.js";
+import { readSource, UsageError, type Output } from "./io.js";
+import { buildGraph } from "./pipeline.js";
+
+export type GraphFormat = "svg" | "dot" | "mermaid" | "html";
+
+export interface GraphOptions {
+  readonly file: string;
+  readonly overrides: readonly ConfigOverride[];
+  readonly stage: Stage;
+  readonly format: GraphFormat;
+  readonly diff: boolean;
+  readonly out?: string;
+}
+
+/** `tfmc graph`: the model drawn as written, as lowered or as optimised (or the first and last side by side). */
+export async function runGraph(opts: GraphOptions, io: Output): Promise<number> {
+  const text = readSource(opts.file);
+  const built = buildGraph(text, opts.overrides, { level: 2 });
+  const diags = built.diagnostics.sorted();
+  printDiagnostics(io, opts.file, text, diags);
+  if (!built.model || !built.lowered || !built.graph) {
+    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    return 1;
+  }
+  const stageGraph = (s: Stage): VizGraph => (s === "source" ? vizFromSource(built.model!, text) : vizFromIr(s === "lowered" ? built.lowered! : built.graph!, text));
+  const graphs = opts.diff ? [stageGraph("source"), stageGraph("optimized")] : [stageGraph(opts.stage)];
+  if (opts.diff && opts.format === "mermaid") throw new UsageError("graph: --diff draws with Graphviz; use --format dot, svg or html");
+  const dot = opts.diff ? toDotDiff(graphs[0], graphs[1]) : toDot(graphs[0]);
+  let output: string;
+  switch (opts.format) {
+    case "dot":
+      output = dot;
+      break;
+    case "mermaid":
+      output = toMermaid(graphs[0]);
+      break;
+    case "svg":
+      output = await renderSvg(dot);
+      break;
+    case "html":
+      output = toHtml(await renderSvg(dot), graphs, opts.diff ? ["a_", "b_"] : [""]);
+      break;
+  }
+  if (opts.out === undefined) {
+    if (opts.format === "svg" || opts.format === "html") throw new UsageError(`graph: --format ${opts.format} needs -o <file>`);
+    io.out(output.replace(/\n$/, ""));
+    return 0;
+  }
+  writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: output }]);
+  io.out(`wrote ${opts.out}`);
+  return 0;
+}
