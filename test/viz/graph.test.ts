@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -44,6 +45,15 @@ describe("tfmc graph", () => {
       expect(count(mermaid, /^\s*n\d+\["/gm)).toBe(g.nodes.length);
       expect(count(mermaid, /-->\|/g)).toBe(g.edges.length);
       expect(count(mermaid, /^\s*subgraph /gm)).toBe(scopesOf(g).length);
+    }
+  });
+
+  it.each(EXAMPLES)("the system's Graphviz accepts the DOT of %s", (path, sets) => {
+    for (const [, g] of stages(path, sets)) {
+      const r = spawnSync("dot", ["-Tsvg"], { input: toDot(g), encoding: "utf8" });
+      expect(r.error, "graphviz is not installed (apt-get install graphviz)").toBeUndefined();
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
     }
   });
 
