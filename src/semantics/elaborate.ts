@@ -51,8 +51,9 @@ class ModelElaborator extends ExpressionEvaluator {
       }
     }
     if (this.outputs.length === 0 && this.st.diags.errorCount === 0) this.st.error(Diagnostics.Model_has_no_output, this.model.name.span, [this.model.name.name]);
-    for (const i of this.inputs) {
-      if (!this.usedInputs.has(i.name)) this.st.diags.error(Diagnostics.Unused_input_0, i.span, [i.name]);
+    // On a file with errors, elaboration stopped early in places: "unused" would be noise.
+    if (this.st.diags.errorCount === 0) {
+      for (const i of this.inputs) if (!this.usedInputs.has(i.name)) this.st.diags.error(Diagnostics.Unused_input_0, i.span, [i.name]);
     }
     return {
       name: this.model.name.name,

@@ -41,6 +41,8 @@ export class ElaborationState {
   readonly config = new Map<string, ConfigValue>();
   readonly symbols = new Map<string, { max?: number; span: Span }>();
   readonly scope: string[] = [];
+  /** Layer pairs already reported as declaring the same parameter: one error per collision. */
+  private readonly duplicateReported = new Set<string>();
 
   constructor(readonly diags: DiagnosticBag) {}
 
@@ -74,7 +76,9 @@ export class ElaborationState {
   addParam(local: string, shape: number[], span: Span, dtype: DType = "f32"): string {
     const name = this.scopePath([local]);
     const prev = this.params.get(name);
+    if (prev && this.duplicateReported.has(`${span.start}:${prev.span.start}`)) return name;
     if (prev) {
+      this.duplicateReported.add(`${span.start}:${prev.span.start}`);
       this.diags.error(Diagnostics.Parameter_0_declared_twice, span, [name], {
         related: [{ span: prev.span, message: `'${name}' was first declared here` }],
       });

@@ -317,7 +317,7 @@ export abstract class ExpressionEvaluator {
         return v.kind === "tensor" ? v : expected("a tensor");
       case "mask":
         if (v.kind === "absent") return undefined;
-        return v.kind === "tensor" ? v : st.error(Diagnostics.Mask_0_must_be_1_got_2, span, [spec.name, "tensor", describeValue(v)]);
+        return v.kind === "tensor" ? v : st.error(Diagnostics.Mask_0_must_be_1_got_2, span, [spec.name, "a tensor", describeValue(v)]);
       case "int":
         return v.kind === "int" || (v.kind === "float" && Number.isInteger(v.value)) ? { kind: "int", value: v.value } : expected("an integer");
       case "number":

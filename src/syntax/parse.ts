@@ -124,9 +124,8 @@ export function parseTfm(text: string): ParseResult {
         const bad = decodeString(t.image).badEscape;
         if (bad) {
           const s = tokenSpan(t);
-          diagnostics.error(Diagnostics.Invalid_escape_0, { start: s.start + bad.offset, end: s.start + bad.offset + bad.text.length, line: s.line, col: s.col + bad.offset }, [
-            JSON.stringify(bad.text).replace(/^"|"$/g, "'"),
-          ]);
+          const shown = `'${bad.text.replace(/[\u0000-\u001f\u007f]/g, "?")}'`;
+          diagnostics.error(Diagnostics.Invalid_escape_0, { start: s.start + bad.offset, end: s.start + bad.offset + bad.text.length, line: s.line, col: s.col + bad.offset }, [shown]);
         }
       }
       tokens.push(t);
@@ -166,7 +165,9 @@ function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: S
   const [a, b] = err.message.split("\u0000");
   switch (err.name) {
     case "MismatchedTokenException":
-      bag.error(Diagnostics.Expected_0_found_1, span, [a, b ?? ""]);
+      // The file rule ends where the model ends; anything after it is "expected end of file".
+      if (a === "EOF") bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [b ?? ""]);
+      else bag.error(Diagnostics.Expected_0_found_1, span, [a, b ?? ""]);
       break;
     case "NotAllInputParsedException":
       bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [a]);

@@ -44,9 +44,9 @@ export const attention: LayerDef = {
   elaborate(st, a, site) {
     const q = a.tensor("query");
     if (!q || a.anyError()) return ERROR;
-    if (!st.expectDtype(q, ["f32"], a.span("query")) || !st.expectRank(q, [3], a.span("query"), "the query")) return ERROR;
+    if (!st.expectDtype(q, ["f32"], a.span("query")) || !st.expectRank(q, [3], a.span("query"), "query")) return ERROR;
     const [B, L] = q.type.shape;
-    const E = st.lastDimConst(q, a.span("query"), "the query");
+    const E = st.lastDimConst(q, a.span("query"), "query");
     const heads = st.asPositiveInt(a.get("heads")!, a.span("heads"), "the number of heads");
     if (E === undefined || heads === undefined) return ERROR;
     if (E % heads !== 0) return st.error(Diagnostics.Dim_0_not_divisible_by_heads_1, a.span("heads"), [E, heads]);
@@ -82,10 +82,11 @@ export const attention: LayerDef = {
     for (const m of MASK_NAMES) {
       const mv = a.get(m);
       if (!mv) continue;
-      if (mv.kind !== "tensor") return st.error(Diagnostics.Mask_0_must_be_1_got_2, a.span(m), [m, MASKS[m].dtype, describeValue(mv)]);
+      const wanted = MASKS[m].dtype === "f32" ? "an f32 tensor" : "a bool tensor";
+      if (mv.kind !== "tensor") return st.error(Diagnostics.Mask_0_must_be_1_got_2, a.span(m), [m, wanted, describeValue(mv)]);
       if (mv.type.dtype !== MASKS[m].dtype) {
         const hint = mv.type.dtype === "bool" ? "a boolean mask goes through block/keep (or block_keys/keep_keys), which state its polarity" : undefined;
-        return st.error(Diagnostics.Mask_0_must_be_1_got_2, a.span(m), [m, MASKS[m].dtype, describeValue(mv)], hint ? { hint } : {});
+        return st.error(Diagnostics.Mask_0_must_be_1_got_2, a.span(m), [m, wanted, describeValue(mv)], hint ? { hint } : {});
       }
       if (!maskShapeFits(mv, MASKS[m].keys, B, heads, L, S)) {
         const expected = MASKS[m].keys ? `[${fmt(B)}, ${fmt(S)}]` : `[${fmt(L)}, ${fmt(S)}], [${fmt(B)}, ${fmt(L)}, ${fmt(S)}] or [${fmt(B)}, ${heads}, ${fmt(L)}, ${fmt(S)}]`;
