@@ -44,6 +44,8 @@ export const embedding: LayerDef = {
     if (tied?.kind === "string") {
       const label = st.resolveLabel(tied.value)!;
       if (label.layer !== "embedding") return st.error(Diagnostics.Tied_0_is_1, a.span("tied"), [tied.value, `a '${label.layer}' layer`]);
+      // The tied layer failed and was reported; its weight does not exist.
+      if (label.params.weight === undefined) return ERROR;
       weight = label.params.weight;
       shape = st.params.get(weight)!.shape;
       for (const [arg, i] of [["num", 0], ["dim", 1]] as const) {
@@ -83,6 +85,7 @@ export const linear: LayerDef = {
       const label = st.resolveLabel(tiedName.value);
       if (!label) return ERROR; // reported when the label was read
       if (label.layer !== "embedding") return st.error(Diagnostics.Tied_0_is_1, a.span("tied"), [tiedName.value, `a '${label.layer}' layer`]);
+      if (label.params.weight === undefined) return ERROR; // the tied layer failed and was reported
       const shape = st.params.get(label.params.weight)!.shape;
       if (shape[1] !== inDim) return st.error(Diagnostics.Inner_dims_0_and_1, a.span("x"), [`input width ${inDim}`, `the tied embedding's width ${shape[1]}`]);
       if (a.has("out")) {
