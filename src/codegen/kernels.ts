@@ -3,6 +3,8 @@ import type { Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { denseBody } from "./gemm.js";
 import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
+import { REWRITE_KERNELS } from "./attentionKernels.js";
+import { maskParams, maskTests } from "./masks.js";
 
 /**
  * A kernel template returns the source of one function named `$K` whose parameters are
@@ -344,30 +346,8 @@ function $K(out, a, c${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
   },
   masked_softmax: maskedSoftmaxKernel,
   attention: flashAttentionKernel,
+  ...REWRITE_KERNELS,
 };
-
-/** Code that reads each mask at (b, h, i, j) into `ok` (may attend) and `add` (added to the score). */
-function maskTests(roles: readonly string[]): string {
-  return roles
-    .map((r, k) => {
-      const idx = `b * t${k}[0] + h * t${k}[1] + i * t${k}[2] + j * t${k}[3]`;
-      if (r.startsWith("block")) return `if (m${k} !== null && m${k}[${idx}]) ok = false;`;
-      if (r.startsWith("keep")) return `if (m${k} !== null && !m${k}[${idx}]) ok = false;`;
-      return `if (m${k} !== null) add += m${k}[${idx}];`;
-    })
-    .join("\n");
-}
-
-function maskParams(n: NodeLabel, firstMaskInput: number, ctx: KernelCtx) {
-  const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);
-  return {
-    roles,
-    names: roles.map((_, k) => `, m${k}`).join(""),
-    strideNames: roles.map((_, k) => `, t${k}`).join(""),
-    strideArgs: roles.map((r, k) => `maskStrides(${ctx.shapeOf(k + firstMaskInput)}, ${r.endsWith("_keys")})`),
-    uses: roles.length > 0 ? ["maskStrides"] : [],
-  };
-}
 
 /** Scale, masks and softmax of each score row in one pass; a row with every key masked gives zeros. */
 function maskedSoftmaxKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {

@@ -3,6 +3,7 @@ import { isConst, type Dim } from "../semantics/types.js";
 import type { IrGraph } from "./graph.js";
 import type { NodeLabel } from "./node.js";
 import { MASK_ROLES, type Op } from "./ops.js";
+import { linearAttention, linformerAttention, performerAttention, windowOf } from "./interpretAttention.js";
 
 // The float64 reference interpreter: plain loops, no cleverness, every value in a Float64Array.
 // It is the oracle that lowering, every pass and every generated kernel are tested against.
@@ -254,6 +255,10 @@ const EVAL: Record<Op, Eval> = {
     const masked = maskScores(n, [scaled, ...masks], shape);
     return rows(masked, softmaxRow);
   },
+  linear_attention: (n, ins) => linearAttention(n, ins),
+  performer_attention: (n, ins) => performerAttention(n, ins),
+  linformer_attention: (n, ins) => linformerAttention(n, ins),
+  local_attention: localAttention,
   attention: (n, [q, k, v, ...masks], shape) => {
     const [B, H, L] = q!.shape;
     const S = k!.shape[2];
@@ -263,6 +268,19 @@ const EVAL: Record<Op, Eval> = {
     return matmul(probs, v!, shape);
   },
 };
+
+function localAttention(n: NodeLabel, [q, k, v, ...masks]: readonly (F64Tensor | null)[], shape: number[]): F64Tensor {
+  const [B, H, L] = q!.shape;
+  const S = k!.shape[2];
+  const scores = matmul(q!, transpose(k!, 2, 3, [B, H, k!.shape[3], S]), [B, H, L, S]);
+  const masked = maskScores(n, [unary(scores, (x) => x * (n.attrs.scale as number)), ...masks], [B, H, L, S]);
+  const w = n.attrs.window as number;
+  for (let r = 0; r < B * H * L; r++) {
+    const [lo, hi] = windowOf(r % L, S, w, Boolean(n.attrs.causal));
+    for (let j = 0; j < S; j++) if (j < lo || j > hi) masked.data[r * S + j] = -Infinity;
+  }
+  return matmul(rows(masked, softmaxRow), v!, shape);
+}
 
 const ACTIVATIONS: Record<string, (v: number) => number> = { none: (v) => v, relu, gelu, gelu_tanh: geluTanh, silu, tanh: Math.tanh, sigmoid };
 

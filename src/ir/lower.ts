@@ -16,6 +16,9 @@ export class LoweringError extends Error {
 
 const c = (value: number): Dim => ({ value });
 
+/** Performer's random features are drawn from this fixed seed, so compiled output is deterministic. */
+export const PERFORMER_SEED = 20200930;
+
 /**
  * Lowers the checked model's layers into primitive ops. Parameters become `param` nodes shared by
  * every use (a tied head reads the embedding's node). Each layer's ops keep the layer's span and scope.
@@ -118,7 +121,6 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
 function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
   const a = layer.attrs;
   const p = layer.params;
-  if (a.kernel !== "softmax") throw new LoweringError(`attention kernel '${a.kernel}' is not supported by code generation yet`, layer.span);
   const E = a.embed as number;
   const H = a.heads as number;
   const D = E / H;
@@ -141,13 +143,32 @@ function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
   const q = project("query", "q", 0, L);
   const k = project("key", "k", 1, S);
   const v = project("value", "v", 2, S);
+  const roles = MASK_ROLES.filter((r) => layer.inputs[r] !== undefined);
+  const masks = roles.map((r) => ctx.input(r));
+  const common = { roles: roles.join(","), causal: a.causal as boolean };
+  let rewritten: string | undefined;
+  switch (a.kernel) {
+    case "linear":
+      rewritten = ctx.emit("linear_attention", [q, k, v, ...masks], [B, c(H), L, c(D)], common);
+      break;
+    case "performer":
+      rewritten = ctx.emit("performer_attention", [q, k, v, ...masks], [B, c(H), L, c(D)], { ...common, features: a.features as number, seed: PERFORMER_SEED, scale: a.scale as number });
+      break;
+    case "linformer":
+      rewritten = ctx.emit("linformer_attention", [q, k, v, ctx.param(p.proj_k), ctx.param(p.proj_v), ...masks], [B, c(H), L, c(D)], { ...common, scale: a.scale as number });
+      break;
+    case "local":
+      rewritten = ctx.emit("local_attention", [q, k, v, ...masks], [B, c(H), L, c(D)], { ...common, scale: a.scale as number, window: a.window as number });
+      break;
+  }
+  if (rewritten !== undefined) {
+    const merged = ctx.emit("merge_heads", [rewritten], [B, L, c(E)]);
+    return dense(ctx, merged, [B, L, c(E)], ctx.param(p.out_weight), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
+  }
   const kt = ctx.emit("transpose", [k], [B, c(H), c(D), S], { dim0: 2, dim1: 3 });
   const raw = ctx.emit("matmul", [q, kt], [B, c(H), L, S]);
   let scores = ctx.emit("scalar", [raw], [B, c(H), L, S], { op: "*", value: a.scale as number, reverse: false });
-  const roles = MASK_ROLES.filter((r) => layer.inputs[r] !== undefined);
-  if (roles.length > 0 || a.causal) {
-    scores = ctx.emit("mask_scores", [scores, ...roles.map((r) => ctx.input(r))], [B, c(H), L, S], { roles: roles.join(","), causal: a.causal as boolean });
-  }
+  if (roles.length > 0 || a.causal) scores = ctx.emit("mask_scores", [scores, ...masks], [B, c(H), L, S], common);
   const probs = ctx.emit("softmax", [scores], [B, c(H), L, S], { axis: 3 });
   const heads = ctx.emit("matmul", [probs, v], [B, c(H), L, c(D)]);
   const merged = ctx.emit("merge_heads", [heads], [B, L, c(E)]);

@@ -47,6 +47,26 @@ export const OPS = {
     kind: "opaque",
     doc: "softmax(q k^T * scale + masks) v with an online softmax: the [L, S] scores are never stored",
   },
+  linear_attention: {
+    arity: [3, 5],
+    kind: "opaque",
+    doc: "linear attention with features elu(x) + 1; causal by prefix sums; key masks drop keys",
+  },
+  performer_attention: {
+    arity: [3, 5],
+    kind: "opaque",
+    doc: "FAVOR+ with seeded orthogonal positive random features estimating softmax attention",
+  },
+  linformer_attention: {
+    arity: [5, 7],
+    kind: "opaque",
+    doc: "softmax attention against keys and values projected along the sequence to k rows (E, F)",
+  },
+  local_attention: {
+    arity: [3, 9],
+    kind: "opaque",
+    doc: "softmax attention within a window of w positions on each side (or behind, when causal)",
+  },
   mask_scores: {
     arity: [1, 7],
     kind: "broadcast",

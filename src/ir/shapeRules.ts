@@ -81,6 +81,10 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
     q.length === 4 && k.length === 4 && v.length === 4 && dimEquals(q[3], k[3]) && dimEquals(k[2], v[2])
       ? [q[0], q[1], q[2], v[3]]
       : "q, k, v must be [B, H, L, D], [B, H, S, D], [B, H, S, Dv]",
+  linear_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
+  performer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
+  linformer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
+  local_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
   mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
 };
 

@@ -7,3 +7,4 @@ export * from "./math.js";
 export * from "./random.js";
 export * from "./weights.js";
 export * from "./threads.js";
+export * from "./features.js";

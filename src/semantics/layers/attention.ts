@@ -98,9 +98,10 @@ export const attention: LayerDef = {
 
     // Kernel preconditions, checked here so a misuse never reaches run time.
     const kernel = a.choice("kernel", "softmax");
-    const arbitrary = (["block", "keep", "bias"] as const).find((m) => masks[m] !== undefined);
+    // Feature-map kernels can drop keys (block_keys, keep_keys) but not reshape scores.
+    const arbitrary = (["block", "keep", "bias", "bias_keys"] as const).find((m) => masks[m] !== undefined);
     if ((kernel === "linear" || kernel === "performer" || kernel === "linformer") && arbitrary) {
-      return st.error(Diagnostics.Kernel_0_cannot_honour_1, a.span(arbitrary), [kernel, `the mask '${arbitrary}' (only causal and key masks)`]);
+      return st.error(Diagnostics.Kernel_0_cannot_honour_1, a.span(arbitrary), [kernel, `the mask '${arbitrary}' (only causal, block_keys and keep_keys)`]);
     }
     if (kernel === "linformer" && causal) return st.error(Diagnostics.Kernel_0_cannot_honour_1, a.span("causal"), [kernel, "causal masking"]);
     if (kernel === "linformer") {

@@ -1,0 +1,220 @@
+import type { NodeLabel } from "../ir/node.js";
+import { isConst, type Dim } from "../semantics/types.js";
+import type { KernelCtx, KernelSource } from "./kernels.js";
+import { maskParams, maskTests } from "./masks.js";
+
+// Kernels of the linear-time attention rewrites. Each runs one (batch, head) at a time, takes a
+// head range for threads, and keeps its state in scratch buffers made once with the module.
+// The formulas are those of src/ir/interpretAttention.ts, which the tests hold these to.
+
+const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
+const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
+
+/** The code a key mask test needs at (b, j): only key masks reach the feature-map kernels. */
+function keyTests(roles: readonly string[]): string {
+  return maskTests(roles).replace(/\bh \* t(\d+)\[1\] \+ i \* t\d+\[2\] \+ /g, "");
+}
+
+interface Heads {
+  readonly H: number;
+  readonly D: number;
+  readonly Dv: number;
+}
+
+function dims([q, , v]: readonly NodeLabel[]): Heads {
+  return { H: lit(q.shape[1]), D: lit(q.shape[3]), Dv: lit(v.shape[3]) };
+}
+
+function headSplit(n: NodeLabel, [q, k]: readonly NodeLabel[], ctx: KernelCtx, firstMask: number, fn: string, uses: string[] = []): KernelSource {
+  const m = maskParams(n, firstMask, ctx);
+  return {
+    fn,
+    extra: [ctx.dim(q.shape[0]), ctx.dim(q.shape[2]), ctx.dim(k.shape[2]), ...m.strideArgs],
+    uses: [...m.uses, ...uses],
+    split: { kind: "heads", heads: lit(q.shape[1]) },
+  };
+}
+
+/**
+ * Attention through positive feature maps, in two passes over the keys when a feature needs a
+ * constant shared by all keys (Performer), then the sums Σ φ(k) vᵀ and Σ φ(k) — all at once, or
+ * as prefix sums when causal.
+ */
+function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, feature: "elu" | "favor"): KernelSource {
+  const { H, D, Dv } = dims(ins);
+  const m = maskParams(n, 3, ctx);
+  const F = feature === "elu" ? D : (n.attrs.features as number);
+  const causal = Boolean(n.attrs.causal);
+  const root = feature === "favor" ? Math.sqrt(n.attrs.scale as number) : 1;
+  // φ of the row at x[o..o+D) into dst: elu(x) + 1, or FAVOR+'s exp(ω·x' − |x'|²/2 − c) / √m,
+  // where c is the row's own maximum (queries) or one shift shared by all keys of the head.
+  // With `top`, the code also leaves the row's maximum exponent in that variable.
+  const phi = (x: string, o: string, dst: string, shift: string, top?: string) =>
+    feature === "elu"
+      ? `for (let f = 0; f < ${D}; f++) { const t = ${x}[${o} + f]; ${dst}[f] = t > 0 ? t + 1 : Math.exp(t); }`
+      : `{
+    const o = ${o};
+    let sq = 0;
+    for (let i = 0; i < ${D}; i++) { const t = ${x}[o + i] * ${num(root)}; sq += t * t; }
+    let top = -Infinity;
+    for (let f = 0; f < ${F}; f++) {
+      let dot = 0;
+      for (let i = 0; i < ${D}; i++) dot += $K_w[f * ${D} + i] * ${x}[o + i];
+      const e = dot * ${num(root)} - sq / 2;
+      ${dst}[f] = e;
+      if (e > top) top = e;
+    }
+    ${top ? `${top} = top;` : `const c = ${shift === "null" ? "top" : shift};
+    for (let f = 0; f < ${F}; f++) ${dst}[f] = Math.exp(${dst}[f] - c) * ${num(1 / Math.sqrt(F))};`}
+  }`;
+  const keyMax =
+    feature === "favor"
+      ? `let shift = -Infinity;
+    for (let j = 0; j < S; j++) { let t = 0; ${phi("k", `(bh * S + j) * ${D}`, "fk", "null", "t")} if (t > shift) shift = t; }`
+      : "";
+  const addKey = `{
+        const j = jj;
+        let ok = true;
+        ${keyTests(m.roles)}
+        if (ok) {
+          ${phi("k", `(bh * S + j) * ${D}`, "fk", feature === "favor" ? "shift" : "null")}
+          const vo = (bh * S + j) * ${Dv};
+          for (let f = 0; f < ${F}; f++) {
+            const p = fk[f];
+            z[f] += p;
+            for (let e = 0; e < ${Dv}; e++) kv[f * ${Dv} + e] += p * v[vo + e];
+          }
+        }
+      }`;
+  const fn = `${feature === "favor" ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_kv = new Float64Array(${F * Dv});
+const $K_z = new Float64Array(${F});
+const $K_fq = new Float64Array(${F});
+const $K_fk = new Float64Array(${F});
+function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
+  const kv = $K_kv, z = $K_z, fq = $K_fq, fk = $K_fk;
+  for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
+    const bh = b * ${H} + h;
+    ${keyMax}
+    kv.fill(0);
+    z.fill(0);
+    ${causal ? "" : `for (let jj = 0; jj < S; jj++) ${addKey}`}
+    for (let i = 0; i < L; i++) {
+      ${causal ? `if (i < S) { const jj = i; ${addKey} }` : ""}
+      ${phi("q", `(bh * L + i) * ${D}`, "fq", "null")}
+      let den = 0;
+      for (let f = 0; f < ${F}; f++) den += fq[f] * z[f];
+      const oo = (bh * L + i) * ${Dv};
+      const inv = den > 0 ? 1 / den : 0;
+      for (let e = 0; e < ${Dv}; e++) {
+        let acc = 0;
+        for (let f = 0; f < ${F}; f++) acc += fq[f] * kv[f * ${Dv} + e];
+        out[oo + e] = acc * inv;
+      }
+    }
+  }
+}`;
+  return headSplit(n, ins, ctx, 3, fn, feature === "favor" ? ["orthogonalFeatures"] : []);
+}
+
+/** Linformer: project keys and values along the sequence with E and F, then softmax over k rows. */
+function linformerKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const { H, D, Dv } = dims(ins);
+  const [R, maxS] = ins[3].shape.map(lit);
+  const m = maskParams(n, 5, ctx);
+  const fn = `const $K_kp = new Float64Array(${R * D});
+const $K_vp = new Float64Array(${R * Dv});
+const $K_s = new Float64Array(${R});
+function $K(out, q, k, v, E, F${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
+  const kp = $K_kp, vp = $K_vp, s = $K_s;
+  for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
+    const bh = b * ${H} + h;
+    kp.fill(0);
+    vp.fill(0);
+    for (let j = 0; j < S; j++) {
+      let ok = true;
+      ${keyTests(m.roles)}
+      if (!ok) continue;
+      const ko = (bh * S + j) * ${D}, vo = (bh * S + j) * ${Dv};
+      for (let r = 0; r < ${R}; r++) {
+        const e = E[r * ${maxS} + j], f = F[r * ${maxS} + j];
+        for (let d = 0; d < ${D}; d++) kp[r * ${D} + d] += e * k[ko + d];
+        for (let d = 0; d < ${Dv}; d++) vp[r * ${Dv} + d] += f * v[vo + d];
+      }
+    }
+    for (let i = 0; i < L; i++) {
+      const qo = (bh * L + i) * ${D};
+      let max = -Infinity;
+      for (let r = 0; r < ${R}; r++) {
+        let dot = 0;
+        for (let d = 0; d < ${D}; d++) dot += q[qo + d] * kp[r * ${D} + d];
+        s[r] = dot * ${num(n.attrs.scale as number)};
+        if (s[r] > max) max = s[r];
+      }
+      let sum = 0;
+      for (let r = 0; r < ${R}; r++) { s[r] = Math.exp(s[r] - max); sum += s[r]; }
+      const oo = (bh * L + i) * ${Dv};
+      for (let d = 0; d < ${Dv}; d++) {
+        let acc = 0;
+        for (let r = 0; r < ${R}; r++) acc += s[r] * vp[r * ${Dv} + d];
+        out[oo + d] = acc / sum;
+      }
+    }
+  }
+}`;
+  return headSplit(n, ins, ctx, 5, fn);
+}
+
+/** Sliding-window softmax attention: O(S·w) scores, a row with no visible key gives zeros. */
+function localKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const { H, D, Dv } = dims(ins);
+  const w = n.attrs.window as number;
+  const causal = Boolean(n.attrs.causal);
+  const m = maskParams(n, 3, ctx);
+  const fn = `const $K_s = new Float64Array(${2 * w + 1});
+const $K_acc = new Float64Array(${Dv});
+function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
+  const s = $K_s, acc = $K_acc;
+  for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
+    const bh = b * ${H} + h;
+    for (let i = 0; i < L; i++) {
+      const lo = Math.max(0, i - ${w}), hi = Math.min(S - 1, ${causal ? "i" : `i + ${w}`});
+      const qo = (bh * L + i) * ${D};
+      let max = -Infinity;
+      for (let j = lo; j <= hi; j++) {
+        let ok = true;
+        let add = 0;
+        ${maskTests(m.roles)}
+        let sc = -Infinity;
+        if (ok) {
+          let dot = 0;
+          const ko = (bh * S + j) * ${D};
+          for (let d = 0; d < ${D}; d++) dot += q[qo + d] * k[ko + d];
+          sc = dot * ${num(n.attrs.scale as number)} + add;
+        }
+        s[j - lo] = sc;
+        if (sc > max) max = sc;
+      }
+      const oo = (bh * L + i) * ${Dv};
+      if (max === -Infinity) { out.fill(0, oo, oo + ${Dv}); continue; }
+      acc.fill(0);
+      let sum = 0;
+      for (let j = lo; j <= hi; j++) {
+        const p = Math.exp(s[j - lo] - max);
+        if (p === 0) continue;
+        sum += p;
+        const vo = (bh * S + j) * ${Dv};
+        for (let d = 0; d < ${Dv}; d++) acc[d] += p * v[vo + d];
+      }
+      for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] / sum;
+    }
+  }
+}`;
+  return headSplit(n, ins, ctx, 3, fn);
+}
+
+export const REWRITE_KERNELS = {
+  linear_attention: (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => featureKernel(n, ins, ctx, "elu"),
+  performer_attention: (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => featureKernel(n, ins, ctx, "favor"),
+  linformer_attention: linformerKernel,
+  local_attention: localKernel,
+};
