@@ -23,6 +23,7 @@ options:
   -O0 | -O1 | -O2    optimisation level for compile and run (default -O2)
   --verify-passes    check the graph after every optimisation pass
   --dump-after PASS  print the IR after the named pass ('lower' for the graph before any pass)
+  --attention KIND   use this kernel for every attention: softmax, linear, performer, linformer, local
   --json             machine-readable diagnostics
   -h, --help         show this help
   -v, --version      show the version`;
@@ -51,8 +52,11 @@ function required(value: string | undefined, flag: string, command: string): str
   return value;
 }
 
-function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string }, io: Output): BuildOptions {
+function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string }, io: Output): BuildOptions {
+  const kernels = ["softmax", "linear", "performer", "linformer", "local"];
+  if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${values.attention}'`);
   return {
+    ...(values.attention ? { attentionKernel: values.attention } : {}),
     level: optLevel(values.opt),
     verifyPasses: Boolean(values["verify-passes"]),
     ...(values["dump-after"] !== undefined ? { dumpAfter: values["dump-after"], dump: (text: string) => io.err(text) } : {}),
@@ -90,6 +94,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           "verify-passes": { type: "boolean" },
           "dump-after": { type: "string" },
           at: { type: "string" },
+          attention: { type: "string" },
           stage: { type: "string" },
           format: { type: "string" },
           diff: { type: "boolean" },

@@ -18,6 +18,7 @@ export interface Built {
 }
 
 export interface BuildOptions {
+  readonly attentionKernel?: string;
   readonly level?: OptLevel;
   readonly verifyPasses?: boolean;
   readonly dumpAfter?: string;
@@ -29,7 +30,7 @@ export class InternalGraphError extends Error {}
 
 /** Source text to a verified IR graph, or the diagnostics that stop it. */
 export function buildGraph(text: string, overrides: readonly ConfigOverride[], opts: BuildOptions = {}): Built {
-  const { model, diagnostics } = checkSource(text, overrides);
+  const { model, diagnostics } = checkSource(text, overrides, opts.attentionKernel ? { attentionKernel: opts.attentionKernel } : {});
   if (!model) return { diagnostics };
   const lowered = lowerModel(model);
   const problems = verifyGraph(lowered);

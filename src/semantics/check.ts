@@ -12,10 +12,15 @@ export interface FrontEndResult {
 }
 
 /** Parses and checks a .tfm source. Semantics runs only on a file that parsed cleanly. */
-export function checkSource(text: string, overrides: readonly ConfigOverride[] = []): FrontEndResult {
+export interface CheckOptions {
+  /** Every attention uses this kernel, whatever its `kernel =` says (`--attention` on the command line). */
+  readonly attentionKernel?: string;
+}
+
+export function checkSource(text: string, overrides: readonly ConfigOverride[] = [], options: CheckOptions = {}): FrontEndResult {
   const { ast, diagnostics } = parseTfm(text);
   if (diagnostics.errorCount > 0) return { ast, diagnostics };
-  const model = checkSemantics(ast, overrides, diagnostics);
+  const model = checkSemantics(ast, overrides, diagnostics, options);
   return { ast, diagnostics, ...(model ? { model } : {}) };
 }
 

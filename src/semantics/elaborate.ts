@@ -381,13 +381,13 @@ export interface CheckResult {
 }
 
 /** Semantic analysis of a parsed file: the one model in it, with config overrides applied. */
-export function checkSemantics(ast: SourceFileAst, overrides: readonly ConfigOverride[], diags: DiagnosticBag): CheckedModel | undefined {
+export function checkSemantics(ast: SourceFileAst, overrides: readonly ConfigOverride[], diags: DiagnosticBag, options: { attentionKernel?: string } = {}): CheckedModel | undefined {
   if (ast.models.length === 0) {
     diags.error(Diagnostics.No_model_in_file, { start: 0, end: 0, line: 1, col: 1 });
     return undefined;
   }
   for (const extra of ast.models.slice(1)) diags.error(Diagnostics.Only_one_model_per_file, extra.name.span, [ast.models[0].name.name]);
-  const st = new ElaborationState(diags);
+  const st = new ElaborationState(diags, options.attentionKernel);
   const byName = new Map(overrides.map((o) => [o.name, o]));
   const model = new ModelElaborator(st, ast.models[0], byName).run();
   return diags.errorCount === 0 ? model : undefined;

@@ -44,7 +44,11 @@ export class ElaborationState {
   /** Layer pairs already reported as declaring the same parameter: one error per collision. */
   private readonly duplicateReported = new Set<string>();
 
-  constructor(readonly diags: DiagnosticBag) {}
+  constructor(
+    readonly diags: DiagnosticBag,
+    /** A kernel forced on every attention from the command line. */
+    readonly attentionKernel?: string,
+  ) {}
 
   error(info: Parameters<DiagnosticBag["error"]>[0], span: Span, args: (string | number)[] = [], extra: Parameters<DiagnosticBag["error"]>[3] = {}): Value {
     this.diags.error(info, span, args, extra);

@@ -97,7 +97,7 @@ export const attention: LayerDef = {
     const causal = a.bool("causal", false);
 
     // Kernel preconditions, checked here so a misuse never reaches run time.
-    const kernel = a.choice("kernel", "softmax");
+    const kernel = st.attentionKernel ?? a.choice("kernel", "softmax");
     // Feature-map kernels can drop keys (block_keys, keep_keys) but not reshape scores.
     const arbitrary = (["block", "keep", "bias", "bias_keys"] as const).find((m) => masks[m] !== undefined);
     if ((kernel === "linear" || kernel === "performer" || kernel === "linformer") && arbitrary) {
