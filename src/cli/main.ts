@@ -11,8 +11,10 @@ commands:
   check <file.tfm>... [--json]        check a model; print its outputs and parameter count
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
+      [--profile]                     time every kernel: the model gains profile()
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
+      [--profile]                     print the time spent per op and per scope
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
@@ -98,6 +100,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           stage: { type: "string" },
           format: { type: "string" },
           diff: { type: "boolean" },
+          profile: { type: "boolean" },
         },
       });
     } catch (e) {
@@ -124,6 +127,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           overrides: overridesFrom(values.set),
           emit,
           check: Boolean(values.check),
+          profile: Boolean(values.profile),
           ...(values.runtime ? { runtime: values.runtime } : {}),
           build: buildOptions(values, io),
         },
@@ -140,6 +144,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           out: required(values.out, "--out <file.safetensors>", command),
           overrides: overridesFrom(values.set),
           seed,
+          profile: Boolean(values.profile),
           build: buildOptions(values, io),
           ...(values.weights ? { weights: values.weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),

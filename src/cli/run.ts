@@ -20,17 +20,24 @@ export interface RunOptions {
   readonly overrides: readonly ConfigOverride[];
   readonly build?: BuildOptions;
   readonly seed: number;
+  readonly profile?: boolean;
 }
 
 interface LoadedModule {
   spec: { parameters: { name: string; shape: number[] }[] };
-  createModel(w: unknown): { forward(inputs: Record<string, Tensor>): Record<string, Tensor> };
+  createModel(w: unknown): { forward(inputs: Record<string, Tensor>): Record<string, Tensor>; profile?(): readonly ProfileEntry[] };
+}
+
+interface ProfileEntry {
+  readonly op: string;
+  readonly scope: string;
+  readonly ms: number;
 }
 
 /** Compiles the model in memory and imports it; the module reads the same runtime as this CLI. */
-async function loadCompiled(graph: IrGraph): Promise<LoadedModule> {
+async function loadCompiled(graph: IrGraph, profile: boolean): Promise<LoadedModule> {
   const runtime = new URL("../runtime/index.js", import.meta.url).href;
-  const source = emitModuleSource(graph, { runtime, typed: false });
+  const source = emitModuleSource(graph, { runtime, typed: false, profile });
   return (await import(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`)) as LoadedModule;
 }
 
@@ -53,12 +60,15 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
-  const mod = await loadCompiled(built.graph);
+  const mod = await loadCompiled(built.graph, opts.profile ?? false);
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
   const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
   let outputs: Record<string, Tensor>;
+  let profile: readonly ProfileEntry[] = [];
   try {
-    outputs = mod.createModel(weights).forward(feeds);
+    const model = mod.createModel(weights);
+    outputs = model.forward(feeds);
+    profile = model.profile?.() ?? [];
   } catch (e) {
     if (e instanceof TfmcRuntimeError) {
       io.err(`tfmc: error ${e.code}: ${e.message}`);
@@ -69,5 +79,22 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
   writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: writeSafetensors(outputs) }]);
   for (const [name, t] of Object.entries(outputs)) io.out(`${name}: f32[${t.shape.join(", ")}]`);
   io.out(`wrote ${opts.out}`);
+  if (opts.profile) io.err(formatProfile(profile));
   return 0;
+}
+
+/** Kernel time summed by op and by the scope of the top-level layer, largest first. */
+export function formatProfile(entries: readonly ProfileEntry[]): string {
+  const total = entries.reduce((a, e) => a + e.ms, 0);
+  const table = (title: string, keyOf: (e: ProfileEntry) => string): string[] => {
+    const sums = new Map<string, number>();
+    for (const e of entries) sums.set(keyOf(e), (sums.get(keyOf(e)) ?? 0) + e.ms);
+    const rows = [...sums].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+    return [title, ...rows.map(([k, ms]) => `  ${ms.toFixed(2).padStart(10)} ms ${((100 * ms) / (total || 1)).toFixed(1).padStart(5)}%  ${k}`)];
+  };
+  return [
+    `profile: ${total.toFixed(2)} ms in kernels`,
+    ...table("by op:", (e) => e.op),
+    ...table("by scope:", (e) => e.scope || "(model)"),
+  ].join("\n");
 }

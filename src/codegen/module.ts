@@ -29,6 +29,10 @@ function extraParamType(name: string): string {
   return "number";
 }
 
+/** Present on models compiled with `--profile`. */
+const PROFILE_MEMBER =
+  "  /** Compiled with --profile: milliseconds spent in each node's kernel, summed over every forward call. */\n  profile?(): readonly { readonly node: string; readonly op: string; readonly scope: string; readonly ms: number; readonly calls: number }[];";
+
 class ModulePrinter {
   private readonly kernels = new Map<string, string>();
   private readonly runtimeImports = new Set<string>(["checkInputs", "loadWeights"]);
@@ -38,6 +42,7 @@ class ModulePrinter {
     private readonly g: IrGraph,
     private readonly runtime: string,
     private readonly typed: boolean,
+    private readonly profile = false,
   ) {
     g.meta.symbols.forEach((s, i) => this.symbolVars.set(s.name, `s${i}`));
   }
@@ -148,7 +153,10 @@ class ModulePrinter {
       hoisted.push({ name, expr });
       return name;
     };
-    const calls = runtimeNodes.map((id) => this.call(id, this.varOf(id), hoist, threaded));
+    const calls = runtimeNodes.map((id, i) => {
+      const call = this.call(id, this.varOf(id), hoist, threaded);
+      return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
+    });
 
     const body: string[] = [];
     const asFeeds = this.typed ? " as unknown as Readonly<Record<string, Tensor | undefined>>" : "";
@@ -180,7 +188,17 @@ class ModulePrinter {
     body.push(`outputs = { ${outs.join(", ")} };`, `}`);
     body.push(...calls, `return outputs;`);
 
+    const profiled = runtimeNodes.map((id) => `{ node: ${str(id)}, op: ${str(g.node(id).op)}, scope: ${str(g.node(id).scope)} }`);
+    const profileState = this.profile
+      ? [
+          `const profileNodes = [${profiled.join(", ")}];`,
+          `const profileMs = new Float64Array(${runtimeNodes.length});`,
+          `const profileCalls = new Float64Array(${runtimeNodes.length});`,
+          `const profile = () => profileNodes.map((p, i) => ({ ...p, ms: profileMs[i], calls: profileCalls[i] }));`,
+        ]
+      : [];
     const state = [
+      ...profileState,
       `let planKey = "\\u0000";`,
       ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
       ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
@@ -220,7 +238,7 @@ class ModulePrinter {
       `export function createModel(weights${t(": WeightsSource")})${t(": Model")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
       ...plain,
-      `return { spec, forward };`,
+      `return { spec, forward${this.profile ? ", profile" : ""} };`,
       `}`,
       "",
       `/**`,
@@ -232,7 +250,7 @@ class ModulePrinter {
       `const w = loadWeights(spec.parameters, weights);`,
       `const pool = await ThreadPool.start(Math.max(0, (options.threads ?? 2) - 1), import.meta.url);`,
       ...threaded,
-      `return { spec, forward, close: () => pool.close() };`,
+      `return { spec, forward, close: () => pool.close()${this.profile ? ", profile" : ""} };`,
       `}`,
       "",
     ].join("\n");
@@ -248,9 +266,9 @@ class ModulePrinter {
       "",
       `export interface Outputs {\n${outputs.join("\n")}\n}`,
       "",
-      `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n}`,
+      `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n${PROFILE_MEMBER}\n}`,
       "",
-      `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads. */\n  close(): Promise<void>;\n}`,
+      `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads. */\n  close(): Promise<void>;\n${PROFILE_MEMBER}\n}`,
     ].join("\n");
   }
 }
@@ -329,8 +347,8 @@ function printType(v: SpecValue): string {
 }
 
 /** The module's source: TypeScript, or JavaScript for `--emit js`. */
-export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean } = {}): string {
-  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true).print();
+export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean; profile?: boolean } = {}): string {
+  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true, opts.profile).print();
 }
 
 /** The declarations that go with the JavaScript module. */
