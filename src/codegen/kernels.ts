@@ -20,7 +20,15 @@ export interface KernelSource {
    * ...extra] counts them; each argument with a stride advances by rows × stride), or by heads (the
    * kernel takes a head range as its two last parameters).
    */
-  readonly split?: { readonly kind: "rows"; readonly countAt: number; readonly strides: readonly number[] } | { readonly kind: "heads"; readonly heads: number };
+  readonly split?:
+    | {
+        readonly kind: "rows";
+        readonly countAt: number;
+        readonly strides: readonly number[];
+        /** Dense kernels: the output width; `c0, c1` follow the row count, so threads may split columns instead. */
+        readonly columns?: number;
+      }
+    | { readonly kind: "heads"; readonly heads: number };
   /** Runtime helpers the function calls, imported from the runtime. */
   readonly uses?: readonly string[];
 }
@@ -206,10 +214,10 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const act = ACTIVATION_EXPR[(n.attrs.act as string | undefined) ?? "none"];
     const inputs = hasBias ? 3 : 2;
     return {
-      fn: `function $K(out, x, w${hasBias ? ", b" : ""}, rows) {\n${denseBody("rows", K, N, hasBias, act.expr)}\n}`,
-      extra: [ctx.size(n.shape.slice(0, -1))],
+      fn: `function $K(out, x, w${hasBias ? ", b" : ""}, rows, c0, c1) {\n${denseBody("rows", K, N, hasBias, act.expr)}\n}`,
+      extra: [ctx.size(n.shape.slice(0, -1)), "0", String(N)],
       uses: act.uses,
-      split: { kind: "rows", countAt: inputs + 1, strides: [N, K, ...new Array<number>(inputs).fill(0)] },
+      split: { kind: "rows", countAt: inputs + 1, strides: [N, K, ...new Array<number>(inputs).fill(0)], columns: N },
     };
   },
   matmul: (n, [a, b], ctx) => {

@@ -125,7 +125,7 @@ class ModulePrinter {
     const extra = k.extra.map((e) => (hoist && /[[(]/.test(e) ? hoist(e) : e));
     const args = [target, ...n.inputs.map((i) => this.varOf(i)), ...extra];
     const split = k.split;
-    if (threaded && split?.kind === "rows") return `await pool.rows(${str(name)}, ${name}, [${args.join(", ")}], ${split.countAt}, [${split.strides.join(", ")}]);`;
+    if (threaded && split?.kind === "rows") return `await pool.rows(${str(name)}, ${name}, [${args.join(", ")}], ${split.countAt}, [${split.strides.join(", ")}]${split.columns ? `, ${split.columns}` : ""});`;
     if (threaded && split?.kind === "heads") return `await pool.heads(${str(name)}, ${name}, [${args.join(", ")}], ${split.heads});`;
     if (split?.kind === "heads") args.push("0", String(split.heads));
     return `${name}(${args.join(", ")});`;

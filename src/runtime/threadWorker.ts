@@ -22,6 +22,7 @@ const ARRAYS: Record<string, new (b: ArrayBufferLike, o: number, n: number) => u
 
 async function serve(port: Port): Promise<void> {
   let kernels: Record<string, Kernel> = {};
+  let next: Int32Array<ArrayBufferLike> = new Int32Array(1);
   const buffers: ArrayBufferLike[] = [];
   const decode = (a: EncodedArg): unknown => {
     if (a !== null && typeof a === "object" && "view" in a) return new ARRAYS[a.view](buffers[a.buffer], a.offset, a.length);
@@ -29,13 +30,16 @@ async function serve(port: Port): Promise<void> {
   };
   const handle = async (m: WorkerRequest) => {
     if (m.type === "init") {
+      next = new Int32Array(m.counter);
       kernels = ((await import(m.moduleUrl)) as { kernels: Record<string, Kernel> }).kernels;
       port.postMessage({ type: "ready" });
     } else if (m.type === "buffer") {
       buffers[m.id] = m.buffer;
     } else if (m.type === "run") {
       try {
-        kernels[m.kernel](...m.args.map(decode));
+        // Take chunks until none is left; the other threads are doing the same.
+        const kernel = kernels[m.kernel];
+        for (let i = Atomics.add(next, 0, 1); i < m.chunks.length; i = Atomics.add(next, 0, 1)) kernel(...m.chunks[i].map(decode));
         port.postMessage({ type: "done", task: m.task });
       } catch (e) {
         port.postMessage({ type: "done", task: m.task, error: String((e as Error)?.message ?? e) });

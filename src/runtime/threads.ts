@@ -1,6 +1,8 @@
 // A pool of worker threads sharing memory with the main thread. Kernels whose work splits cleanly
-// (matrix products by rows, attention by heads) run on every thread at once; each thread gets a
-// range and writes its own part of the output, so no locking is needed.
+// (matrix products by rows, attention by heads) run on every thread at once. The work is cut into
+// more chunks than there are threads and each thread takes the next chunk from a shared counter
+// until none is left, so a thread the machine slows down (another process, a busy core) does less
+// instead of holding everyone up. Each chunk writes its own part of the output: no locking.
 
 type Typed = Float32Array | Int32Array | Uint8Array | BigInt64Array | Float64Array;
 type Kernel = (...args: never[]) => void;
@@ -9,9 +11,9 @@ type Kernel = (...args: never[]) => void;
 export type EncodedArg = { view: string; buffer: number; offset: number; length: number } | number | boolean | null | readonly number[] | Int32Array;
 
 export type WorkerRequest =
-  | { type: "init"; moduleUrl: string }
+  | { type: "init"; moduleUrl: string; counter: SharedArrayBuffer }
   | { type: "buffer"; id: number; buffer: ArrayBufferLike }
-  | { type: "run"; task: number; kernel: string; args: EncodedArg[] };
+  | { type: "run"; task: number; kernel: string; chunks: EncodedArg[][] };
 
 interface WorkerLike {
   postMessage(m: unknown): void;
@@ -41,6 +43,8 @@ export class ThreadPool {
   private readonly pending = new Map<number, { left: number; resolve: () => void; reject: (e: Error) => void }>();
   private task = 0;
   private staged: Typed[] = [];
+  /** The index of the next chunk to take, shared by every thread. */
+  private readonly next = new Int32Array(new SharedArrayBuffer(4));
 
   private constructor(private readonly workers: WorkerLike[]) {}
 
@@ -68,7 +72,7 @@ export class ThreadPool {
         ww.addEventListener("message", (e: MessageEvent) => onMessage(e.data, signal));
         w = ww;
       }
-      w.postMessage({ type: "init", moduleUrl } satisfies WorkerRequest);
+      w.postMessage({ type: "init", moduleUrl, counter: pool.next.buffer as SharedArrayBuffer } satisfies WorkerRequest);
       workers.push(w);
     }
     await Promise.all(ready);
@@ -133,49 +137,75 @@ export class ThreadPool {
     return view;
   }
 
-  /** Runs `parts[0]` here and the other parts on the workers; resolves when all are done. */
-  private async spread(kernel: string, fn: Kernel, parts: unknown[][]): Promise<void> {
-    const task = ++this.task;
-    const remote = parts.slice(1);
-    const done = new Promise<void>((resolve, reject) => this.pending.set(task, { left: remote.length, resolve, reject }));
-    remote.forEach((args, i) => {
-      this.workers[i].ref?.();
-      this.workers[i].postMessage({ type: "run", task, kernel, args: args.map((a) => this.encode(a)) } satisfies WorkerRequest);
-    });
-    (fn as (...a: unknown[]) => void)(...parts[0]);
-    if (remote.length === 0) {
-      this.pending.delete(task);
+  /** Runs the chunks on this thread and the workers, each taking the next chunk left; resolves when all are done. */
+  private async spread(kernel: string, fn: Kernel, chunks: unknown[][]): Promise<void> {
+    const run = fn as (...a: unknown[]) => void;
+    const helpers = Math.min(this.workers.length, chunks.length - 1);
+    if (helpers === 0) {
+      for (const c of chunks) run(...c);
       return;
     }
+    const task = ++this.task;
+    Atomics.store(this.next, 0, 0);
+    const done = new Promise<void>((resolve, reject) => this.pending.set(task, { left: helpers, resolve, reject }));
+    const encoded = chunks.map((args) => args.map((a) => this.encode(a)));
+    for (let i = 0; i < helpers; i++) {
+      this.workers[i].ref?.();
+      this.workers[i].postMessage({ type: "run", task, kernel, chunks: encoded } satisfies WorkerRequest);
+    }
+    for (let i = Atomics.add(this.next, 0, 1); i < chunks.length; i = Atomics.add(this.next, 0, 1)) run(...chunks[i]);
     try {
       await done;
     } finally {
-      for (let i = 0; i < remote.length; i++) this.workers[i].unref?.();
+      for (let i = 0; i < helpers; i++) this.workers[i].unref?.();
     }
+  }
+
+  /** How many chunks to cut `units` of work into: a few per thread, so the threads can even out. */
+  private chunkCount(units: number): number {
+    return this.threads === 1 ? 1 : Math.min(units, 4 * this.threads);
   }
 
   /**
    * Splits a row-wise kernel: argument `countAt` holds the number of rows; arguments with a stride
-   * in `strides` are advanced by rows × stride elements for each thread's range.
+   * in `strides` are advanced by rows × stride elements for each chunk. Chunks start at multiples
+   * of 4 rows, the GEMM's register block. A dense kernel (`columns` given: its output width, with
+   * the column range `c0, c1` after the row count) with fewer rows than columns splits by columns:
+   * each thread then reads only its slice of the weights, where by rows every thread would read all.
    */
-  rows(kernel: string, fn: Kernel, args: unknown[], countAt: number, strides: readonly number[]): Promise<void> {
+  rows(kernel: string, fn: Kernel, args: unknown[], countAt: number, strides: readonly number[], columns?: number): Promise<void> {
     const rows = args[countAt] as number;
-    const n = Math.min(this.threads, rows);
-    const parts: unknown[][] = [];
+    if (columns !== undefined && rows < columns) return this.columns(kernel, fn, args, countAt + 1, columns);
+    const blocks = Math.ceil(rows / 4);
+    const n = this.chunkCount(blocks);
+    const chunks: unknown[][] = [];
     for (let p = 0; p < n; p++) {
-      const r0 = Math.floor((rows * p) / n);
-      const r1 = Math.floor((rows * (p + 1)) / n);
-      parts.push(args.map((a, i) => (i === countAt ? r1 - r0 : strides[i] ? (a as Typed).subarray(r0 * strides[i], r1 * strides[i]) : a)));
+      const r0 = Math.min(rows, 4 * Math.floor((blocks * p) / n));
+      const r1 = Math.min(rows, 4 * Math.floor((blocks * (p + 1)) / n));
+      if (r1 > r0) chunks.push(args.map((a, i) => (i === countAt ? r1 - r0 : strides[i] ? (a as Typed).subarray(r0 * strides[i], r1 * strides[i]) : a)));
     }
-    return this.spread(kernel, fn, parts);
+    return this.spread(kernel, fn, chunks);
+  }
+
+  /** Splits a dense kernel's output columns (arguments `at`, `at + 1`) into ranges that start at multiples of 4. */
+  private columns(kernel: string, fn: Kernel, args: unknown[], at: number, columns: number): Promise<void> {
+    const groups = Math.ceil(columns / 4);
+    const n = this.chunkCount(groups);
+    const chunks: unknown[][] = [];
+    for (let p = 0; p < n; p++) {
+      const c0 = Math.min(columns, 4 * Math.floor((groups * p) / n));
+      const c1 = Math.min(columns, 4 * Math.floor((groups * (p + 1)) / n));
+      if (c1 > c0) chunks.push(args.map((a, i) => (i === at ? c0 : i === at + 1 ? c1 : a)));
+    }
+    return this.spread(kernel, fn, chunks);
   }
 
   /** Splits a kernel whose last two arguments are a range of heads [start, end) out of `heads`. */
   heads(kernel: string, fn: Kernel, args: unknown[], heads: number): Promise<void> {
-    const n = Math.min(this.threads, heads);
-    const parts: unknown[][] = [];
-    for (let p = 0; p < n; p++) parts.push([...args, Math.floor((heads * p) / n), Math.floor((heads * (p + 1)) / n)]);
-    return this.spread(kernel, fn, parts);
+    const n = this.chunkCount(heads);
+    const chunks: unknown[][] = [];
+    for (let p = 0; p < n; p++) chunks.push([...args, Math.floor((heads * p) / n), Math.floor((heads * (p + 1)) / n)]);
+    return this.spread(kernel, fn, chunks);
   }
 
   async close(): Promise<void> {
