@@ -9,4 +9,6 @@ const { layers, functions } = grammarInputs();
 writeFileSync(new URL("tfm.ebnf", dir), grammarEbnf());
 writeFileSync(new URL("syntax-diagrams.html", dir), syntaxDiagramsHtml());
 writeFileSync(new URL("tfm.tmLanguage.json", dir), textMateGrammar(layers, functions));
-console.log("wrote grammar/tfm.ebnf, grammar/syntax-diagrams.html, grammar/tfm.tmLanguage.json");
+// The VS Code extension carries its own copy: an extension folder cannot reach outside itself.
+writeFileSync(new URL("../editors/vscode/syntaxes/tfm.tmLanguage.json", import.meta.url), textMateGrammar(layers, functions));
+console.log("wrote grammar/tfm.ebnf, grammar/syntax-diagrams.html, grammar/tfm.tmLanguage.json, editors/vscode/syntaxes/tfm.tmLanguage.json");

@@ -24,6 +24,13 @@ describe("grammar/ is derived from the parser", () => {
     expect(make() === committed(name), `grammar/${name} is stale: run npm run grammar`).toBe(true);
   });
 
+  it("the VS Code extension carries the same TextMate grammar (run `npm run grammar` if not)", () => {
+    expect(readFileSync(join(ROOT, "editors", "vscode", "syntaxes", "tfm.tmLanguage.json"), "utf8")).toBe(textMateGrammar(layers, functions));
+    const manifest = JSON.parse(readFileSync(join(ROOT, "editors", "vscode", "package.json"), "utf8"));
+    expect(manifest.contributes.grammars[0]).toMatchObject({ language: "tfm", scopeName: "source.tfm", path: "./syntaxes/tfm.tmLanguage.json" });
+    expect(manifest.contributes.languages[0].extensions).toEqual([".tfm"]);
+  });
+
   it("the EBNF names every parser rule", () => {
     const ebnf = committed("tfm.ebnf");
     for (const rule of Object.keys(new TfmParser().getGAstProductions())) expect(ebnf).toMatch(new RegExp(`^${rule}\\s+=`, "m"));

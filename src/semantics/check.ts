@@ -2,6 +2,7 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 import type { SourceFileAst } from "../syntax/ast.js";
 import { parseTfm } from "../syntax/parse.js";
 import { checkSemantics } from "./elaborate.js";
+import type { ValueObserver } from "./elaborator.js";
 import type { ConfigOverride } from "./overrides.js";
 import type { CheckedModel } from "./types.js";
 
@@ -15,6 +16,8 @@ export interface FrontEndResult {
 export interface CheckOptions {
   /** Every attention uses this kernel, whatever its `kernel =` says (`--attention` on the command line). */
   readonly attentionKernel?: string;
+  /** Called with every value computed, where it was written (for editors). */
+  readonly observe?: ValueObserver;
 }
 
 export function checkSource(text: string, overrides: readonly ConfigOverride[] = [], options: CheckOptions = {}): FrontEndResult {

@@ -2,7 +2,7 @@ import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import { didYouMeanHint } from "../diagnostics/didYouMean.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, Expr, ModelDecl, Param, SourceFileAst, Stmt, TypeExpr } from "../syntax/ast.js";
-import { ElaborationAbort, ElaborationState } from "./elaborator.js";
+import { ElaborationAbort, ElaborationState, type ValueObserver } from "./elaborator.js";
 import { ExpressionEvaluator } from "./expressions.js";
 import { describeConfigKind, overrideFits, type ConfigOverride } from "./overrides.js";
 import { DTYPES, dimEquals, formatShape, isConst, type CheckedModel, type ConfigValue, type Dim, type DType, type InputInfo, type OutputInfo } from "./types.js";
@@ -135,6 +135,7 @@ class ModelElaborator extends ExpressionEvaluator {
       }
       // An invalid value still declares the name, so later uses do not cascade into "unknown name".
       this.st.config.set(name, value ?? { kind: "int", value: 0 });
+      if (value) this.st.observe?.(item.name.span, value as Value, 0);
       if (!value) this.poisoned.add(name);
     }
   }
@@ -191,6 +192,7 @@ class ModelElaborator extends ExpressionEvaluator {
     const node = this.st.addNode("input", {}, { name, optional: s.optional }, {}, type, s.span);
     this.inputs.push({ name, type, optional: s.optional, node: node.node, span: s.name.span });
     this.frame.vars.set(name, { ...node, optional: s.optional, name });
+    this.st.observe?.(s.name.span, node, 0);
   }
 
   /** `T <= ctx` and its variants bound a symbol from above. */
@@ -240,6 +242,7 @@ class ModelElaborator extends ExpressionEvaluator {
       return;
     }
     this.outputs.push({ name, node: v.node, type: v.type, span: s.name.span });
+    this.st.observe?.(s.name.span, v, 0);
   }
 
   private assign(s: Extract<Stmt, { kind: "assign" }>): void {
@@ -248,7 +251,9 @@ class ModelElaborator extends ExpressionEvaluator {
       this.st.error(Diagnostics.Name_0_already_declared, s.target.span, [name]);
       return;
     }
-    this.frame.vars.set(name, this.demand(this.eval(s.value)));
+    const v = this.demand(this.eval(s.value));
+    this.st.observe?.(s.target.span, v, 0);
+    this.frame.vars.set(name, v);
   }
 
   protected callBlock(name: string, args: readonly Arg[], site: { span: Span; calleeSpan: Span }, preset: Value[] | undefined, label: readonly string[]): Value {
@@ -330,6 +335,7 @@ class ModelElaborator extends ExpressionEvaluator {
       }
       if (p.type && v.kind !== "error" && v.kind !== "absent" && !this.checkParamType(p, p.type, v, g.span, bindings)) v = ERROR;
       if (v.kind === "error") ok = false;
+      this.st.observe?.(p.name.span, v, 0);
       vars.set(p.name.name, v);
     }
     return ok ? vars : undefined;
@@ -381,13 +387,13 @@ export interface CheckResult {
 }
 
 /** Semantic analysis of a parsed file: the one model in it, with config overrides applied. */
-export function checkSemantics(ast: SourceFileAst, overrides: readonly ConfigOverride[], diags: DiagnosticBag, options: { attentionKernel?: string } = {}): CheckedModel | undefined {
+export function checkSemantics(ast: SourceFileAst, overrides: readonly ConfigOverride[], diags: DiagnosticBag, options: { attentionKernel?: string; observe?: ValueObserver } = {}): CheckedModel | undefined {
   if (ast.models.length === 0) {
     diags.error(Diagnostics.No_model_in_file, { start: 0, end: 0, line: 1, col: 1 });
     return undefined;
   }
   for (const extra of ast.models.slice(1)) diags.error(Diagnostics.Only_one_model_per_file, extra.name.span, [ast.models[0].name.name]);
-  const st = new ElaborationState(diags, options.attentionKernel);
+  const st = new ElaborationState(diags, options.attentionKernel, options.observe);
   const byName = new Map(overrides.map((o) => [o.name, o]));
   const model = new ModelElaborator(st, ast.models[0], byName).run();
   return diags.errorCount === 0 ? model : undefined;

@@ -27,6 +27,13 @@ export interface LabelInfo {
 
 export const MAX_NODES = 200_000;
 
+/**
+ * Sees every value the checker computes, where it was written: each expression, and each name as
+ * it is bound (assignments, inputs, config values, block parameters). `parameters` is how many
+ * parameter elements the expression declared. Editors use it for hover.
+ */
+export type ValueObserver = (span: Span, value: Value, parameters: number) => void;
+
 /** Stopping elaboration outright: the model is too large or nested too deeply to analyse. */
 export class ElaborationAbort extends Error {}
 
@@ -44,10 +51,14 @@ export class ElaborationState {
   /** Layer pairs already reported as declaring the same parameter: one error per collision. */
   private readonly duplicateReported = new Set<string>();
 
+  /** Elements of every parameter declared so far. */
+  parameterElements = 0;
+
   constructor(
     readonly diags: DiagnosticBag,
     /** A kernel forced on every attention from the command line. */
     readonly attentionKernel?: string,
+    readonly observe?: ValueObserver,
   ) {}
 
   error(info: Parameters<DiagnosticBag["error"]>[0], span: Span, args: (string | number)[] = [], extra: Parameters<DiagnosticBag["error"]>[3] = {}): Value {
@@ -88,6 +99,7 @@ export class ElaborationState {
       });
     } else {
       this.params.set(name, { name, shape, dtype, span });
+      this.parameterElements += shape.reduce((a, b) => a * b, 1);
     }
     return name;
   }

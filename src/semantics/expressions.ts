@@ -53,6 +53,14 @@ export abstract class ExpressionEvaluator {
   }
 
   eval(e: Expr): Value {
+    if (!this.st.observe) return this.evalExpr(e);
+    const before = this.st.parameterElements;
+    const v = this.evalExpr(e);
+    this.st.observe(e.span, v, this.st.parameterElements - before);
+    return v;
+  }
+
+  private evalExpr(e: Expr): Value {
     switch (e.kind) {
       case "number":
         return /^\d+$/.test(e.text) && Number.isSafeInteger(e.value) ? { kind: "int", value: e.value } : { kind: "float", value: e.value };
