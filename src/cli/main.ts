@@ -12,11 +12,15 @@ commands:
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
       [--profile]                     time every kernel: the model gains profile()
+      [--watch]                       recompile on every save; a failed compile keeps the last good output
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
       [--profile]                     print the time spent per op and per scope
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
+  init [folder]                       write a starter model and a script that compiles and runs it
+  lsp --stdio                         the language server, for editors (see editors/vscode)
+  fmt <file.tfm>... [--check]         rewrite files in the canonical layout (--check: exit 1 if any would change)
   explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
                                       and optimised; where linear-time attention pays off; what passes did
 
@@ -101,6 +105,8 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           format: { type: "string" },
           diff: { type: "boolean" },
           profile: { type: "boolean" },
+          stdio: { type: "boolean" },
+          watch: { type: "boolean" },
         },
       });
     } catch (e) {
@@ -120,7 +126,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
       if (emit !== "ts" && emit !== "js") throw new UsageError(`compile: --emit takes ts or js, got '${emit}'`);
       // Loaded on demand: code generation pulls in prettier, which `check` has no use for.
       const { runCompile } = await import("./compile.js");
-      return runCompile(
+      if (values.watch && values.check) throw new UsageError("compile: --watch and --check do not go together");
+      const run = values.watch ? (await import("./watch.js")).runWatch : runCompile;
+      return run(
         {
           file: single(positionals, command),
           outDir: required(values.out, "-o <dir>", command),
@@ -169,6 +177,23 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
         },
         io,
       );
+    }
+    case "init": {
+      if (positionals.length > 1) throw new UsageError("init: give at most one folder name");
+      const { runInit } = await import("./init.js");
+      return runInit(positionals[0], io);
+    }
+    case "fmt": {
+      if (positionals.length === 0) throw new UsageError("fmt: give at least one .tfm file");
+      const { runFmt } = await import("./fmt.js");
+      return runFmt({ files: positionals, check: Boolean(values.check) }, io);
+    }
+    case "lsp": {
+      if (!values.stdio) throw new UsageError("lsp: the language server speaks over standard input and output; run 'tfmc lsp --stdio'");
+      const { startServer } = await import("../lsp/server.js");
+      startServer();
+      // The server runs until the client closes the connection.
+      return await new Promise<number>(() => {});
     }
     case "explain": {
       const { runExplain } = await import("./explain.js");
