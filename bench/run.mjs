@@ -18,6 +18,13 @@ mkdirSync(WORK, { recursive: true });
 const FULL = { d: 512, heads: 8, ff: 2048, S: 128, long: 1024, w5: 4096, gemm: { m: 512, k: 512, n: 2048 }, runs: 10, slowRuns: 3 };
 const SMALL = { d: 64, heads: 4, ff: 128, S: 32, long: 128, w5: 256, gemm: { m: 64, k: 64, n: 128 }, runs: 2, slowRuns: 1 };
 const P = QUICK ? SMALL : FULL;
+// `--only W1,W3` and `--engines tfmc:1,tfmc:2` narrow a run (for investigating; a full run has neither).
+const option = (name) => {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1].split(",") : undefined;
+};
+const ONLY = option("--only");
+const ONLY_ENGINES = option("--engines");
 
 const layerFlops = (S, d, ff) => S * (8 * d * d + 4 * d * ff) + 4 * S * S * d;
 const ENGINES = ["tfmc:1", "tfmc:2", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
@@ -75,10 +82,11 @@ function runEngine(w, files, engine, index) {
 const median = (xs) => xs[Math.floor(xs.length / 2)];
 const results = [];
 for (const [i, w] of WORKLOADS.entries()) {
+  if (ONLY && !ONLY.some((prefix) => w.name.startsWith(prefix))) continue;
   const files = prepare(w, i);
   process.stderr.write(`${w.name}: compiled in ${files.compileMs.toFixed(0)} ms\n`);
   let reference;
-  for (const engine of w.engines) {
+  for (const engine of w.engines.filter((e) => !ONLY_ENGINES || e === "tfmc:1" || ONLY_ENGINES.includes(e))) {
     process.stderr.write(`  ${engine} ... `);
     const r = runEngine(w, files, engine, i);
     if (r.error) {
@@ -110,13 +118,13 @@ for (const r of results) {
 }
 
 const pad = (s, n) => String(s).padStart(n);
-console.log(`\n${QUICK ? "QUICK MODE (small sizes, smoke test only)\n" : ""}${"workload".padEnd(26)}${"engine".padEnd(12)}${pad("median ms", 11)}${pad("min", 9)}${pad("max", 9)}${pad("GFLOP/s", 9)}${pad("x tfmc", 8)}${pad("create ms", 11)}${pad("RSS MB", 8)}  agrees`);
+console.log(`\n${QUICK ? "QUICK MODE (small sizes, smoke test only)\n" : ""}${"workload".padEnd(28)}${"engine".padEnd(12)}${pad("median ms", 11)}${pad("min", 9)}${pad("max", 9)}${pad("GFLOP/s", 9)}${pad("x tfmc", 8)}${pad("create ms", 11)}${pad("RSS MB", 8)}  agrees`);
 for (const r of results) {
   if (r.error) {
-    console.log(`${r.workload.padEnd(26)}${r.engine.padEnd(12)}  not available`);
+    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}  not available`);
     continue;
   }
-  console.log(`${r.workload.padEnd(26)}${r.engine.padEnd(12)}${pad(r.medianMs.toFixed(1), 11)}${pad(r.minMs.toFixed(1), 9)}${pad(r.maxMs.toFixed(1), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(r.ratioToTfmc.toFixed(2), 8)}${pad(r.createMs.toFixed(0), 11)}${pad(r.maxRssMb.toFixed(0), 8)}  ${r.agrees ? "yes" : `NO (${r.maxAbsDiff.toExponential(1)})`}`);
+  console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}${pad(r.medianMs.toFixed(1), 11)}${pad(r.minMs.toFixed(1), 9)}${pad(r.maxMs.toFixed(1), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(r.ratioToTfmc.toFixed(2), 8)}${pad(r.createMs.toFixed(0), 11)}${pad(r.maxRssMb.toFixed(0), 8)}  ${r.agrees ? "yes" : `NO (${r.maxAbsDiff.toExponential(1)})`}`);
 }
 const w5 = results.filter((r) => r.workload.startsWith("W5") && r.attentionMs !== undefined);
 if (w5.length > 0) {
@@ -124,14 +132,15 @@ if (w5.length > 0) {
   for (const r of w5) {
     const base = w5.find((x) => x.engine === r.engine && x.workload.includes("softmax"));
     const speedup = base ? `  ${(base.attentionMs / r.attentionMs).toFixed(1)}x faster than fused softmax; layer ${(base.medianMs / r.medianMs).toFixed(2)}x` : "";
-    console.log(`${r.workload.padEnd(26)}${r.engine.padEnd(12)}${pad(r.attentionMs.toFixed(1), 11)} ms${speedup}`);
+    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}${pad(r.attentionMs.toFixed(1), 11)} ms${speedup}`);
   }
 }
 const w4 = results.find((r) => r.workload.startsWith("W4") && r.engine === "tfmc:1");
 if (w4) console.log(`\ntfmc compile of W4's model (check, lower, optimise, emit): ${w4.compileMs.toFixed(0)} ms`);
 
 mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
-const file = join(ROOT, "bench", "results", QUICK ? "quick.json" : "bench.json");
+const partial = ONLY || ONLY_ENGINES;
+const file = join(ROOT, "bench", "results", QUICK ? "quick.json" : partial ? "partial.json" : "bench.json");
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, memoryGb: Math.round(os.totalmem() / 2 ** 30) };
 writeFileSync(file, JSON.stringify({ quick: QUICK, machine, sizes: P, results }, null, 2) + "\n");
 console.log(`results written to ${file}`);
