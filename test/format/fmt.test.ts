@@ -159,8 +159,8 @@ describe("tfmc fmt", () => {
     for (const f of files) expectCanonical(readFileSync(join(ROOT, f), "utf8"));
   });
 
-  it("every example is already formatted", () => {
-    for (const f of tfmFiles("examples")) expect(formatted(readFileSync(join(ROOT, f), "utf8")), f).toBe(readFileSync(join(ROOT, f), "utf8"));
+  it("the repository's models are formatted: examples, test models, bench models (the error cases are left as written)", () => {
+    for (const f of [...tfmFiles("examples"), ...tfmFiles("test/models"), ...tfmFiles("bench/models")]) expect(formatted(readFileSync(join(ROOT, f), "utf8")), f).toBe(readFileSync(join(ROOT, f), "utf8"));
   });
 
   it("round-trips the error-case files that parse", () => {
