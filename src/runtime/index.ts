@@ -8,3 +8,4 @@ export * from "./random.js";
 export * from "./weights.js";
 export * from "./threads.js";
 export * from "./features.js";
+export * from "./search.js";

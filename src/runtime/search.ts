@@ -1,0 +1,202 @@
+import { seededRandom } from "./random.js";
+
+// Search strategies over any next-token model: greedy, beam search and sampling. They see a model
+// only through `Decoder`, so the same code drives a generated module's incremental sessions, a
+// full recomputation, or a test's toy model. Log-probabilities are computed in float64.
+
+/** What a strategy needs from a model: logits for the token after a prefix, state carried along. */
+export interface Decoder<S> {
+  /** The state after the prompt, and the logits of the token that follows it. */
+  start(prompt: readonly number[]): { readonly state: S; readonly logits: ArrayLike<number> };
+  /** The state after appending `token`, and the logits of the next token. `state` stays valid. */
+  step(state: S, token: number): { readonly state: S; readonly logits: ArrayLike<number> };
+}
+
+export interface Generated {
+  /** The new tokens (the prompt excluded), ending with EOS when one was produced. */
+  readonly tokens: number[];
+  /** Sum of the log-probabilities of the new tokens. */
+  readonly logProb: number;
+  /** For beam search, logProb / length^α; otherwise logProb. */
+  readonly score: number;
+}
+
+export class SearchOptionsError extends Error {}
+
+/** log softmax(logits / temperature) in float64. */
+export function logSoftmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
+  const n = logits.length;
+  const out = new Float64Array(n);
+  let max = -Infinity;
+  for (let i = 0; i < n; i++) max = Math.max(max, logits[i] / temperature);
+  let sum = 0;
+  for (let i = 0; i < n; i++) sum += Math.exp(logits[i] / temperature - max);
+  const lse = max + Math.log(sum);
+  for (let i = 0; i < n; i++) out[i] = logits[i] / temperature - lse;
+  return out;
+}
+
+function positiveInt(v: number, what: string): number {
+  if (!Number.isSafeInteger(v) || v < 1) throw new SearchOptionsError(`${what} must be a positive integer, got ${v}`);
+  return v;
+}
+
+/** Index of the largest value; the lowest index wins a tie (as torch.argmax). */
+function argmax(xs: ArrayLike<number>): number {
+  let best = 0;
+  for (let i = 1; i < xs.length; i++) if (xs[i] > xs[best]) best = i;
+  return best;
+}
+
+export interface GreedyOptions {
+  readonly maxNewTokens: number;
+  readonly eos?: number;
+}
+
+/** The most probable token at every step, until EOS or `maxNewTokens`. */
+export function greedy<S>(decoder: Decoder<S>, prompt: readonly number[], opts: GreedyOptions): Generated {
+  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
+  let { state, logits } = decoder.start(prompt);
+  const tokens: number[] = [];
+  let logProb = 0;
+  for (;;) {
+    const lp = logSoftmax(logits);
+    const t = argmax(lp);
+    tokens.push(t);
+    logProb += lp[t];
+    if (t === opts.eos || tokens.length >= max) break;
+    ({ state, logits } = decoder.step(state, t));
+  }
+  return { tokens, logProb, score: logProb };
+}
+
+export interface BeamOptions {
+  readonly beams: number;
+  readonly maxNewTokens: number;
+  /** α in score = logProb / length^α, length counting the new tokens with EOS. Default 1. */
+  readonly lengthPenalty?: number;
+  readonly eos?: number;
+  /** How many hypotheses to return, best first. Default 1; at most `beams`. */
+  readonly nBest?: number;
+}
+
+interface Beam<S> {
+  readonly tokens: number[];
+  readonly logProb: number;
+  readonly state: S;
+  readonly logits: ArrayLike<number>;
+}
+
+/**
+ * Beam search. Each step expands every live beam by every token and keeps the `beams` best
+ * candidates by summed log-probability (ties: lower beam, then lower token id). A candidate ending
+ * in EOS is finished and kept with its score; the others stay live. The search stops at
+ * `maxNewTokens`, when no beam is live, or when no live beam can still beat the worst of the
+ * `nBest` best finished ones: log-probabilities only fall, so a live beam's best possible score is
+ * its logProb / maxNewTokens^α (α >= 0). Beams still live at the end count as finished.
+ */
+export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], opts: BeamOptions): Generated[] {
+  const width = positiveInt(opts.beams, "beams");
+  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
+  const alpha = opts.lengthPenalty ?? 1;
+  if (!Number.isFinite(alpha) || alpha < 0) throw new SearchOptionsError(`lengthPenalty must be a number >= 0, got ${alpha}`);
+  const nBest = Math.min(positiveInt(opts.nBest ?? 1, "nBest"), width);
+  const score = (logProb: number, length: number) => logProb / Math.pow(length, alpha);
+  const finished: Generated[] = [];
+  const keepFinished = (g: Generated) => {
+    finished.push(g);
+    finished.sort((a, b) => b.score - a.score);
+    if (finished.length > nBest) finished.length = nBest;
+  };
+
+  const first = decoder.start(prompt);
+  let live: Beam<S>[] = [{ tokens: [], logProb: 0, state: first.state, logits: first.logits }];
+  for (let length = 1; length <= max && live.length > 0; length++) {
+    const candidates: { beam: number; token: number; logProb: number }[] = [];
+    live.forEach((b, beam) => {
+      const lp = logSoftmax(b.logits);
+      for (let t = 0; t < lp.length; t++) candidates.push({ beam, token: t, logProb: b.logProb + lp[t] });
+    });
+    candidates.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
+    const next: Beam<S>[] = [];
+    for (const c of candidates.slice(0, width)) {
+      const tokens = [...live[c.beam].tokens, c.token];
+      if (c.token === opts.eos || length === max) {
+        keepFinished({ tokens, logProb: c.logProb, score: score(c.logProb, length) });
+        continue;
+      }
+      const { state, logits } = decoder.step(live[c.beam].state, c.token);
+      next.push({ tokens, logProb: c.logProb, state, logits });
+    }
+    live = next;
+    if (finished.length === nBest && live.length > 0) {
+      const bestPossible = Math.max(...live.map((b) => score(b.logProb, max)));
+      if (bestPossible <= finished[finished.length - 1].score) break;
+    }
+  }
+  return finished;
+}
+
+export interface SampleOptions {
+  readonly maxNewTokens: number;
+  readonly eos?: number;
+  /** Divides the logits; default 1. Must be > 0. */
+  readonly temperature?: number;
+  /** Keep only the k most probable tokens (0 or absent: all). */
+  readonly topK?: number;
+  /** Keep the smallest set of most probable tokens whose probability reaches p (1 or absent: all). */
+  readonly topP?: number;
+  /** The same seed gives the same tokens. */
+  readonly seed?: number;
+}
+
+/**
+ * Sampling with temperature, then top-k, then top-p (nucleus) filtering, from a seeded generator.
+ * The log-probability reported is under the unfiltered distribution at temperature 1.
+ */
+export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: SampleOptions): Generated {
+  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
+  const temperature = opts.temperature ?? 1;
+  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new SearchOptionsError(`temperature must be > 0, got ${temperature}`);
+  const topK = opts.topK ?? 0;
+  if (!Number.isSafeInteger(topK) || topK < 0) throw new SearchOptionsError(`topK must be an integer >= 0, got ${topK}`);
+  const topP = opts.topP ?? 1;
+  if (!(topP > 0 && topP <= 1)) throw new SearchOptionsError(`topP must be in (0, 1], got ${topP}`);
+  const rand = seededRandom(opts.seed ?? 0);
+  let { state, logits } = decoder.start(prompt);
+  const tokens: number[] = [];
+  let logProb = 0;
+  for (;;) {
+    const t = drawToken(logSoftmax(logits, temperature), topK, topP, rand());
+    tokens.push(t);
+    logProb += logSoftmax(logits)[t];
+    if (t === opts.eos || tokens.length >= max) break;
+    ({ state, logits } = decoder.step(state, t));
+  }
+  return { tokens, logProb, score: logProb };
+}
+
+/** One draw from the filtered distribution, with `u` uniform in [0, 1). */
+export function drawToken(logProbs: Float64Array, topK: number, topP: number, u: number): number {
+  const order = Array.from(logProbs.keys()).sort((a, b) => logProbs[b] - logProbs[a] || a - b);
+  let keep = topK > 0 ? Math.min(topK, order.length) : order.length;
+  if (topP < 1) {
+    let mass = 0;
+    for (let i = 0; i < keep; i++) {
+      mass += Math.exp(logProbs[order[i]]);
+      if (mass >= topP) {
+        keep = i + 1;
+        break;
+      }
+    }
+  }
+  const kept = order.slice(0, keep);
+  const weights = kept.map((t) => Math.exp(logProbs[t]));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let x = u * total;
+  for (let i = 0; i < kept.length; i++) {
+    x -= weights[i];
+    if (x < 0) return kept[i];
+  }
+  return kept[kept.length - 1];
+}
