@@ -16,6 +16,10 @@ commands:
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
       [--profile]                     print the time spent per op and per scope
+  generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [--weights w.safetensors] [--source 4,5,6]
+      [--beam K --length-penalty A --n-best N] [--sample --temperature T --top-k K --top-p P]
+      [--bos ID] [--eos ID] [--seed S] [--json]
+                                      generate tokens: greedy, beam search or seeded sampling
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -107,6 +111,18 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           profile: { type: "boolean" },
           stdio: { type: "boolean" },
           watch: { type: "boolean" },
+          prompt: { type: "string" },
+          source: { type: "string" },
+          "max-new-tokens": { type: "string" },
+          beam: { type: "string" },
+          "length-penalty": { type: "string" },
+          "n-best": { type: "string" },
+          sample: { type: "boolean" },
+          temperature: { type: "string" },
+          "top-k": { type: "string" },
+          "top-p": { type: "string" },
+          bos: { type: "string" },
+          eos: { type: "string" },
         },
       });
     } catch (e) {
@@ -156,6 +172,47 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           build: buildOptions(values, io),
           ...(values.weights ? { weights: values.weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),
+        },
+        io,
+      );
+    }
+    case "generate": {
+      const { runGenerate, parseIds } = await import("./generate.js");
+      const int = (v: string | undefined, flag: string, fallback?: number): number | undefined => {
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`generate: ${flag} takes a non-negative integer, got '${v}'`);
+        return n;
+      };
+      const num = (v: string | undefined, flag: string, fallback: number): number => {
+        if (v === undefined) return fallback;
+        const n = Number(v);
+        if (!Number.isFinite(n) || v.trim() === "") throw new UsageError(`generate: ${flag} takes a number, got '${v}'`);
+        return n;
+      };
+      if (values.beam !== undefined && values.sample) throw new UsageError("generate: choose --beam or --sample, not both");
+      const seed = int(values.seed, "--seed", 0)!;
+      const bos = int(values.bos, "--bos");
+      const eos = int(values.eos, "--eos");
+      return runGenerate(
+        {
+          file: single(positionals, command),
+          overrides: overridesFrom(values.set),
+          build: buildOptions(values, io),
+          seed,
+          prompt: parseIds(values.prompt ?? "", "--prompt"),
+          ...(values.source !== undefined ? { source: parseIds(values.source, "--source") } : {}),
+          maxNewTokens: int(required(values["max-new-tokens"], "--max-new-tokens N", command), "--max-new-tokens")!,
+          ...(bos !== undefined ? { bos } : {}),
+          ...(eos !== undefined ? { eos } : {}),
+          json: Boolean(values.json),
+          strategy:
+            values.beam !== undefined
+              ? { kind: "beam", beams: int(values.beam, "--beam")!, lengthPenalty: num(values["length-penalty"], "--length-penalty", 1), nBest: int(values["n-best"], "--n-best", 1)! }
+              : values.sample
+                ? { kind: "sample", temperature: num(values.temperature, "--temperature", 1), topK: int(values["top-k"], "--top-k", 0)!, topP: num(values["top-p"], "--top-p", 1), sampleSeed: seed }
+                : { kind: "greedy" },
+          ...(values.weights ? { weights: values.weights } : {}),
         },
         io,
       );

@@ -23,7 +23,7 @@ export interface RunOptions {
   readonly profile?: boolean;
 }
 
-interface LoadedModule {
+export interface LoadedModule {
   spec: { parameters: { name: string; shape: number[] }[] };
   createModel(w: unknown): { forward(inputs: Record<string, Tensor>): Record<string, Tensor>; profile?(): readonly ProfileEntry[] };
 }
@@ -35,7 +35,7 @@ interface ProfileEntry {
 }
 
 /** Compiles the model in memory and imports it; the module reads the same runtime as this CLI. */
-async function loadCompiled(graph: IrGraph, profile: boolean): Promise<LoadedModule> {
+export async function loadCompiled(graph: IrGraph, profile: boolean): Promise<LoadedModule> {
   const runtime = new URL("../runtime/index.js", import.meta.url).href;
   const source = emitModuleSource(graph, { runtime, typed: false, profile });
   return (await import(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`)) as LoadedModule;

@@ -9,3 +9,4 @@ export * from "./weights.js";
 export * from "./threads.js";
 export * from "./features.js";
 export * from "./search.js";
+export * from "./decoding.js";

@@ -1,0 +1,111 @@
+import { formatSummary } from "../diagnostics/format.js";
+import { TfmcRuntimeError } from "../runtime/errors.js";
+import { randomWeights } from "../runtime/random.js";
+import { recomputingDecoder } from "../runtime/decoding.js";
+import { beamSearch, greedy, sample, SearchOptionsError, type Generated } from "../runtime/search.js";
+import type { ConfigOverride } from "../semantics/overrides.js";
+import { isConst } from "../semantics/types.js";
+import { printDiagnostics } from "./check.js";
+import { readBytes } from "./files.js";
+import { readSource, UsageError, UserError, type Output } from "./io.js";
+import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { loadCompiled } from "./run.js";
+
+export interface GenerateOptions {
+  readonly file: string;
+  readonly overrides: readonly ConfigOverride[];
+  readonly build?: BuildOptions;
+  readonly weights?: string;
+  readonly seed: number;
+  readonly prompt: readonly number[];
+  readonly source?: readonly number[];
+  readonly maxNewTokens: number;
+  readonly bos?: number;
+  readonly eos?: number;
+  readonly json: boolean;
+  readonly strategy:
+    | { readonly kind: "greedy" }
+    | { readonly kind: "beam"; readonly beams: number; readonly lengthPenalty: number; readonly nBest: number }
+    | { readonly kind: "sample"; readonly temperature: number; readonly topK: number; readonly topP: number; readonly sampleSeed: number };
+}
+
+/** `--prompt 1,2,3`: token ids, non-negative integers. */
+export function parseIds(text: string, flag: string): number[] {
+  if (text.trim() === "") return [];
+  return text.split(",").map((s) => {
+    const v = Number(s.trim());
+    if (!Number.isSafeInteger(v) || v < 0 || s.trim() === "") throw new UsageError(`${flag} takes token ids separated by commas, got '${text}'`);
+    return v;
+  });
+}
+
+/**
+ * `tfmc generate`: decodes from a model whose logits output is [B, T, vocab] over a token input
+ * [B, T] (with a second token input as the source of an encoder-decoder), by greedy search, beam
+ * search or sampling. Each step runs the model on the whole prefix.
+ */
+export async function runGenerate(opts: GenerateOptions, io: Output): Promise<number> {
+  const text = readSource(opts.file);
+  const built = buildGraph(text, opts.overrides, opts.build);
+  const diags = built.diagnostics.sorted();
+  printDiagnostics(io, opts.file, text, diags);
+  if (!built.graph) {
+    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    return 1;
+  }
+  const g = built.graph;
+  const tokenInputs = g.inputs.filter((i) => !i.optional && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2);
+  const logits = g.outputs.find((o) => o.name === "logits") ?? (g.outputs.length === 1 ? g.outputs[0] : undefined);
+  if (tokenInputs.length === 0 || tokenInputs.length > 2 || !logits || logits.type.shape.length !== 3) {
+    throw new UserError(`generate: ${opts.file} needs one token input [B, T] (two for an encoder-decoder: source, then target) and a logits output [B, T, vocab]`);
+  }
+  const target = tokenInputs[tokenInputs.length - 1];
+  const source = tokenInputs.length === 2 ? tokenInputs[0] : undefined;
+  if (source && !opts.source) throw new UsageError(`generate: ${g.meta.name} is an encoder-decoder; give the source ids with --source`);
+  if (!source && opts.source) throw new UsageError(`generate: ${g.meta.name} has no source input; --source does not apply`);
+  const required = g.inputs.filter((i) => !i.optional && !tokenInputs.includes(i));
+  if (required.length > 0) throw new UserError(`generate: the input '${required[0].name}' is required and generate cannot supply it`);
+
+  const prompt = [...(opts.bos !== undefined ? [opts.bos] : []), ...opts.prompt];
+  if (prompt.length === 0) throw new UsageError("generate: the prompt is empty; give --prompt or --bos");
+  const lengthDim = target.type.shape[1];
+  const limit = isConst(lengthDim) ? lengthDim.value : g.meta.symbols.find((s) => s.name === lengthDim.sym)?.max;
+  if (limit !== undefined && prompt.length + opts.maxNewTokens - 1 > limit) {
+    throw new UserError(`generate: the prompt (${prompt.length} tokens) and --max-new-tokens ${opts.maxNewTokens} need ${prompt.length + opts.maxNewTokens - 1} positions; ${g.meta.name} takes at most ${limit}`);
+  }
+
+  const mod = await loadCompiled(g, false);
+  const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
+  const ids = (xs: readonly number[], dtype: string) => (dtype === "i64" ? BigInt64Array.from(xs, BigInt) : Int32Array.from(xs));
+  let results: Generated[];
+  try {
+    const model = mod.createModel(weights);
+    const decoder = recomputingDecoder(model, {
+      tokens: target.name,
+      dtype: target.type.dtype as "i32",
+      logits: logits.name,
+      ...(source && opts.source ? { fixed: { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } } : {}),
+    });
+    const common = { maxNewTokens: opts.maxNewTokens, ...(opts.eos !== undefined ? { eos: opts.eos } : {}) };
+    const s = opts.strategy;
+    results =
+      s.kind === "greedy"
+        ? [greedy(decoder, prompt, common)]
+        : s.kind === "beam"
+          ? beamSearch(decoder, prompt, { ...common, beams: s.beams, lengthPenalty: s.lengthPenalty, nBest: s.nBest })
+          : [sample(decoder, prompt, { ...common, temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.sampleSeed })];
+  } catch (e) {
+    if (e instanceof TfmcRuntimeError) {
+      io.err(`tfmc: error ${e.code}: ${e.message}`);
+      return 1;
+    }
+    if (e instanceof SearchOptionsError) throw new UsageError(`generate: ${e.message}`);
+    throw e;
+  }
+  if (opts.json) {
+    io.out(JSON.stringify({ prompt, ...(opts.source ? { source: opts.source } : {}), results }, null, 2));
+  } else {
+    for (const r of results) io.out(`${r.tokens.join(",")}\tscore ${r.score.toFixed(6)}`);
+  }
+  return 0;
+}
