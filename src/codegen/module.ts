@@ -243,7 +243,7 @@ class ModulePrinter {
       "",
       `/**`,
       ` * The same model on several threads (worker threads in Node, module workers in browsers) sharing`,
-      ` * memory: matrix products split by rows, attention by heads. Same numerics as \`createModel\`.`,
+      ` * memory: matrix products split by columns or rows, attention by heads. Same numerics as \`createModel\`.`,
       ` * \`forward\` is asynchronous; call \`close\` to stop the workers.`,
       ` */`,
       `export async function createThreadedModel(weights${t(": WeightsSource")}, options${t(": { threads?: number }")} = {})${t(": Promise<ThreadedModel>")} {`,
