@@ -40,6 +40,8 @@ export interface KernelCtx {
   size(dims: readonly Dim[]): string;
   /** An expression for the runtime shape array of input `i`. */
   shapeOf(i: number): string;
+  /** In a decoding session, for position tables: the number of positions already seen. */
+  readonly rowOffset?: string;
 }
 
 type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
@@ -126,9 +128,11 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const params: string[] = [];
     const extra: string[] = [];
     const len = sizeParam("len", [n.shape[0]], ctx, params, extra);
+    const at = ctx.rowOffset === undefined ? "p" : "p + off";
+    if (ctx.rowOffset !== undefined) params.push("off"), extra.push(ctx.rowOffset);
     return {
       fn: `function $K(out${plist(params)}) {
-  for (let p = 0; p < ${len}; p++) for (let c = 0; c < ${d}; c++) out[p * ${d} + c] = sinusoid(p, c, ${d}, ${num(n.attrs.base as number)});
+  for (let p = 0; p < ${len}; p++) for (let c = 0; c < ${d}; c++) out[p * ${d} + c] = sinusoid(${at}, c, ${d}, ${num(n.attrs.base as number)});
 }`,
       extra,
       uses: ["sinusoid"],
@@ -145,7 +149,7 @@ export const KERNELS: Record<Op, KernelTemplate> = {
   for (let i = 0; i < ${count}; i++) {
     const id = Number(ids[i]);
     if (!(id >= 0 && id < ${V})) throw idOutOfRange(id, ${V});
-    out.set(table.subarray(id * ${d}, id * ${d} + ${d}), i * ${d});
+    for (let c = 0, src = id * ${d}, dst = i * ${d}; c < ${d}; c++) out[dst + c] = table[src + c];
   }
 }`,
       extra,
@@ -158,6 +162,12 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const extra: string[] = [];
     const count = sizeParam("count", [n.shape[0]], ctx, params, extra);
     const start = n.attrs.start as number;
+    if (ctx.rowOffset !== undefined) {
+      // In a decoding session: the rows of the new positions, after the ones already seen.
+      params.push("off");
+      extra.push(ctx.rowOffset);
+      return { fn: `function $K(out, m${plist(params)}) {\n  for (let i = 0, src = (${start} + off) * ${cols}, end = ${count} * ${cols}; i < end; i++) out[i] = m[src + i];\n}`, extra };
+    }
     return { fn: `function $K(out, m${plist(params)}) {\n  out.set(m.subarray(${start * cols}, ${start * cols} + ${count} * ${cols}));\n}`, extra };
   },
   slice_last: (n, [x], ctx) => {
@@ -166,7 +176,7 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const params: string[] = [];
     const extra: string[] = [];
     const rows = sizeParam("rows", n.shape.slice(0, -1), ctx, params, extra);
-    return { fn: `function $K(out, x${plist(params)}) {\n  for (let r = 0; r < ${rows}; r++) out.set(x.subarray(r * ${w} + ${start}, r * ${w} + ${start + size}), r * ${size});\n}`, extra };
+    return { fn: `function $K(out, x${plist(params)}) {\n  for (let r = 0; r < ${rows}; r++) for (let c = 0; c < ${size}; c++) out[r * ${size} + c] = x[r * ${w} + ${start} + c];\n}`, extra };
   },
   transpose: (n, _ins, ctx) => ({
     fn: `function $K(out, x, shape) {\n  transposeInto(out, x, shape, ${n.attrs.dim0 as number}, ${n.attrs.dim1 as number});\n}`,
@@ -185,7 +195,8 @@ export const KERNELS: Record<Op, KernelTemplate> = {
       fn: `function $K(out, x${plist(params)}) {
   for (let b = 0; b < ${B}; b++) for (let l = 0; l < ${L}; l++) for (let h = 0; h < ${H}; h++) {
     const src = (b * ${L} + l) * ${W} + ${offset} + h * ${D};
-    out.set(x.subarray(src, src + ${D}), ((b * ${H} + h) * ${L} + l) * ${D});
+    const dst = ((b * ${H} + h) * ${L} + l) * ${D};
+    for (let d = 0; d < ${D}; d++) out[dst + d] = x[src + d];
   }
 }`,
       extra,
@@ -201,7 +212,8 @@ export const KERNELS: Record<Op, KernelTemplate> = {
       fn: `function $K(out, x${plist(params)}) {
   for (let b = 0; b < ${B}; b++) for (let h = 0; h < ${H}; h++) for (let l = 0; l < ${L}; l++) {
     const src = ((b * ${H} + h) * ${L} + l) * ${D};
-    out.set(x.subarray(src, src + ${D}), (b * ${L} + l) * ${H! * D!} + h * ${D});
+    const dst = (b * ${L} + l) * ${H! * D!} + h * ${D};
+    for (let d = 0; d < ${D}; d++) out[dst + d] = x[src + d];
   }
 }`,
       extra,

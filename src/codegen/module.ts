@@ -1,17 +1,16 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim, type DType } from "../semantics/types.js";
+import { planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { KERNELS, type KernelCtx } from "./kernels.js";
+import { key, str } from "./literals.js";
+import { planSlots } from "./memoryPlan.js";
+import { printSession, sessionInterfaces } from "./session.js";
+
+export { planSlots, str };
 
 // Prints one TypeScript module for a graph. Nothing from the .tfm file reaches the output raw:
 // identifiers are made here (v3, p0, s1, k2), and every user string goes through `str`.
-
-/** A string literal safe anywhere in a module: U+2028/U+2029 escaped, and no `</` to end an inline script. */
-export const str = (s: string): string =>
-  JSON.stringify(s).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029").replace(/<\//g, "<\\/");
-
-/** A property key for an object literal; `__proto__` is computed so it defines a property, not the prototype. */
-const key = (k: string): string => (k === "__proto__" ? `[${str(k)}]` : str(k));
 
 export const RUNTIME_SPECIFIER = "tfmc/runtime";
 
@@ -25,9 +24,15 @@ const INPUT_TYPES: Record<DType, string> = {
 /** Types of kernel parameters other than inputs, by the names the kernel templates give them. */
 function extraParamType(name: string): string {
   if (name === "aOff" || name === "bOff") return "Int32Array";
+  if (name === "kc" || name === "vc") return "Float32Array";
+  if (name === "sc" || name === "acc" || name === "kv" || name === "z" || name === "shift") return "Float64Array";
   if (name === "shape" || name === "as" || name === "bs" || name === "os" || /^t\d+$/.test(name)) return "readonly number[]";
   return "number";
 }
+
+/** Present on models that can decode token by token. */
+const SESSION_MEMBER =
+  "  /** Starts incremental decoding: a session takes tokens a few at a time and keeps what earlier ones computed. */\n  startSession(options?: SessionOptions): Session;";
 
 /** Present on models compiled with `--profile`. */
 const PROFILE_MEMBER =
@@ -35,28 +40,28 @@ const PROFILE_MEMBER =
 
 class ModulePrinter {
   private readonly kernels = new Map<string, string>();
-  private readonly runtimeImports = new Set<string>(["checkInputs", "loadWeights"]);
+  readonly runtimeImports = new Set<string>(["checkInputs", "loadWeights"]);
   private readonly symbolVars = new Map<string, string>();
 
   constructor(
-    private readonly g: IrGraph,
+    readonly g: IrGraph,
     private readonly runtime: string,
-    private readonly typed: boolean,
+    readonly typed: boolean,
     private readonly profile = false,
   ) {
     g.meta.symbols.forEach((s, i) => this.symbolVars.set(s.name, `s${i}`));
   }
 
-  private dim = (d: Dim): string => (isConst(d) ? String(d.value) : this.symbolVars.get(d.sym)!);
+  dim = (d: Dim): string => (isConst(d) ? String(d.value) : this.symbolVars.get(d.sym)!);
 
-  private size = (dims: readonly Dim[]): string => {
+  size = (dims: readonly Dim[]): string => {
     const constant = dims.filter(isConst).reduce((a, d) => a * d.value, 1);
     const syms = dims.filter((d) => !isConst(d)).map(this.dim);
     if (syms.length === 0) return String(constant);
     return [...syms, ...(constant !== 1 ? [String(constant)] : [])].join(" * ");
   };
 
-  private varOf(id: string): string {
+  varOf(id: string): string {
     const n = this.g.node(id);
     if (n.op === "param") return `p${this.paramIndex(n.attrs.name as string)}`;
     if (n.op === "input") return `x${this.g.inputs.findIndex((i) => i.node === id)}`;
@@ -67,7 +72,7 @@ class ModulePrinter {
     return this.g.meta.params.findIndex((p) => p.name === name);
   }
 
-  private isOptionalInput(id: string): boolean {
+  isOptionalInput(id: string): boolean {
     return this.g.inputs.some((i) => i.node === id && i.optional);
   }
 
@@ -77,9 +82,9 @@ class ModulePrinter {
     return this.isOptionalInput(id) ? `(${this.varOf(id)} === null ? null : ${s})` : s;
   }
 
-  /** Adds a kernel (deduplicated by its typed source) and returns its name. */
-  private kernel(n: NodeLabel, fn: string): string {
-    const inputs = n.inputs.map((i) => this.g.node(i));
+  /** Adds a kernel (deduplicated by its typed source) and returns its name; its first `inputCount` parameters after `out` are the node's inputs. */
+  kernel(n: NodeLabel, fn: string, inputCount = n.inputs.length): string {
+    const inputs = n.inputs.slice(0, inputCount).map((i) => this.g.node(i));
     const typed = fn.replace(/function \$K\(([^)]*)\)/, (_, params: string) => {
       const names = params.split(",").map((p) => p.trim());
       const annotated = names.map((name, k) => {
@@ -102,7 +107,7 @@ class ModulePrinter {
   }
 
   /** Nodes computable once at createModel: parameters and what depends only on them, with fixed shapes. */
-  private constants(): Set<string> {
+  constants(): Set<string> {
     const out = new Set<string>();
     for (const id of this.g.order()) {
       const n = this.g.node(id);
@@ -116,9 +121,9 @@ class ModulePrinter {
    * Threaded, a kernel that splits (rows of a matrix product, heads of attention) is spread over
    * the pool and awaited.
    */
-  private call(id: string, target: string, hoist?: (expr: string) => string, threaded = false): string {
+  call(id: string, target: string, hoist?: (expr: string) => string, threaded = false, rowOffset?: string): string {
     const n = this.g.node(id);
-    const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]) };
+    const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]), ...(rowOffset !== undefined ? { rowOffset } : {}) };
     const k = KERNELS[n.op](n, n.inputs.map((i) => this.g.node(i)), ctx);
     for (const u of k.uses ?? []) this.runtimeImports.add(u);
     const name = this.kernel(n, k.fn);
@@ -208,10 +213,19 @@ class ModulePrinter {
     return [...setup, ...state, `${signature} {`, ...body, `}`];
   }
 
+  /** How the model decodes token by token, when it can. */
+  private sessionPlan(): IncrementalPlan | undefined {
+    const plan = planIncremental(this.g, this.constants());
+    return isIncremental(plan) ? plan : undefined;
+  }
+
   print(): string {
     const g = this.g;
     const t = (typed: string, plain = "") => (this.typed ? typed : plain);
     const plain = this.modelBody(false);
+    const plan = this.sessionPlan();
+    const session = plan ? printSession(this, plan) : [];
+    if (plan) for (const u of ["sessionCapacity", "sessionBatch", "checkStep", "copySessionState"]) this.runtimeImports.add(u);
     const threaded = this.modelBody(true);
     this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
@@ -219,7 +233,7 @@ class ModulePrinter {
     return [
       HEADER,
       `import { ${imports.join(", ")} } from ${str(this.runtime)};`,
-      t(`import type { Tensor, WeightsSource } from ${str(this.runtime)};`),
+      t(`import type { ${plan ? "SessionState, " : ""}Tensor, WeightsSource } from ${str(this.runtime)};`),
       "",
       `export const spec = ${printValue(specData(g))}${t(" as const")};`,
       "",
@@ -238,7 +252,8 @@ class ModulePrinter {
       `export function createModel(weights${t(": WeightsSource")})${t(": Model")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
       ...plain,
-      `return { spec, forward${this.profile ? ", profile" : ""} };`,
+      ...session,
+      `return { spec, forward${plan ? ", startSession" : ""}${this.profile ? ", profile" : ""} };`,
       `}`,
       "",
       `/**`,
@@ -258,6 +273,7 @@ class ModulePrinter {
 
   interfaces(): string {
     const g = this.g;
+    const plan = this.sessionPlan();
     const inputs = g.inputs.map((i) => `readonly ${str(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
     const outputs = g.outputs.map((o) => `readonly ${str(o.name)}: Tensor<Float32Array>;`);
     return [
@@ -266,7 +282,8 @@ class ModulePrinter {
       "",
       `export interface Outputs {\n${outputs.join("\n")}\n}`,
       "",
-      `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n${PROFILE_MEMBER}\n}`,
+      ...(plan ? [sessionInterfaces(g, plan), ""] : []),
+      `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n${plan ? SESSION_MEMBER + "\n" : ""}${PROFILE_MEMBER}\n}`,
       "",
       `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads. */\n  close(): Promise<void>;\n${PROFILE_MEMBER}\n}`,
     ].join("\n");
@@ -276,43 +293,6 @@ class ModulePrinter {
 function hoistedType(expr: string): string {
   if (expr.startsWith("batchOffsets(")) return "Int32Array";
   return "readonly number[]";
-}
-
-/**
- * Static memory planning: buffers whose lifetimes do not overlap share a slot of the arena. A
- * node's output never shares a slot with its own inputs (kernels do not work in place); outputs
- * live to the end. Sizes may be symbolic, so a slot's size is the maximum of its buffers' sizes,
- * taken when the shapes are known; slots are reused preferring buffers of the same size.
- */
-export function planSlots(g: IrGraph, nodes: readonly string[], sizeOf: (id: string) => string): { slots: string[][]; slotOf: Map<string, number> } {
-  const position = new Map(nodes.map((id, i) => [id, i]));
-  const lastUse = new Map<string, number>();
-  nodes.forEach((id, i) => {
-    for (const inp of g.node(id).inputs) if (position.has(inp)) lastUse.set(inp, i);
-  });
-  for (const o of g.outputs) if (position.has(o.node)) lastUse.set(o.node, Infinity);
-  const slots: string[][] = [];
-  const slotOf = new Map<string, number>();
-  const free: number[] = [];
-  const dying = new Map<number, string[]>();
-  nodes.forEach((id, i) => {
-    const size = sizeOf(id);
-    let pick = free.findIndex((k) => slots[k].includes(size));
-    if (pick < 0 && free.length > 0) pick = 0;
-    let slot: number;
-    if (pick >= 0) {
-      slot = free.splice(pick, 1)[0];
-      if (!slots[slot].includes(size)) slots[slot].push(size);
-    } else {
-      slot = slots.length;
-      slots.push([size]);
-    }
-    slotOf.set(id, slot);
-    const end = lastUse.get(id) ?? i;
-    if (end !== Infinity) dying.set(end, [...(dying.get(end) ?? []), id]);
-    for (const dead of dying.get(i) ?? []) free.push(slotOf.get(dead)!);
-  });
-  return { slots, slotOf };
 }
 
 const HEADER = `/**\n * @generated by tfmc. DO NOT EDIT.\n * Regenerate with \`tfmc compile\` from the model's .tfm source.\n */`;

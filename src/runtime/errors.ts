@@ -12,6 +12,9 @@ export const RuntimeMessages = {
   Input_0_data_length_1_expected_2: { code: 5009, message: "input '{0}' holds {1} values, but its shape {2} needs {3}" },
   Unknown_input_0: { code: 5010, message: "unknown input '{0}'; the model takes {1}" },
   Weights_unreadable_0: { code: 5011, message: "the weights cannot be read: {0}" },
+  Session_0_must_be_1_got_2: { code: 5012, message: "a session's {0} must be {1}; got {2}" },
+  Session_holds_0_of_1_cannot_take_2: { code: 5013, message: "the session holds {0} of its {1} positions and cannot take {2} more" },
+  Session_copy_0: { code: 5014, message: "copyFrom takes a session of the same model with the same batch and maxLength: {0}" },
 } as const;
 
 const fill = (template: string, args: readonly (string | number)[]) => template.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
@@ -43,5 +46,8 @@ export class WeightsError extends TfmcRuntimeError {
     super(RuntimeMessages.Weights_problems_0, [problems.length, problems.map((p) => "  - " + p).join("\n")]);
   }
 }
+
+/** A decoding session used outside its bounds: its length, batch or capacity. */
+export class SessionError extends TfmcRuntimeError {}
 
 export const idOutOfRange = (id: number, rows: number): TfmcRuntimeError => new TfmcRuntimeError(RuntimeMessages.Id_0_out_of_range_1, [id, rows]);

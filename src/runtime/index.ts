@@ -10,3 +10,4 @@ export * from "./threads.js";
 export * from "./features.js";
 export * from "./search.js";
 export * from "./decoding.js";
+export * from "./session.js";

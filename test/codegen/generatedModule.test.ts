@@ -32,6 +32,8 @@ describe("generated modules", () => {
     const dir = join(OUT, "strict");
     expect(await compile("examples/torch/encoder_layer.tfm", dir, "--set", "d_model=16", "--set", "nhead=2")).toBe(0);
     expect(await compile("examples/gpt.tfm", dir, "--set", "d=32", "--set", "heads=4", "--set", "layers=1", "--set", "vocab=64")).toBe(0);
+    expect(await compile("examples/translator.tfm", dir, "--set", "d_model=16", "--set", "heads=2", "--set", "layers=1", "--set", "vocab=20")).toBe(0);
+    expect(await compile("test/models/tiny_decoder.tfm", dir, "--set", "kernel=performer")).toBe(0);
     writeFileSync(join(dir, "tsconfig.json"), STRICT_TSCONFIG);
     writeFileSync(
       join(dir, "use.ts"),
@@ -42,7 +44,15 @@ const model = createModel(randomWeights(spec.parameters, 1));
 const out: Float32Array = model.forward({ src: { data: new Float32Array(2 * 3 * 16), shape: [2, 3, 16] } }).out.data;
 const logits = gpt.createModel(randomWeights(gpt.spec.parameters)).forward({ tokens: { data: Int32Array.from([1, 2]), shape: [1, 2] } }).logits;
 const width: 16 = spec.inputs[0].shape[2];
-export { out, logits, width };
+import * as translator from "./translator.js";
+import * as decoder from "./tiny_decoder.js";
+const source = { data: Int32Array.from([1, 2]), shape: [1, 2] };
+const session: translator.Session = translator.createModel(randomWeights(translator.spec.parameters)).startSession({ maxLength: 4, inputs: { source } });
+const step: Float32Array = session.append({ data: Int32Array.from([3]), shape: [1, 1] }).logits.data;
+const other = decoder.createModel(randomWeights(decoder.spec.parameters)).startSession({ batch: 2 });
+other.copyFrom(other);
+const used: number = other.length + other.maxLength + other.batch;
+export { out, logits, width, step, used };
 `,
     );
     const ok = tsc(dir);

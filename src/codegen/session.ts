@@ -1,0 +1,214 @@
+import type { IrGraph } from "../ir/graph.js";
+import type { IncrementalPlan } from "../ir/incremental.js";
+import type { NodeLabel } from "../ir/node.js";
+import { isConst, type Dim } from "../semantics/types.js";
+import { key, str as quote } from "./literals.js";
+import { planSlots } from "./memoryPlan.js";
+import { sessionAttentionKernel } from "./sessionKernels.js";
+
+// Prints `startSession`, the incremental form of `forward` (see src/ir/incremental.ts for which
+// nodes run when). A session owns three kinds of memory, all made when it starts: the values of
+// the static nodes that step nodes read (an encoder's memory, cross-attention keys), the attention
+// state (key/value caches, running sums) and an arena for the step nodes planned per number of new
+// tokens. `append` checks its tokens without allocating and runs the step nodes over them.
+
+/** What the session printer needs of the module printer. */
+export interface SessionHost {
+  readonly g: IrGraph;
+  readonly typed: boolean;
+  readonly runtimeImports: Set<string>;
+  dim(d: Dim): string;
+  size(dims: readonly Dim[]): string;
+  varOf(id: string): string;
+  kernel(n: NodeLabel, fn: string, inputCount?: number): string;
+  call(id: string, target: string, hoist?: (expr: string) => string, threaded?: boolean, rowOffset?: string): string;
+}
+
+const INPUT_TYPE = { f32: "Float32Array", i32: "Int32Array | BigInt64Array", i64: "BigInt64Array | Int32Array", bool: "Uint8Array" } as const;
+
+const mentions = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
+
+/** Inputs given when a session starts: those without the step length. */
+export function sessionInputs(g: IrGraph, plan: IncrementalPlan) {
+  return g.inputs.filter((i) => i.name !== plan.stepInput && !mentions(i.type.shape, plan.length));
+}
+
+/** The outputs `append` returns: those that depend on the new tokens. */
+export function stepOutputs(g: IrGraph, plan: IncrementalPlan) {
+  return g.outputs.filter((o) => plan.stepNodes.has(o.node));
+}
+
+/** The `startSession` function, declared inside `createModel`. */
+export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
+  const g = h.g;
+  const t = (typed: string, plain = "") => (h.typed ? typed : plain);
+  const order = g.order();
+  const stepIndex = g.inputs.findIndex((i) => i.name === plan.stepInput);
+  const stepInput = g.inputs[stepIndex];
+  const fixed = sessionInputs(g, plan);
+  const T = plan.length;
+  const tVar = h.dim({ sym: T });
+  const batchDim = stepInput.type.shape[0];
+  const limit = g.meta.symbols.find((s) => s.name === T)?.max;
+  const lines: string[] = [];
+
+  lines.push(`const sessions = new WeakMap${t("<Session, SessionState>")}();`);
+  lines.push(`function startSession(options${t(": SessionOptions")} = {})${t(": Session")} {`);
+  lines.push(`const cap = sessionCapacity(options.maxLength, ${limit ?? "undefined"}, ${quote(T)});`);
+  const feeds = t(" as unknown as Readonly<Record<string, Tensor | undefined>>");
+  lines.push(`const { dims, data } = checkInputs([${fixed.map((i) => `spec.inputs[${g.inputs.indexOf(i)}]`).join(", ")}], spec.symbols, (options.inputs ?? {})${feeds});`);
+  g.meta.symbols.forEach((sym, i) => {
+    if (sym.name === T) lines.push(`let s${i} = 0;`);
+    else if (!isConst(batchDim) && batchDim.sym === sym.name) lines.push(`const s${i} = sessionBatch(dims[${quote(sym.name)}], options.batch);`);
+    else lines.push(`const s${i} = dims[${quote(sym.name)}] ?? 0;`);
+  });
+  const batch = isConst(batchDim) ? "batch" : h.dim(batchDim);
+  if (isConst(batchDim)) lines.push(`const batch = sessionBatch(${batchDim.value}, options.batch);`);
+  g.inputs.forEach((inp, i) => {
+    const type = INPUT_TYPE[inp.type.dtype] + (inp.optional ? " | null" : "");
+    const k = fixed.indexOf(inp);
+    if (k >= 0) lines.push(`let x${i} = data[${k}]${t(` as ${type}`)};`);
+    else if (i === stepIndex) lines.push(`let x${i}${t(`: ${type}`)} = new Int32Array(0);`);
+    else lines.push(`const x${i} = null;`);
+  });
+
+  // Static nodes: once, into an arena of their own; those the steps read live as long as the session.
+  const statics = order.filter((id) => plan.staticNodes.has(id));
+  const read = statics.filter((id) => g.consumers(id).some((c) => plan.stepNodes.has(c)));
+  const staticPlan = planSlots(g, statics, (id) => h.size(g.node(id).shape), read);
+  staticPlan.slots.forEach((sizes, k) => lines.push(`const y${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
+  lines.push(`const fixedArena = new Float32Array(${staticPlan.slots.length > 0 ? staticPlan.slots.map((_, k) => `y${k}`).join(" + ") : "0"});`);
+  const offsets = slotOffsets(staticPlan.slots.length, "y");
+  for (const id of statics) {
+    const o = offsets[staticPlan.slotOf.get(id)!];
+    lines.push(`const ${h.varOf(id)} = fixedArena.subarray(${o}, ${o === "0" ? "" : o + " + "}${h.size(g.node(id).shape)});`);
+  }
+  for (const id of statics) lines.push(h.call(id, h.varOf(id)));
+
+  // Attention state.
+  const buffers: { name: string; rows: number; init?: string; scratch: boolean }[] = [];
+  const stepCalls: string[] = [];
+  const hoisted: { name: string; expr: string }[] = [];
+  const hoist = (expr: string) => {
+    const name = `e${hoisted.length}`;
+    hoisted.push({ name, expr });
+    return name;
+  };
+  const steps = order.filter((id) => plan.stepNodes.has(id));
+  for (const id of steps) {
+    const kind = plan.attention.get(id);
+    if (kind === undefined || kind === "static") {
+      stepCalls.push(h.call(id, h.varOf(id), hoist, false, plan.positional.has(id) ? "past" : undefined));
+      continue;
+    }
+    const n = g.node(id);
+    const ins = n.inputs.map((i) => g.node(i));
+    const k = sessionAttentionKernel(kind, n, ins);
+    for (const u of k.uses) h.runtimeImports.add(u);
+    const name = h.kernel(n, k.fn, 3);
+    const heads = (ins[0].shape[1] as { value: number }).value;
+    const args = k.state.map((b) => {
+      const v = `c${buffers.length}`;
+      const size = b.scratch ? b.size : `${batch} * ${heads} * ${b.size}`;
+      lines.push(`const ${v} = new ${b.type}(${size});${b.init ? ` ${v}.fill(${b.init});` : ""}`);
+      buffers.push({ name: v, rows: b.rows ?? 0, scratch: b.scratch ?? false, ...(b.init ? { init: b.init } : {}) });
+      return v;
+    });
+    const qkv = n.inputs.slice(0, 3).map((i) => h.varOf(i));
+    stepCalls.push(`${name}(${[h.varOf(id), ...qkv, ...args, batch, tVar, "past", "cap"].join(", ")});`);
+  }
+  const state = buffers.filter((b) => !b.scratch);
+  lines.push(
+    `let past = 0;`,
+    `const own${t(": SessionState")} = { batch: ${batch}, capacity: cap, get length() { return past; }, buffers: [fixedArena${state.map((b) => ", " + b.name).join("")}], rows: [0${state.map((b) => ", " + b.rows).join("")}] };`,
+  );
+
+  // Step nodes: an arena planned for each number of new tokens, kept until that number changes.
+  const stepPlan = planSlots(g, steps, (id) => h.size(g.node(id).shape));
+  const outs = stepOutputs(g, plan).map((o) => `${key(o.name)}: { data: ${h.varOf(o.node)}, shape: [${o.type.shape.map((d) => h.dim(d)).join(", ")}] }`);
+  lines.push(`let planned = 0;`);
+  for (const id of steps) lines.push(`let ${h.varOf(id)}${t("!: Float32Array")};`);
+  for (const x of hoisted) lines.push(`let ${x.name}${t(`!: ${x.expr.startsWith("batchOffsets(") ? "Int32Array" : "readonly number[]"}`)};`);
+  lines.push(`let outputs${t("!: StepOutputs")};`);
+  lines.push(`function append(tokens${t(": Tensor<Int32Array | BigInt64Array>")})${t(": StepOutputs")} {`);
+  lines.push(`${tVar} = checkStep(tokens, ${quote(plan.stepInput)}, ${batch}, past, cap);`, `x${stepIndex} = tokens.data;`);
+  lines.push(`if (${tVar} !== planned) {`, `planned = ${tVar};`);
+  stepPlan.slots.forEach((sizes, k) => lines.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
+  lines.push(`const arena = new Float32Array(${stepPlan.slots.length > 0 ? stepPlan.slots.map((_, k) => `z${k}`).join(" + ") : "0"});`);
+  const stepOffsets = slotOffsets(stepPlan.slots.length, "z");
+  for (const id of steps) {
+    const o = stepOffsets[stepPlan.slotOf.get(id)!];
+    lines.push(`${h.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${h.size(g.node(id).shape)});`);
+  }
+  for (const x of hoisted) lines.push(`${x.name} = ${x.expr};`);
+  lines.push(`outputs = { ${outs.join(", ")} };`, `}`);
+  lines.push(...stepCalls, `past += ${tVar};`, `return outputs;`, `}`);
+
+  const fixedVars = fixed.map((i) => `x${g.inputs.indexOf(i)}`);
+  const recurrent = buffers.filter((b) => !b.scratch && b.rows === 0);
+  lines.push(
+    `const session${t(": Session")} = {`,
+    `batch: ${batch},`,
+    `maxLength: cap,`,
+    `get length() { return past; },`,
+    `append,`,
+    `reset() { past = 0;${recurrent.map((b) => ` ${b.name}.fill(${b.init ?? 0});`).join("")} },`,
+    `copyFrom(other${t(": Session")}) { const o = sessions.get(other); copySessionState(own, o); past = other.length;${fixedVars.length > 0 ? ` [${fixedVars.join(", ")}] = inputsOf.get(other)${t("!")}();` : ""} },`,
+    `};`,
+    `sessions.set(session, own);`,
+    ...(fixedVars.length > 0 ? [`inputsOf.set(session, () => [${fixedVars.join(", ")}]${t(" as const")});`] : []),
+    `return session;`,
+    `}`,
+  );
+  if (fixedVars.length > 0) {
+    const types = fixed.map((i) => INPUT_TYPE[i.type.dtype] + (i.optional ? " | null" : ""));
+    lines.unshift(`const inputsOf = new WeakMap${t(`<Session, () => readonly [${types.join(", ")}]>`)}();`);
+  }
+  return lines;
+}
+
+function slotOffsets(count: number, prefix: string): string[] {
+  let offset = "0";
+  return Array.from({ length: count }, (_, k) => {
+    const here = offset;
+    offset = offset === "0" ? `${prefix}${k}` : `${offset} + ${prefix}${k}`;
+    return here;
+  });
+}
+
+/** The session's types, for the module and its declarations. */
+export function sessionInterfaces(g: IrGraph, plan: IncrementalPlan): string {
+  const fixed = sessionInputs(g, plan);
+  const limit = g.meta.symbols.find((s) => s.name === plan.length)?.max;
+  const inputs = fixed.map((i) => `readonly ${quote(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPE[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+  const outputs = stepOutputs(g, plan).map((o) => `readonly ${quote(o.name)}: Tensor<Float32Array>;`);
+  return [
+    `/** The inputs fixed for a whole decoding session. */`,
+    `export interface SessionInputs {\n${inputs.join("\n")}\n}`,
+    "",
+    `export interface SessionOptions {`,
+    `  /** Positions the session holds, prompt included${limit !== undefined ? `: at most ${limit}, the default` : ""}. */`,
+    `  readonly maxLength?: number;`,
+    `  /** Sequences decoded side by side (default 1, or the batch of \`inputs\`). */`,
+    `  readonly batch?: number;`,
+    `  readonly inputs?: SessionInputs;`,
+    `}`,
+    "",
+    `/** The outputs for the positions of one \`append\`; overwritten by the next call with as many tokens. */`,
+    `export interface StepOutputs {\n${outputs.join("\n")}\n}`,
+    "",
+    `/** Incremental decoding: keys and values cached (or linear attention's running sums), nothing allocated per token. */`,
+    `export interface Session {`,
+    `  readonly batch: number;`,
+    `  readonly maxLength: number;`,
+    `  /** Tokens appended so far. */`,
+    `  readonly length: number;`,
+    `  /** Appends tokens [batch, n] (n >= 1) after the ones so far; the outputs cover the n new positions. */`,
+    `  append(tokens: Tensor<Int32Array | BigInt64Array>): StepOutputs;`,
+    `  /** Forgets the tokens; the session's inputs stay. */`,
+    `  reset(): void;`,
+    `  /** Becomes a copy of another session of this model with the same batch and maxLength. */`,
+    `  copyFrom(other: Session): void;`,
+    `}`,
+  ].join("\n");
+}

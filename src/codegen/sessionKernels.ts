@@ -1,0 +1,168 @@
+import type { NodeLabel } from "../ir/node.js";
+import type { SessionAttention } from "../ir/incremental.js";
+import { isConst, type Dim } from "../semantics/types.js";
+
+// Kernels of causal self-attention in a decoding session. The new rows of keys and values are
+// written into a cache laid out [B·H, capacity, D] and each new query attends to every cached key
+// up to its own position: query i of the n new ones sits at position past + i, so causality aligns
+// bottom-right against the cached length. Feature-map attention keeps its running sums instead
+// (Σ φ(k) vᵀ and Σ φ(k) per head, in float64 like the parallel kernel): constant memory and time
+// per token. Every buffer is the session's; the kernels allocate nothing.
+
+const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
+const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
+
+export interface SessionBuffer {
+  readonly type: "Float32Array" | "Float64Array";
+  /** Elements per (batch, head); for scratch, in all. May use `cap`, the session's capacity. */
+  readonly size: string;
+  /** A cache of rows this wide along the capacity: copying a session copies only the rows in use. */
+  readonly rows?: number;
+  /** Working memory of one call: not part of the session's state, not copied. */
+  readonly scratch?: boolean;
+  /** The value a fresh session starts from, when not 0. */
+  readonly init?: string;
+}
+
+export interface SessionKernel {
+  /** A function `$K(out, q, k, v, ...state, B, n, past, cap)`. */
+  readonly fn: string;
+  /** The session buffers it takes after v, in order. */
+  readonly state: readonly SessionBuffer[];
+  readonly uses: readonly string[];
+}
+
+/** The cache of keys and values, then softmax over the visible keys (all before, or a window). */
+function cachedSoftmax(n: NodeLabel, [q, , v]: readonly NodeLabel[], window?: number): SessionKernel {
+  const H = lit(q.shape[1]);
+  const D = lit(q.shape[3]);
+  const Dv = lit(v.shape[3]);
+  const scale = num(n.attrs.scale as number);
+  const fn = `function $K(out, q, k, v, kc, vc, sc, acc, B, n, past, cap) {
+  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+    const bh = b * ${H} + h;
+    for (let e = 0, src = bh * n * ${D}, dst = (bh * cap + past) * ${D}; e < n * ${D}; e++) kc[dst + e] = k[src + e];
+    for (let e = 0, src = bh * n * ${Dv}, dst = (bh * cap + past) * ${Dv}; e < n * ${Dv}; e++) vc[dst + e] = v[src + e];
+    for (let i = 0; i < n; i++) {
+      const qo = (bh * n + i) * ${D};
+      const hi = past + i;
+      const lo = ${window === undefined ? "0" : `Math.max(0, hi - ${window})`};
+      let max = -Infinity;
+      for (let j = lo; j <= hi; j++) {
+        const ko = (bh * cap + j) * ${D};
+        let dot = 0;
+        for (let d = 0; d < ${D}; d++) dot += q[qo + d] * kc[ko + d];
+        const s = dot * ${scale};
+        sc[j] = s;
+        if (s > max) max = s;
+      }
+      acc.fill(0);
+      let sum = 0;
+      for (let j = lo; j <= hi; j++) {
+        const p = Math.exp(sc[j] - max);
+        sum += p;
+        const vo = (bh * cap + j) * ${Dv};
+        for (let d = 0; d < ${Dv}; d++) acc[d] += p * vc[vo + d];
+      }
+      const oo = (bh * n + i) * ${Dv};
+      const inv = 1 / sum;
+      for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] * inv;
+    }
+  }
+}`;
+  return {
+    fn,
+    state: [
+      { type: "Float32Array", size: `cap * ${D}`, rows: D },
+      { type: "Float32Array", size: `cap * ${Dv}`, rows: Dv },
+      { type: "Float64Array", size: "cap", scratch: true },
+      { type: "Float64Array", size: String(Dv), scratch: true },
+    ],
+    uses: [],
+  };
+}
+
+/** Linear attention (elu + 1) or FAVOR+ through running sums; FAVOR+ keys keep a running shift. */
+function recurrent(n: NodeLabel, [q, , v]: readonly NodeLabel[]): SessionKernel {
+  const H = lit(q.shape[1]);
+  const D = lit(q.shape[3]);
+  const Dv = lit(v.shape[3]);
+  const favor = n.op === "performer_attention";
+  const F = favor ? (n.attrs.features as number) : D;
+  const root = favor ? Math.sqrt(n.attrs.scale as number) : 1;
+  // The row's exponents ω·x' − |x'|²/2 into dst, and their maximum into `top`.
+  const exponents = (x: string, o: string, dst: string) => `let sq = 0;
+      for (let d = 0; d < ${D}; d++) { const t = ${x}[${o} + d] * ${num(root)}; sq += t * t; }
+      for (let f = 0; f < ${F}; f++) {
+        let dot = 0;
+        for (let d = 0; d < ${D}; d++) dot += $K_w[f * ${D} + d] * ${x}[${o} + d];
+        const e = dot * ${num(root)} - sq / 2;
+        ${dst}[f] = e;
+        if (e > top) top = e;
+      }`;
+  const keyFeatures = favor
+    ? `let top = -Infinity;
+      ${exponents("k", "ko", "fk")}
+      if (top > shift[bh]) {
+        if (shift[bh] !== -Infinity) {
+          const c = Math.exp(shift[bh] - top);
+          for (let f = 0; f < ${F}; f++) z[zo + f] *= c;
+          for (let f = 0; f < ${F * Dv}; f++) kv[kvo + f] *= c;
+        }
+        shift[bh] = top;
+      }
+      for (let f = 0; f < ${F}; f++) fk[f] = Math.exp(fk[f] - shift[bh]) * ${num(1 / Math.sqrt(F))};`
+    : `for (let f = 0; f < ${D}; f++) { const t = k[ko + f]; fk[f] = t > 0 ? t + 1 : Math.exp(t); }`;
+  const queryFeatures = favor
+    ? `let top = -Infinity;
+      ${exponents("q", "qo", "fq")}
+      for (let f = 0; f < ${F}; f++) fq[f] = Math.exp(fq[f] - top) * ${num(1 / Math.sqrt(F))};`
+    : `for (let f = 0; f < ${D}; f++) { const t = q[qo + f]; fq[f] = t > 0 ? t + 1 : Math.exp(t); }`;
+  const fn = `${favor ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_fq = new Float64Array(${F});
+const $K_fk = new Float64Array(${F});
+function $K(out, q, k, v, kv, z${favor ? ", shift" : ""}, B, n, past, cap) {
+  const fq = $K_fq, fk = $K_fk;
+  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+    const bh = b * ${H} + h;
+    const kvo = bh * ${F * Dv}, zo = bh * ${F};
+    for (let i = 0; i < n; i++) {
+      const ko = (bh * n + i) * ${D}, vo = (bh * n + i) * ${Dv}, qo = (bh * n + i) * ${D};
+      {
+      ${keyFeatures}
+      }
+      for (let f = 0; f < ${F}; f++) {
+        const p = fk[f];
+        z[zo + f] += p;
+        for (let e = 0; e < ${Dv}; e++) kv[kvo + f * ${Dv} + e] += p * v[vo + e];
+      }
+      {
+      ${queryFeatures}
+      }
+      let den = 0;
+      for (let f = 0; f < ${F}; f++) den += fq[f] * z[zo + f];
+      const inv = den > 0 ? 1 / den : 0;
+      const oo = (bh * n + i) * ${Dv};
+      for (let e = 0; e < ${Dv}; e++) {
+        let acc = 0;
+        for (let f = 0; f < ${F}; f++) acc += fq[f] * kv[kvo + f * ${Dv} + e];
+        out[oo + e] = acc * inv;
+      }
+    }
+  }
+}`;
+  return {
+    fn,
+    state: [
+      { type: "Float64Array", size: String(F * Dv) },
+      { type: "Float64Array", size: String(F) },
+      ...(favor ? [{ type: "Float64Array" as const, size: "1", init: "-Infinity" }] : []),
+    ],
+    uses: favor ? ["orthogonalFeatures"] : [],
+  };
+}
+
+/** The session kernel of a step attention whose keys are step nodes. */
+export function sessionAttentionKernel(kind: Exclude<SessionAttention, "static">, n: NodeLabel, ins: readonly NodeLabel[]): SessionKernel {
+  if (kind === "recurrent") return recurrent(n, ins);
+  return cachedSoftmax(n, ins, kind === "window" ? (n.attrs.window as number) : undefined);
+}

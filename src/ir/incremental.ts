@@ -1,0 +1,148 @@
+import type { Span } from "../diagnostics/diagnostic.js";
+import { isConst, type Dim } from "../semantics/types.js";
+import type { IrGraph } from "./graph.js";
+import type { NodeLabel } from "./node.js";
+
+// Which part of a graph can run one token at a time. A decoding session feeds new tokens through
+// the "step" nodes (those that read the token input, or whose shape has its length T), with T
+// standing for the number of new tokens; the "static" nodes (an encoder, cross-attention keys and
+// values) run once when the session starts. That is exact only when every step node treats
+// positions independently — row-wise layers, positions offset by the tokens already seen — and
+// every attention whose keys are step nodes is causal, so a cache of past keys and values (or the
+// recurrent state of linear attention) stands in for the prefix.
+
+/** How a step attention runs in a session. */
+export type SessionAttention =
+  /** Keys and values from the session's start (cross-attention): the node's own kernel, over the new rows. */
+  | "static"
+  /** Causal softmax attention over a key/value cache. */
+  | "cache"
+  /** Causal sliding-window attention over the cache. */
+  | "window"
+  /** Causal feature-map attention (linear, Performer) through its running sums. */
+  | "recurrent";
+
+export interface IncrementalPlan {
+  /** The token input fed at every step, [B, T]. */
+  readonly stepInput: string;
+  /** Its length symbol. */
+  readonly length: string;
+  readonly stepNodes: ReadonlySet<string>;
+  /** Non-constant nodes that do not depend on the new tokens. */
+  readonly staticNodes: ReadonlySet<string>;
+  /** Attention nodes among the step nodes and how each runs. */
+  readonly attention: ReadonlyMap<string, SessionAttention>;
+  /** Nodes that read positions (position tables): they are offset by the tokens already seen. */
+  readonly positional: ReadonlySet<string>;
+}
+
+export interface NotIncremental {
+  readonly reason: string;
+  readonly span?: Span;
+}
+
+const ATTENTION_OPS = new Set(["attention", "local_attention", "linear_attention", "performer_attention", "linformer_attention"]);
+const ROW_WISE = new Set(["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid", "scalar", "dense", "layer_norm", "rms_norm", "add_layer_norm", "slice_last", "split_heads", "merge_heads", "gather"]);
+const ARITHMETIC = new Set(["add", "sub", "mul", "div"]);
+
+const hasSym = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
+const symAxis = (shape: readonly Dim[], sym: string) => shape.findIndex((d) => !isConst(d) && d.sym === sym);
+
+/** The nodes that depend on `from` (itself included). */
+function dependents(g: IrGraph, order: readonly string[], from: string): Set<string> {
+  const out = new Set([from]);
+  for (const id of order) if (g.node(id).inputs.some((i) => out.has(i))) out.add(id);
+  return out;
+}
+
+/** The decoding plan of a graph, or why it has none. `constants` are the nodes computed at createModel. */
+export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): IncrementalPlan | NotIncremental {
+  const order = g.order();
+  const candidates = g.inputs.filter((i) => !i.optional && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2 && !isConst(i.type.shape[1]));
+  const selfAttending = candidates.filter((c) => {
+    const deps = dependents(g, order, c.node);
+    return order.some((id) => {
+      const n = g.node(id);
+      if (!ATTENTION_OPS.has(n.op)) return false;
+      const L = g.node(n.inputs[0]).shape[2];
+      const own = L !== undefined && !isConst(L) && L.sym === (c.type.shape[1] as { sym: string }).sym; // its queries are c's positions
+      return ATTENTION_OPS.has(n.op) && n.attrs.causal === true && own && n.inputs.slice(0, 3).every((i) => deps.has(i));
+    });
+  });
+  if (selfAttending.length === 0) {
+    const unfused = order.map((id) => g.node(id)).find((n) => (n.op === "masked_softmax" || n.op === "mask_scores") && n.attrs.causal === true);
+    if (unfused) return { reason: "its causal attention is not fused: sessions need -O1 or above", span: unfused.span };
+    return { reason: "it has no token input [B, T] that feeds a causal self-attention" };
+  }
+  if (selfAttending.length > 1) return { reason: `more than one token input feeds a causal self-attention (${selfAttending.map((c) => `'${c.name}'`).join(", ")})` };
+  const input = selfAttending[0];
+  const T = (input.type.shape[1] as { sym: string }).sym;
+  const deps = dependents(g, order, input.node);
+
+  const step = new Set<string>();
+  const stat = new Set<string>();
+  for (const id of order) {
+    const n = g.node(id);
+    if (constants.has(id) || n.op === "input") continue;
+    if (deps.has(id) || hasSym(n.shape, T)) step.add(id);
+    else stat.add(id);
+  }
+
+  const attention = new Map<string, SessionAttention>();
+  const positional = new Set<string>();
+  const fail = (n: NodeLabel, why: string): NotIncremental => ({ reason: why, span: n.span });
+  for (const id of order) {
+    if (!step.has(id)) continue;
+    const n = g.node(id);
+    const ins = n.inputs.map((i) => g.node(i));
+    for (const [k, src] of n.inputs.entries()) {
+      const s = g.inputs.find((i) => i.node === src);
+      if (s && s.node !== input.node && hasSym(s.type.shape, T) && !s.optional) return fail(n, `the input '${s.name}' would be needed at every step`);
+      if (s && s.node !== input.node && hasSym(s.type.shape, T) && ATTENTION_OPS.has(n.op) && k < 3) return fail(n, `the input '${s.name}' reaches attention as a query, key or value`);
+    }
+    const tAxis = symAxis(n.shape, T);
+    const last = n.shape.length - 1;
+    if (n.op === "slice_rows" || n.op === "sinusoidal") {
+      if (ins.some((x) => hasSym(x.shape, T)) || tAxis !== 0) return fail(n, "rows are taken from a tensor that grows with the sequence");
+      positional.add(id);
+    } else if (ROW_WISE.has(n.op)) {
+      const inputsRead = n.op === "gather" ? [] : ins; // gather's ids [B, T] are positions, not a reduced axis
+      if (tAxis === last || inputsRead.some((x) => symAxis(x.shape, T) === x.shape.length - 1)) return fail(n, `'${n.op}' works along the sequence axis`);
+    } else if (ARITHMETIC.has(n.op)) {
+      const fromEnd = n.shape.length - tAxis;
+      if (ins.some((x) => hasSym(x.shape, T) && x.shape.length - symAxis(x.shape, T) !== fromEnd)) return fail(n, `'${n.op}' combines tensors whose sequence axes differ`);
+    } else if (n.op === "softmax") {
+      const axis = (n.attrs.axis as number) < 0 ? (n.attrs.axis as number) + n.shape.length : (n.attrs.axis as number);
+      if (axis === tAxis) return fail(n, "softmax runs along the sequence axis");
+    } else if (n.op === "transpose") {
+      if (tAxis >= 0 && (n.attrs.dim0 === symAxis(ins[0].shape, T) || n.attrs.dim1 === symAxis(ins[0].shape, T))) return fail(n, "a transpose moves the sequence axis");
+    } else if (n.op === "matmul") {
+      if (hasSym(ins[1].shape, T) || symAxis(ins[0].shape, T) === ins[0].shape.length - 1) return fail(n, "a matrix product mixes positions");
+    } else if (ATTENTION_OPS.has(n.op)) {
+      const [, k, v] = n.inputs;
+      const masks = n.inputs.slice(n.op === "linformer_attention" ? 5 : 3);
+      if (!step.has(k) && !step.has(v) && !deps.has(k) && !deps.has(v)) {
+        if (n.attrs.causal) return fail(n, "a causal attention reads keys fixed for the whole session");
+        if (masks.some((m) => step.has(m) && !isOptionalInput(g, m))) return fail(n, "a mask of cross-attention changes with the new tokens");
+        attention.set(id, "static");
+        continue;
+      }
+      if (!step.has(k) || !step.has(v)) return fail(n, "keys and values come from different sources");
+      if (!n.attrs.causal) return fail(n, "a self-attention that is not causal: every position sees later ones");
+      if (masks.some((m) => !isOptionalInput(g, m))) return fail(n, "a causal self-attention takes a mask other than an optional input (sessions run without optional inputs)");
+      if (n.op === "linformer_attention") return fail(n, "Linformer attention projects the whole sequence");
+      attention.set(id, n.op === "attention" ? "cache" : n.op === "local_attention" ? "window" : "recurrent");
+    } else {
+      return fail(n, `'${n.op}' mixes positions of the sequence (compile at -O1 or above to fuse attention)`);
+    }
+  }
+  return { stepInput: input.name, length: T, stepNodes: step, staticNodes: stat, attention, positional };
+}
+
+function isOptionalInput(g: IrGraph, id: string): boolean {
+  return g.inputs.some((i) => i.node === id && i.optional);
+}
+
+export function isIncremental(p: IncrementalPlan | NotIncremental): p is IncrementalPlan {
+  return (p as IncrementalPlan).stepInput !== undefined;
+}
