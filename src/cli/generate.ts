@@ -1,8 +1,8 @@
 import { formatSummary } from "../diagnostics/format.js";
 import { TfmcRuntimeError } from "../runtime/errors.js";
 import { randomWeights } from "../runtime/random.js";
-import { recomputingDecoder } from "../runtime/decoding.js";
-import { beamSearch, greedy, sample, SearchOptionsError, type Generated } from "../runtime/search.js";
+import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtime/decoding.js";
+import { beamSearch, greedy, sample, SearchOptionsError, type Decoder, type Generated } from "../runtime/search.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { isConst } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
@@ -23,6 +23,8 @@ export interface GenerateOptions {
   readonly bos?: number;
   readonly eos?: number;
   readonly json: boolean;
+  /** Run the whole prefix at every step even when the model has decoding sessions. */
+  readonly recompute?: boolean;
   readonly strategy:
     | { readonly kind: "greedy" }
     | { readonly kind: "beam"; readonly beams: number; readonly lengthPenalty: number; readonly nBest: number }
@@ -42,7 +44,8 @@ export function parseIds(text: string, flag: string): number[] {
 /**
  * `tfmc generate`: decodes from a model whose logits output is [B, T, vocab] over a token input
  * [B, T] (with a second token input as the source of an encoder-decoder), by greedy search, beam
- * search or sampling. Each step runs the model on the whole prefix.
+ * search or sampling. A model with decoding sessions runs one position per step; others (and
+ * `--recompute`) run the whole prefix at every step.
  */
 export async function runGenerate(opts: GenerateOptions, io: Output): Promise<number> {
   const text = readSource(opts.file);
@@ -80,12 +83,12 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   let results: Generated[];
   try {
     const model = mod.createModel(weights);
-    const decoder = recomputingDecoder(model, {
-      tokens: target.name,
-      dtype: target.type.dtype as "i32",
-      logits: logits.name,
-      ...(source && opts.source ? { fixed: { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } } : {}),
-    });
+    const fixed = source && opts.source ? { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } : undefined;
+    const sessions = (model as Partial<SessionModel>).startSession ? (model as unknown as SessionModel) : undefined;
+    const decoder: Decoder<unknown> =
+      sessions && !opts.recompute
+        ? sessionDecoder(sessions, { logits: logits.name, maxLength: prompt.length + opts.maxNewTokens - 1, ...(fixed ? { inputs: fixed } : {}) })
+        : recomputingDecoder(model, { tokens: target.name, dtype: target.type.dtype as "i32", logits: logits.name, ...(fixed ? { fixed } : {}) });
     const common = { maxNewTokens: opts.maxNewTokens, ...(opts.eos !== undefined ? { eos: opts.eos } : {}) };
     const s = opts.strategy;
     results =

@@ -18,8 +18,10 @@ commands:
       [--profile]                     print the time spent per op and per scope
   generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [--weights w.safetensors] [--source 4,5,6]
       [--beam K --length-penalty A --n-best N] [--sample --temperature T --top-k K --top-p P]
-      [--bos ID] [--eos ID] [--seed S] [--json]
-                                      generate tokens: greedy, beam search or seeded sampling
+      [--bos ID] [--eos ID] [--seed S] [--json] [--recompute]
+                                      generate tokens: greedy, beam search or seeded sampling, one
+                                      position per step through a decoding session (--recompute:
+                                      the whole prefix every step, for models without sessions)
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -123,6 +125,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           "top-p": { type: "string" },
           bos: { type: "string" },
           eos: { type: "string" },
+          recompute: { type: "boolean" },
         },
       });
     } catch (e) {
@@ -206,6 +209,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           ...(bos !== undefined ? { bos } : {}),
           ...(eos !== undefined ? { eos } : {}),
           json: Boolean(values.json),
+          recompute: Boolean(values.recompute),
           strategy:
             values.beam !== undefined
               ? { kind: "beam", beams: int(values.beam, "--beam")!, lengthPenalty: num(values["length-penalty"], "--length-penalty", 1), nBest: int(values["n-best"], "--n-best", 1)! }

@@ -4,12 +4,19 @@ import { seededRandom } from "./random.js";
 // only through `Decoder`, so the same code drives a generated module's incremental sessions, a
 // full recomputation, or a test's toy model. Log-probabilities are computed in float64.
 
-/** What a strategy needs from a model: logits for the token after a prefix, state carried along. */
+/**
+ * What a strategy needs from a model: logits for the token after a prefix, state carried along.
+ * Logits stay valid until their state is stepped or released.
+ */
 export interface Decoder<S> {
   /** The state after the prompt, and the logits of the token that follows it. */
   start(prompt: readonly number[]): { readonly state: S; readonly logits: ArrayLike<number> };
-  /** The state after appending `token`, and the logits of the next token. `state` stays valid. */
+  /** The state after appending `token`, and the logits of the next token. `state` is used up: to step it twice, fork it first. */
   step(state: S, token: number): { readonly state: S; readonly logits: ArrayLike<number> };
+  /** A copy of a state that steps independently. Absent when states are values that steps never change. */
+  fork?(state: S): S;
+  /** A state that will not be stepped again. */
+  release?(state: S): void;
 }
 
 export interface Generated {
@@ -67,6 +74,7 @@ export function greedy<S>(decoder: Decoder<S>, prompt: readonly number[], opts: 
     if (t === opts.eos || tokens.length >= max) break;
     ({ state, logits } = decoder.step(state, t));
   }
+  decoder.release?.(state);
   return { tokens, logProb, score: logProb };
 }
 
@@ -118,14 +126,21 @@ export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], op
       for (let t = 0; t < lp.length; t++) candidates.push({ beam, token: t, logProb: b.logProb + lp[t] });
     });
     candidates.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
+    const chosen = candidates.slice(0, width);
+    const ends = (c: { token: number }) => c.token === opts.eos || length === max;
+    // Each live beam's state goes to its last continuing child; the others step forks of it.
+    const children = live.map((_, beam) => chosen.filter((c) => c.beam === beam && !ends(c)).length);
+    live.forEach((b, beam) => children[beam] === 0 && decoder.release?.(b.state));
     const next: Beam<S>[] = [];
-    for (const c of candidates.slice(0, width)) {
+    for (const c of chosen) {
       const tokens = [...live[c.beam].tokens, c.token];
-      if (c.token === opts.eos || length === max) {
+      if (ends(c)) {
         keepFinished({ tokens, logProb: c.logProb, score: score(c.logProb, length) });
         continue;
       }
-      const { state, logits } = decoder.step(live[c.beam].state, c.token);
+      const parent = live[c.beam].state;
+      const from = --children[c.beam] > 0 && decoder.fork ? decoder.fork(parent) : parent;
+      const { state, logits } = decoder.step(from, c.token);
       next.push({ tokens, logProb: c.logProb, state, logits });
     }
     live = next;
@@ -134,6 +149,7 @@ export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], op
       if (bestPossible <= finished[finished.length - 1].score) break;
     }
   }
+  for (const b of live) decoder.release?.(b.state);
   return finished;
 }
 
@@ -173,6 +189,7 @@ export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: 
     if (t === opts.eos || tokens.length >= max) break;
     ({ state, logits } = decoder.step(state, t));
   }
+  decoder.release?.(state);
   return { tokens, logProb, score: logProb };
 }
 
