@@ -9,6 +9,7 @@ import { buildGraph } from "../dist/cli/pipeline.js";
 import { emitModuleSource } from "../dist/codegen/module.js";
 import { parseOverride } from "../dist/semantics/overrides.js";
 import { randomWeights, seededRandom, writeSafetensors } from "../dist/runtime/index.js";
+import { decodeTable, runDecodeBench } from "./decode.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
@@ -111,6 +112,9 @@ for (const [i, w] of WORKLOADS.entries()) {
   }
 }
 
+// W6: incremental decoding, tfmc only (the peers here have no decoding sessions to compare).
+const decode = !ONLY || ONLY.some((p) => "W6 decode".startsWith(p)) ? runDecodeBench({ root: ROOT, work: WORK, quick: QUICK, buildGraph, emitModuleSource, parseOverride, log: (s) => process.stderr.write(s) }) : [];
+
 // Ratios: each engine's time over tfmc's 1-thread time on the same workload.
 for (const r of results) {
   const base = results.find((x) => x.workload === r.workload && x.engine === "tfmc:1");
@@ -137,12 +141,13 @@ if (w5.length > 0) {
 }
 const w4 = results.find((r) => r.workload.startsWith("W4") && r.engine === "tfmc:1");
 if (w4) console.log(`\ntfmc compile of W4's model (check, lower, optimise, emit): ${w4.compileMs.toFixed(0)} ms`);
+if (decode.length > 0) console.log(decodeTable(decode));
 
 mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
 const partial = ONLY || ONLY_ENGINES;
 const file = join(ROOT, "bench", "results", QUICK ? "quick.json" : partial ? "partial.json" : "bench.json");
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, memoryGb: Math.round(os.totalmem() / 2 ** 30) };
-writeFileSync(file, JSON.stringify({ quick: QUICK, machine, sizes: P, results }, null, 2) + "\n");
+writeFileSync(file, JSON.stringify({ quick: QUICK, machine, sizes: P, results, decode }, null, 2) + "\n");
 console.log(`results written to ${file}`);
 const disagreeing = results.filter((r) => r.agrees === false);
 if (disagreeing.length > 0) {

@@ -5,6 +5,7 @@ import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtim
 import { beamSearch, greedy, sample, SearchOptionsError, type Decoder, type Generated } from "../runtime/search.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { isConst } from "../semantics/types.js";
+import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes } from "./files.js";
 import { readSource, UsageError, UserError, type Output } from "./io.js";
@@ -85,6 +86,10 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
     const model = mod.createModel(weights);
     const fixed = source && opts.source ? { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } : undefined;
     const sessions = (model as Partial<SessionModel>).startSession ? (model as unknown as SessionModel) : undefined;
+    if (!sessions && !opts.recompute) {
+      const plan = planIncremental(g, constantNodes(g));
+      if (!isIncremental(plan)) io.err(`note: ${g.meta.name} decodes by running the whole prefix at every step: no decoding session, as ${plan.reason}`);
+    }
     const decoder: Decoder<unknown> =
       sessions && !opts.recompute
         ? sessionDecoder(sessions, { logits: logits.name, maxLength: prompt.length + opts.maxNewTokens - 1, ...(fixed ? { inputs: fixed } : {}) })

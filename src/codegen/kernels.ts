@@ -116,6 +116,12 @@ const ACTIVATION_EXPR: Record<string, { expr: (v: string) => string; uses: strin
   sigmoid: { expr: (v) => `sigmoid(${v})`, uses: ["sigmoid"] },
 };
 
+/**
+ * Activations that call a runtime function: a dense kernel writes its sums, then applies them in
+ * one pass (see src/runtime/activations.ts), so no number is boxed per element.
+ */
+const ACTIVATION_AFTER: Record<string, string | undefined> = { gelu: "geluColumns", gelu_tanh: "geluTanhColumns", silu: "siluColumns", sigmoid: "sigmoidColumns" };
+
 export const KERNELS: Record<Op, KernelTemplate> = {
   input: () => {
     throw new Error("inputs have no kernel");
@@ -223,12 +229,14 @@ export const KERNELS: Record<Op, KernelTemplate> = {
     const [N, K] = ins[1].shape.map(lit) as [number, number];
     const hasBias = ins.length > 2;
     // The row count is always a parameter, so threads can each take a range of rows.
-    const act = ACTIVATION_EXPR[(n.attrs.act as string | undefined) ?? "none"];
+    const actName = (n.attrs.act as string | undefined) ?? "none";
+    const after = ACTIVATION_AFTER[actName];
+    const act = after ? ACTIVATION_EXPR.none : ACTIVATION_EXPR[actName];
     const inputs = hasBias ? 3 : 2;
     return {
-      fn: `function $K(out, x, w${hasBias ? ", b" : ""}, rows, c0, c1) {\n${denseBody("rows", K, N, hasBias, act.expr)}\n}`,
+      fn: `function $K(out, x, w${hasBias ? ", b" : ""}, rows, c0, c1) {\n${denseBody("rows", K, N, hasBias, act.expr)}${after ? `\n${after}(out, rows, ${N}, c0, c1);` : ""}\n}`,
       extra: [ctx.size(n.shape.slice(0, -1)), "0", String(N)],
-      uses: act.uses,
+      uses: after ? [after] : act.uses,
       split: { kind: "rows", countAt: inputs + 1, strides: [N, K, ...new Array<number>(inputs).fill(0)], columns: N },
     };
   },

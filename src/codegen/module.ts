@@ -1,7 +1,7 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim, type DType } from "../semantics/types.js";
-import { planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
+import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { KERNELS, type KernelCtx } from "./kernels.js";
 import { key, str } from "./literals.js";
 import { planSlots } from "./memoryPlan.js";
@@ -108,12 +108,7 @@ class ModulePrinter {
 
   /** Nodes computable once at createModel: parameters and what depends only on them, with fixed shapes. */
   constants(): Set<string> {
-    const out = new Set<string>();
-    for (const id of this.g.order()) {
-      const n = this.g.node(id);
-      if (n.op === "param" || (n.op !== "input" && n.shape.every(isConst) && n.inputs.every((i) => out.has(i)))) out.add(id);
-    }
-    return out;
+    return constantNodes(this.g);
   }
 
   /**

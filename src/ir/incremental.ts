@@ -48,6 +48,16 @@ const ARITHMETIC = new Set(["add", "sub", "mul", "div"]);
 const hasSym = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
 const symAxis = (shape: readonly Dim[], sym: string) => shape.findIndex((d) => !isConst(d) && d.sym === sym);
 
+/** Nodes a generated module computes once at createModel: parameters and what depends only on them, with fixed shapes. */
+export function constantNodes(g: IrGraph): Set<string> {
+  const out = new Set<string>();
+  for (const id of g.order()) {
+    const n = g.node(id);
+    if (n.op === "param" || (n.op !== "input" && n.shape.every(isConst) && n.inputs.every((i) => out.has(i)))) out.add(id);
+  }
+  return out;
+}
+
 /** The nodes that depend on `from` (itself included). */
 function dependents(g: IrGraph, order: readonly string[], from: string): Set<string> {
   const out = new Set([from]);

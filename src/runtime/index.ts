@@ -11,3 +11,4 @@ export * from "./features.js";
 export * from "./search.js";
 export * from "./decoding.js";
 export * from "./session.js";
+export * from "./activations.js";

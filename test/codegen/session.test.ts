@@ -3,7 +3,11 @@ import { randomWeights } from "../../src/runtime/random.js";
 import { seededRandom } from "../../src/runtime/random.js";
 import { planIncremental, isIncremental } from "../../src/ir/incremental.js";
 import type { IrGraph } from "../../src/ir/graph.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { buildGraph } from "../../src/cli/pipeline.js";
 import { graphOf, importGenerated } from "../compileHelpers.js";
+import { ROOT, overrides } from "../helpers.js";
 
 // Incremental decoding against the parallel model: after every append, the session's outputs for
 // the new positions equal `forward` over the whole prefix at those positions.
@@ -23,7 +27,17 @@ interface SessionModel {
 }
 
 async function modelOf(path: string, ...sets: string[]) {
-  const g = graphOf(path, "-O2", ...sets);
+  return modelFrom(graphOf(path, "-O2", ...sets));
+}
+
+/** A model whose every attention uses `kernel` (as `tfmc compile --attention`). */
+async function modelWithAttention(path: string, kernel: string, ...sets: string[]) {
+  const built = buildGraph(readFileSync(join(ROOT, path), "utf8"), overrides(...sets), { attentionKernel: kernel, verifyPasses: true });
+  if (!built.graph) throw new Error(built.diagnostics.items.map((d) => d.message).join("\n"));
+  return modelFrom(built.graph);
+}
+
+async function modelFrom(g: IrGraph) {
   const mod = await importGenerated(g);
   return { g, model: mod.createModel(randomWeights(mod.spec.parameters, 11)) as unknown as SessionModel };
 }
@@ -69,14 +83,18 @@ describe("decoding sessions", () => {
     const seq = tokens(24, 1, 40, 5);
     expect(worstDifference(gpt.model, gpt.model.startSession!(), seq, [7, ...Array<number>(17).fill(1)])).toBeLessThan(1e-4);
 
-    const tr = await modelOf("examples/translator.tfm", "d_model=32", "heads=4", "layers=2", "d_ff=48", "vocab=40");
-    const source = ids(tokens(9, 2, 40, 8), 0, 9);
-    const padding = { data: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), shape: [2, 9] };
-    const fixed = { source, source_padding: padding };
-    const session = tr.model.startSession!({ maxLength: 12, inputs: fixed });
-    expect(session.batch).toBe(2);
-    const target = tokens(12, 2, 40, 9);
-    expect(worstDifference(tr.model, session, target, [1, 1, 4, 1, 1, 1, 1, 1, 1], fixed, "target")).toBeLessThan(1e-4);
+    const sets = ["d_model=32", "heads=4", "layers=2", "d_ff=48", "vocab=40"];
+    // Softmax attention throughout, then linear attention throughout (the decoder's self-attention
+    // through its running sums, cross-attention over the fixed source).
+    for (const tr of [await modelOf("examples/translator.tfm", ...sets), await modelWithAttention("examples/translator.tfm", "linear", ...sets)]) {
+      const source = ids(tokens(9, 2, 40, 8), 0, 9);
+      const padding = { data: Uint8Array.from([0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0]), shape: [2, 9] };
+      const fixed = { source, source_padding: padding };
+      const session = tr.model.startSession!({ maxLength: 12, inputs: fixed });
+      expect(session.batch).toBe(2);
+      const target = tokens(12, 2, 40, 9);
+      expect(worstDifference(tr.model, session, target, [1, 1, 4, 1, 1, 1, 1, 1, 1], fixed, "target")).toBeLessThan(1e-4);
+    }
   });
 
   it("copies a session into another, resets, and reuses its buffers from one token to the next", async () => {

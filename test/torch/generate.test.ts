@@ -84,6 +84,12 @@ describe("tfmc generate matches PyTorch", () => {
       expect(cached.map((r: Case["expected"][0]) => r.tokens)).toEqual(recomputed.map((r: Case["expected"][0]) => r.tokens));
       cached.forEach((r: Case["expected"][0], i: number) => expect(Math.abs(r.score - recomputed[i].score)).toBeLessThan(1e-5));
     }
+    // Unfused attention (-O0) has no session: generate says why and recomputes, to the same tokens.
+    const c = fixtures.tiny_gpt.cases[0];
+    const unfused = await generate([...argsOf(c), "-O0"]);
+    expect(unfused.code).toBe(0);
+    expect(unfused.err).toContain("tiny_gpt decodes by running the whole prefix at every step: no decoding session, as its causal attention is not fused");
+    expect(JSON.parse(unfused.out).results[0].tokens).toEqual(c.expected[0].tokens);
   });
 
   it("sampling is reproducible with --seed and greedy with --top-k 1", async () => {
