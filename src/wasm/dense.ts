@@ -1,0 +1,106 @@
+import { Code, I32, V128, type WasmFunction } from "./binary.js";
+
+// The dense kernel in WebAssembly SIMD: out[r, j] = sum_k x[r, k] * w[j, k] + b[j] for rows
+// 0..rows and columns c0..c1 (multiples of 4). The weights are packed once into panels of four
+// output columns, k-major — panel p holds w[4p..4p+3, k] at (p·K + k)·4 — so one v128 load gives
+// the four weights a broadcast x[r, k] (v128.load32_splat) multiplies. A micro-kernel keeps 4 rows
+// × 8 columns (eight f32x4 accumulators) in registers while k runs (measured here: wider blocks
+// spill, and unrolling k is slower); leftovers take 1-row and narrower variants.
+// Each group of panels is walked by every row before the next, so its weights stay in L1.
+// Accumulation is in float32, as PyTorch's. Pointers are byte offsets into the memory.
+
+export function packedPanelsLength(N: number, K: number): number {
+  return N * K;
+}
+
+/** Packs w [N, K] (N a multiple of 4) into the panel layout. */
+export function packPanels(dst: Float32Array, w: Float32Array, N: number, K: number): void {
+  for (let p = 0; p < N / 4; p++)
+    for (let k = 0; k < K; k++) for (let c = 0; c < 4; c++) dst[(p * K + k) * 4 + c] = w[(p * 4 + c) * K + k];
+}
+
+export function denseFunction(name: string, K: number, N: number, bias: boolean, shape: { rows: number; panels: number } = { rows: 4, panels: 2 }): WasmFunction {
+  if (N % 4 !== 0) throw new Error(`wasm dense needs N a multiple of 4, got ${N}`);
+  const [OUT, X, W, B, ROWS, C0, C1] = [0, 1, 2, 3, 4, 5, 6];
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
+  const j = c.local(I32);
+  const r = c.local(I32);
+  const xp = c.local(I32);
+  const wp = c.local(I32);
+  const kEnd = c.local(I32);
+  const base = c.local(I32);
+  const a = c.local(V128);
+  const RM = shape.rows;
+  const U = Number(process.env.U ?? (K % 4 === 0 ? 4 : K % 2 === 0 ? 2 : 1)); // k unrolled: fewer loop counters per multiply-add
+  const PM = shape.panels;
+  const wv = Array.from({ length: PM }, () => c.local(V128));
+  const acc = Array.from({ length: RM }, () => Array.from({ length: PM }, () => c.local(V128)));
+
+  /** Rows r.. r+R-1 against panels j/4 .. j/4+P-1. */
+  const micro = (R: number, P: number) => {
+    // xp = x + r·K·4; wp = w + j·K·4; kEnd = xp + K·4
+    c.get(X).get(r).i32(K * 4).mul().add().set(xp);
+    c.get(W).get(j).i32(K * 4).mul().add().set(wp);
+    c.get(xp).i32(K * 4).add().set(kEnd);
+    for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) c.v128Zero().set(acc[i][p]);
+    c.loop(() => {
+      for (let p = 0; p < P; p++) c.get(wp).v128Load(p * K * 16).set(wv[p]);
+      for (let i = 0; i < R; i++) {
+        c.get(xp).loadSplat(i * K * 4).set(a);
+        for (let p = 0; p < P; p++) c.get(acc[i][p]).get(a).get(wv[p]).f32x4Mul().f32x4Add().set(acc[i][p]);
+      }
+      c.get(xp).i32(4).add().set(xp);
+      c.get(wp).i32(16).add().set(wp);
+      c.get(xp).get(kEnd).ltS().brIf(0);
+    });
+    if (bias) {
+      for (let p = 0; p < P; p++) {
+        c.get(B).get(j).i32(4).mul().add().v128Load(p * 16).set(wv[p]);
+        for (let i = 0; i < R; i++) c.get(acc[i][p]).get(wv[p]).f32x4Add().set(acc[i][p]);
+      }
+    }
+    // base = out + (r·N + j)·4
+    c.get(OUT).get(r).i32(N).mul().get(j).add().i32(4).mul().add().set(base);
+    for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) c.get(base).get(acc[i][p]).v128Store((i * N + 4 * p) * 4);
+  };
+
+  /** Every row against panels j/4 .. j/4+P-1: RM rows at a time, then one. */
+  const rowsOf = (P: number) => {
+    c.i32(0).set(r);
+    c.block(() =>
+      c.loop(() => {
+        c.get(r).i32(RM).add().get(ROWS).gtS().brIf(1);
+        micro(RM, P);
+        c.get(r).i32(RM).add().set(r);
+        c.br(0);
+      }),
+    );
+    c.block(() =>
+      c.loop(() => {
+        c.get(r).get(ROWS).geS().brIf(1);
+        micro(1, P);
+        c.get(r).i32(1).add().set(r);
+        c.br(0);
+      }),
+    );
+  };
+
+  c.get(C0).set(j);
+  // PM panels at a time while they fit, then what is left, one size smaller at a time.
+  c.block(() =>
+    c.loop(() => {
+      c.get(j).i32(4 * PM).add().get(C1).gtS().brIf(1);
+      rowsOf(PM);
+      c.get(j).i32(4 * PM).add().set(j);
+      c.br(0);
+    }),
+  );
+  for (let P = PM - 1; P >= 1; P--) {
+    c.block(() => {
+      c.get(j).i32(4 * P).add().get(C1).gtS().brIf(0);
+      rowsOf(P);
+      c.get(j).i32(4 * P).add().set(j);
+    });
+  }
+  return { name, code: c };
+}
