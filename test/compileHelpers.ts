@@ -24,10 +24,10 @@ export interface GeneratedModule {
 }
 
 /** Emits a graph as JavaScript importing the built runtime (dist/), writes it under test/.generated and imports it. */
-export async function importGenerated(g: IrGraph): Promise<GeneratedModule> {
+export async function importGenerated(g: IrGraph, opts: { target?: "ts" | "wasm" } = {}): Promise<GeneratedModule> {
   mkdirSync(OUT, { recursive: true });
   const runtime = relative(OUT, join(ROOT, "dist", "runtime", "index.js")).replace(/\\/g, "/");
-  const [file] = await emitModel(g, { emit: "js", runtime: runtime.startsWith(".") ? runtime : "./" + runtime });
+  const [file] = await emitModel(g, { emit: "js", runtime: runtime.startsWith(".") ? runtime : "./" + runtime, target: opts.target ?? "ts" });
   const hash = createHash("sha256").update(file.text).digest("hex").slice(0, 16);
   const path = join(OUT, `${g.meta.name}-${hash}.mjs`);
   writeFileSync(path, file.text);

@@ -29,7 +29,7 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
     io.err(`${opts.file}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
     return 1;
   }
-  const files = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  const files = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", ...(opts.runtime ? { runtime: opts.runtime } : {}) });
   if (opts.check) {
     const stale = files.filter((f) => readIfExists(join(opts.outDir, f.name)) !== f.text);
     for (const f of stale) io.err(`${join(opts.outDir, f.name)} is out of date; run tfmc compile`);

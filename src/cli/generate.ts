@@ -78,7 +78,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
     throw new UserError(`generate: the prompt (${prompt.length} tokens) and --max-new-tokens ${opts.maxNewTokens} need ${prompt.length + opts.maxNewTokens - 1} positions; ${g.meta.name} takes at most ${limit}`);
   }
 
-  const mod = await loadCompiled(g, false);
+  const mod = await loadCompiled(g, false, opts.build?.target);
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
   const ids = (xs: readonly number[], dtype: string) => (dtype === "i64" ? BigInt64Array.from(xs, BigInt) : Int32Array.from(xs));
   let results: Generated[];

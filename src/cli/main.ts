@@ -11,6 +11,8 @@ commands:
   check <file.tfm>... [--json]        check a model; print its outputs and parameter count
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
+      [--target ts|wasm]              wasm: matrix products as WebAssembly SIMD kernels embedded in the
+                                      module (also for run and generate)
       [--profile]                     time every kernel: the model gains profile()
       [--watch]                       recompile on every save; a failed compile keeps the last good output
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
@@ -64,11 +66,13 @@ function required(value: string | undefined, flag: string, command: string): str
   return value;
 }
 
-function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string }, io: Output): BuildOptions {
+function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string; target?: string }, io: Output): BuildOptions {
   const kernels = ["softmax", "linear", "performer", "linformer", "local"];
   if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${values.attention}'`);
+  if (values.target !== undefined && values.target !== "ts" && values.target !== "wasm") throw new UsageError(`--target takes ts or wasm, got '${values.target}'`);
   return {
     ...(values.attention ? { attentionKernel: values.attention } : {}),
+    ...(values.target === "wasm" ? { target: "wasm" as const } : {}),
     level: optLevel(values.opt),
     verifyPasses: Boolean(values["verify-passes"]),
     ...(values["dump-after"] !== undefined ? { dumpAfter: values["dump-after"], dump: (text: string) => io.err(text) } : {}),
@@ -97,6 +101,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           help: { type: "boolean", short: "h" },
           out: { type: "string", short: "o" },
           emit: { type: "string" },
+          target: { type: "string" },
           check: { type: "boolean" },
           runtime: { type: "string" },
           weights: { type: "string" },

@@ -19,6 +19,8 @@ export interface Built {
 
 export interface BuildOptions {
   readonly attentionKernel?: string;
+  /** The code generator's target: TypeScript kernels only, or WebAssembly SIMD where it applies. */
+  readonly target?: "ts" | "wasm";
   readonly level?: OptLevel;
   readonly verifyPasses?: boolean;
   readonly dumpAfter?: string;

@@ -35,9 +35,9 @@ interface ProfileEntry {
 }
 
 /** Compiles the model in memory and imports it; the module reads the same runtime as this CLI. */
-export async function loadCompiled(graph: IrGraph, profile: boolean): Promise<LoadedModule> {
+export async function loadCompiled(graph: IrGraph, profile: boolean, target: "ts" | "wasm" = "ts"): Promise<LoadedModule> {
   const runtime = new URL("../runtime/index.js", import.meta.url).href;
-  const source = emitModuleSource(graph, { runtime, typed: false, profile });
+  const source = emitModuleSource(graph, { runtime, typed: false, profile, target });
   return (await import(`data:text/javascript;base64,${Buffer.from(source).toString("base64")}`)) as LoadedModule;
 }
 
@@ -60,7 +60,7 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
-  const mod = await loadCompiled(built.graph, opts.profile ?? false);
+  const mod = await loadCompiled(built.graph, opts.profile ?? false, opts.build?.target);
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
   const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
   let outputs: Record<string, Tensor>;

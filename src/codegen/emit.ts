@@ -15,14 +15,14 @@ export interface EmittedFile {
 const PRETTIER: prettier.Options = { printWidth: 100, semi: true, singleQuote: false, trailingComma: "all", endOfLine: "lf" };
 
 /** The formatted files of one model: `<name>.ts`, or `<name>.js` with `<name>.d.ts`. */
-export async function emitModel(g: IrGraph, opts: { emit: EmitKind; runtime?: string; profile?: boolean }): Promise<EmittedFile[]> {
+export async function emitModel(g: IrGraph, opts: { emit: EmitKind; runtime?: string; profile?: boolean; target?: "ts" | "wasm" }): Promise<EmittedFile[]> {
   const runtime = opts.runtime ?? RUNTIME_SPECIFIER;
   const base = g.meta.name;
   if (opts.emit === "ts") {
-    const text = await prettier.format(emitModuleSource(g, { runtime, typed: true, profile: opts.profile ?? false }), { ...PRETTIER, parser: "typescript" });
+    const text = await prettier.format(emitModuleSource(g, { runtime, typed: true, profile: opts.profile ?? false, target: opts.target ?? "ts" }), { ...PRETTIER, parser: "typescript" });
     return [{ name: `${base}.ts`, text }];
   }
-  const js = await prettier.format(emitModuleSource(g, { runtime, typed: false, profile: opts.profile ?? false }), { ...PRETTIER, parser: "babel" });
+  const js = await prettier.format(emitModuleSource(g, { runtime, typed: false, profile: opts.profile ?? false, target: opts.target ?? "ts" }), { ...PRETTIER, parser: "babel" });
   const dts = await prettier.format(emitDeclarations(g, runtime), { ...PRETTIER, parser: "typescript" });
   return [
     { name: `${base}.js`, text: js },

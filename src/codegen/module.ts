@@ -6,6 +6,7 @@ import { KERNELS, type KernelCtx } from "./kernels.js";
 import { key, str } from "./literals.js";
 import { planSlots } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
+import { planWasm, type WasmDense, type WasmPlan } from "./wasmTarget.js";
 
 export { planSlots, str };
 
@@ -48,6 +49,7 @@ class ModulePrinter {
     private readonly runtime: string,
     readonly typed: boolean,
     private readonly profile = false,
+    private readonly target: "ts" | "wasm" = "ts",
   ) {
     g.meta.symbols.forEach((s, i) => this.symbolVars.set(s.name, `s${i}`));
   }
@@ -144,6 +146,30 @@ class ModulePrinter {
       if (!constants.has(id) || n.op === "param") continue;
       setup.push(`const ${this.varOf(id)} = ${alloc(this.size(n.shape))};`, this.call(id, this.varOf(id)));
     }
+    // --target wasm: packed weights and biases go into the WebAssembly memory once.
+    const wasm = this.target === "wasm" && !threaded ? this.wasmPlan() : undefined;
+    const placed = new Map<string, string>();
+    const place = (id: string, packed?: { N: number; K: number }) => {
+      const key = `${id}${packed ? ":packed" : ""}`;
+      if (!placed.has(key)) {
+        const name = `q${placed.size}`;
+        placed.set(key, name);
+        setup.push(`const ${name} = wasm.place(${packed ? `packPanels(${this.varOf(id)}, ${packed.N}, ${packed.K})` : this.varOf(id)});`);
+      }
+      return placed.get(key)!;
+    };
+    const staged = new Map<string, string>();
+    if (wasm && wasm.dense.size > 0) {
+      setup.push(`const wasm = new WasmMemory(decodeBase64(WASM_BINARY));`);
+      for (const u of ["WasmMemory", "decodeBase64", "packPanels"]) this.runtimeImports.add(u);
+      for (const [id, d] of wasm.dense) {
+        place(d.weight, d);
+        if (d.bias) place(d.bias);
+        if (d.after) this.runtimeImports.add(d.after);
+        const x = g.node(id).inputs[0];
+        if (g.node(x).op === "input" && !staged.has(x)) staged.set(x, `st${staged.size}`);
+      }
+    }
 
     const runtimeNodes = order.filter((id) => !constants.has(id) && g.node(id).op !== "input");
     const plan = planSlots(g, runtimeNodes, (id) => this.size(g.node(id).shape));
@@ -154,7 +180,8 @@ class ModulePrinter {
       return name;
     };
     const calls = runtimeNodes.map((id, i) => {
-      const call = this.call(id, this.varOf(id), hoist, threaded);
+      const d = wasm?.dense.get(id);
+      const call = d ? this.wasmDenseCall(id, d, placed, staged) : this.call(id, this.varOf(id), hoist, threaded);
       return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
     });
 
@@ -172,7 +199,9 @@ class ModulePrinter {
     body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
     body.push(`if (key !== planKey) {`, `planKey = key;`);
     plan.slots.forEach((sizes, k) => body.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
-    body.push(`const arena = ${alloc(plan.slots.length > 0 ? plan.slots.map((_, k) => `z${k}`).join(" + ") : "0")};`);
+    const stagedSizes = [...staged.keys()].map((id) => this.size(g.node(id).shape));
+    const total = [...plan.slots.map((_, k) => `z${k}`), ...stagedSizes].join(" + ") || "0";
+    body.push(`const arena = ${wasm && wasm.dense.size > 0 ? `wasm.arena(${total})` : alloc(total)};`);
     let offset = "0";
     const offsets = plan.slots.map((_, k) => {
       const here = offset;
@@ -183,9 +212,14 @@ class ModulePrinter {
       const o = offsets[plan.slotOf.get(id)!];
       body.push(`${this.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${this.size(g.node(id).shape)});`);
     }
+    [...staged.values()].forEach((name, k) => {
+      body.push(`${name} = arena.subarray(${offset}, ${offset === "0" ? "" : offset + " + "}${stagedSizes[k]});`);
+      offset = offset === "0" ? stagedSizes[k] : `${offset} + ${stagedSizes[k]}`;
+    });
     for (const h of hoisted) body.push(`${h.name} = ${h.expr};`);
     const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
     body.push(`outputs = { ${outs.join(", ")} };`, `}`);
+    for (const [id, name] of staged) body.push(`${name}.set(${this.varOf(id)});`);
     body.push(...calls, `return outputs;`);
 
     const profiled = runtimeNodes.map((id) => `{ node: ${str(id)}, op: ${str(g.node(id).op)}, scope: ${str(g.node(id).scope)} }`);
@@ -201,11 +235,31 @@ class ModulePrinter {
       ...profileState,
       `let planKey = "\\u0000";`,
       ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
+      ...[...staged.values()].map((name) => `let ${name}${t("!: Float32Array")};`),
       ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
       `let outputs${t("!: Outputs")};`,
     ];
     const signature = threaded ? `async function forward(inputs${t(": Inputs")})${t(": Promise<Outputs>")}` : `function forward(inputs${t(": Inputs")})${t(": Outputs")}`;
     return [...setup, ...state, `${signature} {`, ...body, `}`];
+  }
+
+  private wasmPlanCache?: WasmPlan;
+  /** The nodes that run as WebAssembly kernels under --target wasm, and the binary. */
+  wasmPlan(): WasmPlan {
+    this.wasmPlanCache ??= planWasm(this.g, this.constants());
+    return this.wasmPlanCache;
+  }
+
+  /** A dense node through its WebAssembly kernel: byte offsets of the arena views and placed weights. */
+  private wasmDenseCall(id: string, d: WasmDense, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>): string {
+    const n = this.g.node(id);
+    const out = this.varOf(id);
+    const x = staged.get(n.inputs[0]) ?? this.varOf(n.inputs[0]);
+    const rows = this.size(n.shape.slice(0, -1));
+    const w = placed.get(`${d.weight}:packed`)!;
+    const b = d.bias ? placed.get(d.bias)! : "0";
+    const call = `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
+    return d.after ? `${call} ${d.after}(${out}, ${rows}, ${d.N}, 0, ${d.N});` : call;
   }
 
   /** How the model decodes token by token, when it can. */
@@ -231,6 +285,7 @@ class ModulePrinter {
       t(`import type { ${plan ? "SessionState, " : ""}Tensor, WeightsSource } from ${str(this.runtime)};`),
       "",
       `export const spec = ${printValue(specData(g))}${t(" as const")};`,
+      ...(this.target === "wasm" && this.wasmPlan().bytes > 0 ? ["", `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64. */`, `const WASM_BINARY = ${str(this.wasmPlan().binary)};`] : []),
       "",
       t(this.interfaces()),
       "",
@@ -322,8 +377,8 @@ function printType(v: SpecValue): string {
 }
 
 /** The module's source: TypeScript, or JavaScript for `--emit js`. */
-export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean; profile?: boolean } = {}): string {
-  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true, opts.profile).print();
+export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean; profile?: boolean; target?: "ts" | "wasm" } = {}): string {
+  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true, opts.profile, opts.target).print();
 }
 
 /** The declarations that go with the JavaScript module. */

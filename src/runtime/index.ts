@@ -12,3 +12,4 @@ export * from "./search.js";
 export * from "./decoding.js";
 export * from "./session.js";
 export * from "./activations.js";
+export * from "./wasmMemory.js";

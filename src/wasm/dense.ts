@@ -7,17 +7,8 @@ import { Code, I32, V128, type WasmFunction } from "./binary.js";
 // × 8 columns (eight f32x4 accumulators) in registers while k runs (measured here: wider blocks
 // spill, and unrolling k is slower); leftovers take 1-row and narrower variants.
 // Each group of panels is walked by every row before the next, so its weights stay in L1.
-// Accumulation is in float32, as PyTorch's. Pointers are byte offsets into the memory.
-
-export function packedPanelsLength(N: number, K: number): number {
-  return N * K;
-}
-
-/** Packs w [N, K] (N a multiple of 4) into the panel layout. */
-export function packPanels(dst: Float32Array, w: Float32Array, N: number, K: number): void {
-  for (let p = 0; p < N / 4; p++)
-    for (let k = 0; k < K; k++) for (let c = 0; c < 4; c++) dst[(p * K + k) * 4 + c] = w[(p * 4 + c) * K + k];
-}
+// Accumulation is in float32, as PyTorch's. Pointers are byte offsets into the memory. The runtime's
+// packPanels (src/runtime/wasmMemory.ts) writes the panel layout.
 
 export function denseFunction(name: string, K: number, N: number, bias: boolean, shape: { rows: number; panels: number } = { rows: 4, panels: 2 }): WasmFunction {
   if (N % 4 !== 0) throw new Error(`wasm dense needs N a multiple of 4, got ${N}`);

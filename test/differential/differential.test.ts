@@ -12,9 +12,10 @@ import { ROOT } from "../helpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
 import { modelSource, modelSpec } from "./modelGenerator.js";
 
-// Differential testing of the optimiser: each random model is compiled at -O0 and -O2 and run
-// against the float64 interpreter. The -O2 module must stay within max(1e-5, 5 × the -O0 module's
-// own float32 error); the -O2 graph, interpreted in float64, must equal the -O0 graph's result.
+// Differential testing of the optimiser: each random model is compiled at -O0 and -O2 (and at -O2
+// for the wasm target) and run against the float64 interpreter. The -O2 modules must stay within
+// max(1e-5, 5 × the -O0 module's own float32 error); the -O2 graph, interpreted in float64, must
+// equal the -O0 graph's result.
 
 const FAILURES = join(ROOT, "test", "differential", "failures");
 
@@ -25,12 +26,12 @@ function graph(text: string, level: 0 | 2): IrGraph {
   return b.graph;
 }
 
-const stats = { models: 0, maxO0: 0, maxO2: 0, worstRatio: 0 };
+const stats = { models: 0, maxO0: 0, maxO2: 0, maxWasm: 0, worstRatio: 0 };
 
 async function compare(text: string, dims: Record<string, number>, seed: number): Promise<void> {
   const g0 = graph(text, 0);
   const g2 = graph(text, 2);
-  const [m0, m2] = [await importGenerated(g0), await importGenerated(g2)];
+  const [m0, m2, mw] = [await importGenerated(g0), await importGenerated(g2), await importGenerated(g2, { target: "wasm" })];
   const weights = randomWeights(m0.spec.parameters, seed);
   const params = new Map(Object.entries(weights));
   const inputs = randomInputs(g0, dims, seed);
@@ -40,12 +41,15 @@ async function compare(text: string, dims: Record<string, number>, seed: number)
   expect(maxAbsDiff(optimisedReference.data, reference.data) / scale).toBeLessThan(1e-9);
   const e0 = maxAbsDiff(m0.createModel(weights).forward(inputs).out.data, reference.data);
   const e2 = maxAbsDiff(m2.createModel(weights).forward(inputs).out.data, reference.data);
+  const ew = maxAbsDiff(mw.createModel(weights).forward(inputs).out.data, reference.data);
   const bound = Math.max(1e-5, 5 * e0);
   stats.models++;
   stats.maxO0 = Math.max(stats.maxO0, e0);
   stats.maxO2 = Math.max(stats.maxO2, e2);
-  stats.worstRatio = Math.max(stats.worstRatio, e2 / bound);
+  stats.maxWasm = Math.max(stats.maxWasm, ew);
+  stats.worstRatio = Math.max(stats.worstRatio, e2 / bound, ew / bound);
   expect(e2).toBeLessThanOrEqual(bound);
+  expect(ew).toBeLessThanOrEqual(bound);
 }
 
 const dimsArb = fc.record({ B: fc.integer({ min: 1, max: 2 }), T: fc.integer({ min: 1, max: 6 }), S: fc.integer({ min: 1, max: 6 }) });
@@ -62,7 +66,7 @@ describe("differential testing: -O0, -O2 and the float64 interpreter", () => {
       const name = createHash("sha256").update(text).digest("hex").slice(0, 12);
       writeFileSync(join(FAILURES, `${name}.tfm`), `// @dims ${JSON.stringify(dims)} @seed ${seed}\n${text}`);
     }
-    console.log(`differential: ${stats.models} models; max -O0 error ${stats.maxO0.toExponential(2)}, max -O2 error ${stats.maxO2.toExponential(2)}, worst -O2 error / bound ${stats.worstRatio.toFixed(3)}`);
+    console.log(`differential: ${stats.models} models; max -O0 error ${stats.maxO0.toExponential(2)}, max -O2 error ${stats.maxO2.toExponential(2)}, max wasm error ${stats.maxWasm.toExponential(2)}, worst -O2 error / bound ${stats.worstRatio.toFixed(3)}`);
     expect(result.failed, result.failed ? `counterexample saved under test/differential/failures: ${String(result.errorInstance)}` : "").toBe(false);
   });
 

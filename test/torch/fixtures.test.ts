@@ -8,7 +8,7 @@ import { maxAbsDiff } from "../randomInputs.js";
 
 // PyTorch's outputs for the examples/torch modules and the test models, made by
 // scripts/fixtures/make_torch_fixtures.py with Debian's PyTorch and committed. Each case goes
-// through `tfmc run` exactly as a user would call it, at -O0 and -O2.
+// through `tfmc run` exactly as a user would call it, at -O0 and -O2, and with the wasm target.
 
 interface FixtureCase {
   readonly name: string;
@@ -30,13 +30,13 @@ describe("tfmc run against PyTorch", () => {
     expect(cases.some((c) => Object.entries(c.set ?? {}).some(([k, v]) => /^(d_model|embed_dim)$/.test(k) && v === 512))).toBe(true);
   });
 
-  const runs = cases.flatMap((c) => ["-O0", "-O2"].map((level) => [c.name, level, c] as const));
+  const runs = cases.flatMap((c) => ["-O0", "-O2", "-O2 --target wasm"].map((level) => [c.name, level, c] as const));
   it.each(runs)("%s at %s agrees within 1e-4", (name, level, c) => {
     mkdirSync(OUT, { recursive: true });
-    const out = join(OUT, `${name}${level}.safetensors`);
+    const out = join(OUT, `${name}${level.replace(/ --target /, "-")}.safetensors`);
     const sets = Object.entries(c.set ?? {}).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
     // The built CLI in a child process, exactly as a user runs it.
-    const args = ["run", c.tfm, "--weights", join(DIR, name, "weights.safetensors"), "--inputs", join(DIR, name, "inputs.safetensors"), "--out", out, level, ...sets];
+    const args = ["run", c.tfm, "--weights", join(DIR, name, "weights.safetensors"), "--inputs", join(DIR, name, "inputs.safetensors"), "--out", out, ...level.split(" "), ...sets];
     const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), ...args], { cwd: ROOT, encoding: "utf8" });
     expect(r.stderr.slice(0, 2000)).toBe("");
     expect(r.status).toBe(0);

@@ -1,0 +1,63 @@
+// The memory of a generated module's WebAssembly kernels (`tfmc compile --target wasm`). Packed
+// weights and biases are placed once, at createModel, at the bottom; above them lies the arena of
+// the memory plan, made again (growing the memory when needed) each time the input shapes change.
+// Growing detaches earlier views, so arena views are only ever taken after `arena`.
+
+const PAGE = 65536;
+
+export class WasmUnavailableError extends Error {
+  constructor() {
+    super("this JavaScript engine cannot run the model's WebAssembly SIMD kernels (no WebAssembly, or no SIMD); compile with --target ts");
+    this.name = "WasmUnavailableError";
+  }
+}
+
+/** Base64 (as the module embeds its binary) to bytes, in Node and in browsers. */
+export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
+  const raw = atob(text);
+  const out = new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = raw.charCodeAt(i);
+  return out;
+}
+
+export class WasmMemory {
+  readonly memory: WebAssembly.Memory;
+  /** The kernels by name; pointers are byte offsets into `memory`. */
+  readonly fn: Readonly<Record<string, (...args: number[]) => void>>;
+  private top = 16;
+
+  constructor(binary: Uint8Array<ArrayBuffer>) {
+    if (typeof WebAssembly !== "object" || !WebAssembly.validate(binary)) throw new WasmUnavailableError();
+    this.memory = new WebAssembly.Memory({ initial: 1 });
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory: this.memory } });
+    this.fn = instance.exports as unknown as Record<string, (...args: number[]) => void>;
+  }
+
+  private ensure(bytes: number): void {
+    const have = this.memory.buffer.byteLength;
+    if (bytes > have) this.memory.grow(Math.ceil((bytes - have) / PAGE));
+  }
+
+  /** Copies `data` below the arena, 16-byte aligned; returns its byte offset. Only before the first `arena`. */
+  place(data: Float32Array): number {
+    const at = this.top;
+    this.ensure(at + data.byteLength);
+    new Float32Array(this.memory.buffer, at, data.length).set(data);
+    this.top = at + Math.ceil(data.byteLength / 16) * 16;
+    return at;
+  }
+
+  /** `floats` float32 values above the placed data: earlier arena views are no longer valid. */
+  arena(floats: number): Float32Array {
+    this.ensure(this.top + floats * 4);
+    return new Float32Array(this.memory.buffer, this.top, floats);
+  }
+}
+
+/** w [N, K] in the panel layout of the dense kernels: four output columns at a time, k-major. */
+export function packPanels(w: Float32Array, N: number, K: number): Float32Array {
+  const out = new Float32Array(N * K);
+  for (let p = 0; p < N / 4; p++)
+    for (let k = 0; k < K; k++) for (let c = 0; c < 4; c++) out[(p * K + k) * 4 + c] = w[(p * 4 + c) * K + k];
+  return out;
+}
