@@ -9,7 +9,7 @@ const input = readSafetensors(readFileSync(job.input)).tensors.get(job.inputName
 
 async function engine() {
   const [family, variant] = job.engine.split(":");
-  if (family === "tfmc") {
+  if (family === "tfmc" || family === "tfmc-wasm") {
     const mod = await import(job.module);
     const tensors = Object.fromEntries(mod.spec.parameters.map((p) => [p.name, { data: weights[p.name], shape: p.shape }]));
     const feeds = { [job.inputName]: { data: input.data, shape: input.shape } };

@@ -28,7 +28,7 @@ const ONLY = option("--only");
 const ONLY_ENGINES = option("--engines");
 
 const layerFlops = (S, d, ff) => S * (8 * d * d + 4 * d * ff) + 4 * S * S * d;
-const ENGINES = ["tfmc:1", "tfmc:2", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
+const ENGINES = ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
 
 const encoder = (name, S, layers, extra = []) => ({
   name, kind: "encoder", tfm: "bench/models/encoder.tfm", S, layers,
@@ -41,7 +41,7 @@ const WORKLOADS = [
   { ...encoder("W2 enc512-long", P.long, 1), engines: ENGINES },
   { name: "W3 gemm", kind: "gemm", tfm: "bench/models/gemm.tfm", sets: [`m=${P.gemm.m}`, `k=${P.gemm.k}`, `n=${P.gemm.n}`], flops: 2 * P.gemm.m * P.gemm.k * P.gemm.n, config: P.gemm, engines: ENGINES },
   { ...encoder("W4 enc6", P.S, 6), engines: ENGINES },
-  ...W5.map(([variant, sets]) => ({ ...encoder(`W5 seq${P.w5} ${variant}`, P.w5, 1, sets), engines: variant.startsWith("softmax") ? ["tfmc:1", "tfmc:2", "ort-node:1", "ort-node:2"] : ["tfmc:1", "tfmc:2"], slow: true })),
+  ...W5.map(([variant, sets]) => ({ ...encoder(`W5 seq${P.w5} ${variant}`, P.w5, 1, sets), engines: variant.startsWith("softmax") ? ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "ort-node:1", "ort-node:2"] : ["tfmc:1", "tfmc:2", "tfmc-wasm:1"], slow: true })),
 ];
 
 /** Compiles the workload's model, writes its module, weights and input; returns their paths. */
@@ -53,6 +53,8 @@ function prepare(w, index) {
   const compileMs = performance.now() - t0;
   const module = join(WORK, `w${index}.mjs`);
   writeFileSync(module, source);
+  const wasmModule = join(WORK, `w${index}.wasm.mjs`);
+  writeFileSync(wasmModule, emitModuleSource(built.graph, { runtime: pathToFileURL(join(ROOT, "dist", "runtime", "index.js")).href, typed: false, profile: Boolean(w.slow), target: "wasm" }));
   const params = built.model.params.map((p) => ({ name: p.name, shape: p.shape }));
   const weights = join(WORK, `w${index}.weights.safetensors`);
   writeFileSync(weights, writeSafetensors(randomWeights(params, 1)));
@@ -62,14 +64,14 @@ function prepare(w, index) {
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rand() - 1);
   const input = join(WORK, `w${index}.input.safetensors`);
   writeFileSync(input, writeSafetensors({ [inputName]: { data, shape } }));
-  return { module: pathToFileURL(module).href, weights, input, inputName, compileMs };
+  return { module: pathToFileURL(module).href, wasmModule: pathToFileURL(wasmModule).href, weights, input, inputName, compileMs };
 }
 
 function runEngine(w, files, engine, index) {
   const slow = w.slow || (engine === "tfjs:cpu" && !w.name.startsWith("W1") && !w.name.startsWith("W3"));
   const runs = slow ? P.slowRuns : P.runs;
   const output = join(WORK, `w${index}.${engine.replace(":", "-")}.out`);
-  const job = { ...files, engine, kind: w.kind, config: w.config, output, runs: QUICK ? runs : Math.max(runs, 3), warmup: slow ? 1 : 2 };
+  const job = { ...files, module: engine.startsWith("tfmc-wasm") ? files.wasmModule : files.module, engine, kind: w.kind, config: w.config, output, runs: QUICK ? runs : Math.max(runs, 3), warmup: slow ? 1 : 2 };
   try {
     const stdout = execFileSync(process.execPath, [join(ROOT, "bench", "child.mjs"), JSON.stringify(job)], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 1 << 24 });
     const result = JSON.parse(stdout.trim().split("\n").pop());

@@ -64,6 +64,16 @@ export { out, logits, width, step, used };
     expect(bad.stdout).toContain("wrong.ts");
   });
 
+  it("--target wasm type-checks under tsc --strict too", async () => {
+    const dir = join(OUT, "strict-wasm");
+    expect(await compile("examples/gpt.tfm", dir, "--target", "wasm", "--set", "d=32", "--set", "heads=4", "--set", "layers=1", "--set", "vocab=64")).toBe(0);
+    expect(readFileSync(join(dir, "gpt.ts"), "utf8")).toContain("WasmMemory");
+    writeFileSync(join(dir, "tsconfig.json"), STRICT_TSCONFIG);
+    const ok = tsc(dir);
+    expect(ok.stdout + ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+  });
+
   it("--emit js runs in a plain Node 20 script, with declarations beside it", async () => {
     const dir = join(OUT, "js");
     expect(await compile("examples/torch/multihead_attention.tfm", dir, "--emit", "js", "--set", "embed_dim=8", "--set", "num_heads=2")).toBe(0);
