@@ -6,7 +6,7 @@ import { KERNELS, type KernelCtx } from "./kernels.js";
 import { key, str } from "./literals.js";
 import { planSlots } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
-import { planWasm, type WasmDense, type WasmPlan } from "./wasmTarget.js";
+import { planWasm, type WasmAttention, type WasmDense, type WasmPlan } from "./wasmTarget.js";
 
 export { planSlots, str };
 
@@ -159,7 +159,13 @@ class ModulePrinter {
       return placed.get(key)!;
     };
     const staged = new Map<string, string>();
-    if (wasm && wasm.dense.size > 0) {
+    const extras: { name: string; size: string }[] = [];
+    if (wasm && wasm.attention.size > 0) {
+      const sizes = [...wasm.attention].map(([id, a]) => `wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`);
+      extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${[...new Set(sizes)].join(", ")})` });
+      this.runtimeImports.add("wasmAttention").add("wasmAttentionScratch");
+    }
+    if (wasm && wasm.dense.size + wasm.attention.size > 0) {
       setup.push(`const wasm = new WasmMemory(decodeBase64(WASM_BINARY));`);
       for (const u of ["WasmMemory", "decodeBase64", "packPanels"]) this.runtimeImports.add(u);
       for (const [id, d] of wasm.dense) {
@@ -181,7 +187,8 @@ class ModulePrinter {
     };
     const calls = runtimeNodes.map((id, i) => {
       const d = wasm?.dense.get(id);
-      const call = d ? this.wasmDenseCall(id, d, placed, staged) : this.call(id, this.varOf(id), hoist, threaded);
+      const a = wasm?.attention.get(id);
+      const call = d ? this.wasmDenseCall(id, d, placed, staged) : a ? this.wasmAttentionCall(id, a) : this.call(id, this.varOf(id), hoist, threaded);
       return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
     });
 
@@ -199,9 +206,10 @@ class ModulePrinter {
     body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
     body.push(`if (key !== planKey) {`, `planKey = key;`);
     plan.slots.forEach((sizes, k) => body.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
-    const stagedSizes = [...staged.keys()].map((id) => this.size(g.node(id).shape));
-    const total = [...plan.slots.map((_, k) => `z${k}`), ...stagedSizes].join(" + ") || "0";
-    body.push(`const arena = ${wasm && wasm.dense.size > 0 ? `wasm.arena(${total})` : alloc(total)};`);
+    for (const [id, name] of staged) extras.push({ name, size: this.size(g.node(id).shape) });
+    extras.forEach((x, k) => body.push(`const y${k} = ${x.size};`));
+    const total = [...plan.slots.map((_, k) => `z${k}`), ...extras.map((_, k) => `y${k}`)].join(" + ") || "0";
+    body.push(`const arena = ${wasm && wasm.dense.size + wasm.attention.size > 0 ? `wasm.arena(${total})` : alloc(total)};`);
     let offset = "0";
     const offsets = plan.slots.map((_, k) => {
       const here = offset;
@@ -212,9 +220,9 @@ class ModulePrinter {
       const o = offsets[plan.slotOf.get(id)!];
       body.push(`${this.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${this.size(g.node(id).shape)});`);
     }
-    [...staged.values()].forEach((name, k) => {
-      body.push(`${name} = arena.subarray(${offset}, ${offset === "0" ? "" : offset + " + "}${stagedSizes[k]});`);
-      offset = offset === "0" ? stagedSizes[k] : `${offset} + ${stagedSizes[k]}`;
+    extras.forEach((x, k) => {
+      body.push(`${x.name} = arena.subarray(${offset}, ${offset === "0" ? "" : offset + " + "}y${k});`);
+      offset = offset === "0" ? `y${k}` : `${offset} + y${k}`;
     });
     for (const h of hoisted) body.push(`${h.name} = ${h.expr};`);
     const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
@@ -235,7 +243,7 @@ class ModulePrinter {
       ...profileState,
       `let planKey = "\\u0000";`,
       ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
-      ...[...staged.values()].map((name) => `let ${name}${t("!: Float32Array")};`),
+      ...extras.map((x) => `let ${x.name}${t("!: Float32Array")};`),
       ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
       `let outputs${t("!: Outputs")};`,
     ];
@@ -260,6 +268,14 @@ class ModulePrinter {
     const b = d.bias ? placed.get(d.bias)! : "0";
     const call = `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
     return d.after ? `${call} ${d.after}(${out}, ${rows}, ${d.N}, 0, ${d.N});` : call;
+  }
+
+  /** Softmax attention with its products in WebAssembly. */
+  private wasmAttentionCall(id: string, a: WasmAttention): string {
+    const n = this.g.node(id);
+    const [q, k, v] = n.inputs;
+    const dims = [n.shape[0], n.shape[2], this.g.node(k).shape[2]].map((d) => this.dim(d));
+    return `wasmAttention(wasm, ${this.varOf(id)}, ${this.varOf(q)}, ${this.varOf(k)}, ${this.varOf(v)}, ${dims[0]}, ${a.H}, ${dims[1]}, ${dims[2]}, ${a.D}, ${a.Dv}, ${a.scale}, ${a.causal}, scr);`;
   }
 
   /** How the model decodes token by token, when it can. */

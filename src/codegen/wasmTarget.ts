@@ -1,11 +1,12 @@
 import type { IrGraph } from "../ir/graph.js";
 import { isConst } from "../semantics/types.js";
 import { moduleBytes, type WasmFunction } from "../wasm/binary.js";
-import { denseFunction } from "../wasm/dense.js";
+import { denseDynamicFunction, denseFunction } from "../wasm/dense.js";
 
 // `--target wasm`: which nodes run as WebAssembly SIMD kernels, and the module's binary. A dense
 // node qualifies when its weights (and bias) are computed at createModel — they are packed into
-// the kernel's panel layout once — its inputs are float32 and its width a multiple of 4. Every
+// the kernel's panel layout once — its inputs are float32 and its width a multiple of 4. Softmax
+// attention without mask inputs runs its two products through a kernel with run-time sizes. Every
 // other node keeps its TypeScript kernel, reading and writing the same arena, which lives in the
 // WebAssembly memory.
 
@@ -30,8 +31,18 @@ const AFTER: Record<string, string | undefined> = {
   tanh: "tanhColumns",
 };
 
+/** Softmax attention without mask inputs, through `wasmAttention` (src/runtime/wasmAttention.ts). */
+export interface WasmAttention {
+  readonly H: number;
+  readonly D: number;
+  readonly Dv: number;
+  readonly scale: number;
+  readonly causal: boolean;
+}
+
 export interface WasmPlan {
   readonly dense: ReadonlyMap<string, WasmDense>;
+  readonly attention: ReadonlyMap<string, WasmAttention>;
   /** The module's binary, base64; empty when no node qualifies. */
   readonly binary: string;
   readonly bytes: number;
@@ -53,7 +64,18 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
     const after = AFTER[act];
     dense.set(id, { fn, K, N, weight: n.inputs[1], ...(b ? { bias: n.inputs[2] } : {}), ...(after ? { after } : {}) });
   }
-  if (functions.size === 0) return { dense, binary: "", bytes: 0 };
+  const attention = new Map<string, WasmAttention>();
+  for (const id of g.order()) {
+    const n = g.node(id);
+    if (n.op !== "attention" || n.inputs.length !== 3 || constants.has(id)) continue;
+    const [q, , v] = n.inputs.map((i) => g.node(i));
+    if (n.inputs.some((i) => g.node(i).op === "input" || constants.has(i))) continue;
+    const [H, D, Dv] = [q.shape[1], q.shape[3], v.shape[3]].map((d) => (isConst(d) ? d.value : NaN));
+    if (!Number.isInteger(H) || !Number.isInteger(D) || !(Dv % 4 === 0)) continue;
+    attention.set(id, { H, D, Dv, scale: n.attrs.scale as number, causal: Boolean(n.attrs.causal) });
+  }
+  if (attention.size > 0) functions.set("dense_dynamic", denseDynamicFunction("dense_dynamic"));
+  if (functions.size === 0) return { dense, attention, binary: "", bytes: 0 };
   const bytes = moduleBytes([...functions.values()]);
-  return { dense, binary: Buffer.from(bytes).toString("base64"), bytes: bytes.length };
+  return { dense, attention, binary: Buffer.from(bytes).toString("base64"), bytes: bytes.length };
 }

@@ -13,3 +13,4 @@ export * from "./decoding.js";
 export * from "./session.js";
 export * from "./activations.js";
 export * from "./wasmMemory.js";
+export * from "./wasmAttention.js";

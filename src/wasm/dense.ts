@@ -95,3 +95,81 @@ export function denseFunction(name: string, K: number, N: number, bias: boolean,
   }
   return { name, code: c };
 }
+
+/**
+ * The same product with K and N given at run time — `(out, x, w, rows, c0, c1, K, N)`, no bias — for
+ * attention, whose sequence lengths are known only then: scores Q·Kᵀ (N the keys) and P·V (K the
+ * keys). Row and panel pointers advance as k runs, since offsets cannot be constants here.
+ */
+export function denseDynamicFunction(name: string): WasmFunction {
+  const [OUT, X, W, ROWS, C0, C1, K, N] = [0, 1, 2, 3, 4, 5, 6, 7];
+  const c = new Code([I32, I32, I32, I32, I32, I32, I32, I32]);
+  const j = c.local(I32);
+  const r = c.local(I32);
+  const kEnd = c.local(I32);
+  const base = c.local(I32);
+  const xr = [c.local(I32), c.local(I32), c.local(I32), c.local(I32)];
+  const wr = [c.local(I32), c.local(I32)];
+  const a = c.local(V128);
+  const wv = [c.local(V128), c.local(V128)];
+  const acc = Array.from({ length: 4 }, () => [c.local(V128), c.local(V128)]);
+
+  const micro = (R: number, P: number) => {
+    // xr[i] = x + (r + i)·K·4; wr[p] = w + (j + 4p)·K·4; kEnd = xr[0] + K·4
+    for (let i = 0; i < R; i++) c.get(X).get(r).i32(i).add().get(K).mul().i32(4).mul().add().set(xr[i]);
+    for (let p = 0; p < P; p++) c.get(W).get(j).i32(4 * p).add().get(K).mul().i32(4).mul().add().set(wr[p]);
+    c.get(xr[0]).get(K).i32(4).mul().add().set(kEnd);
+    for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) c.v128Zero().set(acc[i][p]);
+    c.loop(() => {
+      for (let p = 0; p < P; p++) c.get(wr[p]).v128Load().set(wv[p]);
+      for (let i = 0; i < R; i++) {
+        c.get(xr[i]).loadSplat().set(a);
+        for (let p = 0; p < P; p++) c.get(acc[i][p]).get(a).get(wv[p]).f32x4Mul().f32x4Add().set(acc[i][p]);
+      }
+      for (let i = 0; i < R; i++) c.get(xr[i]).i32(4).add().set(xr[i]);
+      for (let p = 0; p < P; p++) c.get(wr[p]).i32(16).add().set(wr[p]);
+      c.get(xr[0]).get(kEnd).ltS().brIf(0);
+    });
+    // base = out + (r·N + j)·4, then one row of N further for each row
+    c.get(OUT).get(r).get(N).mul().get(j).add().i32(4).mul().add().set(base);
+    for (let i = 0; i < R; i++) {
+      for (let p = 0; p < P; p++) c.get(base).get(acc[i][p]).v128Store(16 * p);
+      if (i + 1 < R) c.get(base).get(N).i32(4).mul().add().set(base);
+    }
+  };
+
+  const rowsOf = (P: number) => {
+    c.i32(0).set(r);
+    c.block(() =>
+      c.loop(() => {
+        c.get(r).i32(4).add().get(ROWS).gtS().brIf(1);
+        micro(4, P);
+        c.get(r).i32(4).add().set(r);
+        c.br(0);
+      }),
+    );
+    c.block(() =>
+      c.loop(() => {
+        c.get(r).get(ROWS).geS().brIf(1);
+        micro(1, P);
+        c.get(r).i32(1).add().set(r);
+        c.br(0);
+      }),
+    );
+  };
+
+  c.get(C0).set(j);
+  c.block(() =>
+    c.loop(() => {
+      c.get(j).i32(8).add().get(C1).gtS().brIf(1);
+      rowsOf(2);
+      c.get(j).i32(8).add().set(j);
+      c.br(0);
+    }),
+  );
+  c.block(() => {
+    c.get(j).i32(4).add().get(C1).gtS().brIf(0);
+    rowsOf(1);
+  });
+  return { name, code: c };
+}
