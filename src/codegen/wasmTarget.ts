@@ -2,6 +2,7 @@ import type { IrGraph } from "../ir/graph.js";
 import { isConst } from "../semantics/types.js";
 import { moduleBytes, type WasmFunction } from "../wasm/binary.js";
 import { denseDynamicFunction, denseFunction } from "../wasm/dense.js";
+import { softmaxRowsFunction } from "../wasm/softmax.js";
 
 // `--target wasm`: which nodes run as WebAssembly SIMD kernels, and the module's binary. A dense
 // node qualifies when its weights (and bias) are computed at createModel — they are packed into
@@ -71,10 +72,13 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
     const [q, , v] = n.inputs.map((i) => g.node(i));
     if (n.inputs.some((i) => g.node(i).op === "input" || constants.has(i))) continue;
     const [H, D, Dv] = [q.shape[1], q.shape[3], v.shape[3]].map((d) => (isConst(d) ? d.value : NaN));
-    if (!Number.isInteger(H) || !Number.isInteger(D) || !(Dv % 4 === 0)) continue;
+    if (!Number.isInteger(H) || !Number.isInteger(D) || !(Dv % 4 === 0) || !((n.attrs.scale as number) > 0)) continue;
     attention.set(id, { H, D, Dv, scale: n.attrs.scale as number, causal: Boolean(n.attrs.causal) });
   }
-  if (attention.size > 0) functions.set("dense_dynamic", denseDynamicFunction("dense_dynamic"));
+  if (attention.size > 0) {
+    functions.set("dense_dynamic", denseDynamicFunction("dense_dynamic"));
+    functions.set("softmax_rows", softmaxRowsFunction("softmax_rows"));
+  }
   if (functions.size === 0) return { dense, attention, binary: "", bytes: 0 };
   const bytes = moduleBytes([...functions.values()]);
   return { dense, attention, binary: Buffer.from(bytes).toString("base64"), bytes: bytes.length };

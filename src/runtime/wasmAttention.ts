@@ -1,11 +1,12 @@
 import type { WasmMemory } from "./wasmMemory.js";
 
-// Softmax attention on the wasm target: the two products go through the WebAssembly kernel with
-// run-time sizes (`dense_dynamic`), the softmax in between stays here. For each (batch, head):
-// the keys and values are packed into the kernel's panel layout, then for each block of queries
-// the scores Q·Kᵀ fill a scratch block, each row becomes its softmax (scaled; causal rows see the
-// keys up to their own position) and P·V writes the output rows. Keys are padded to a multiple of
-// 4 with zeros whose probabilities are 0. Only attention without mask inputs comes here.
+// Softmax attention on the wasm target, through three WebAssembly kernels: the two products with
+// run-time sizes (`dense_dynamic`) and the softmax of rows (`softmax_rows`). For each (batch,
+// head): the keys and values are packed into the product's panel layout, then for each block of
+// queries the scores Q·Kᵀ fill a scratch block, each row becomes exp((s − max)·scale) (causal
+// rows over the keys up to their own position) with its sum, P·V writes the output rows and they
+// are divided by the sums. Keys are padded to a multiple of 4 with zeros whose weights are 0.
+// Only attention without mask inputs comes here.
 
 /** Query rows per block: the block's scores are QUERY_BLOCK × keys floats of scratch. */
 export const QUERY_BLOCK = 128;
@@ -13,7 +14,7 @@ export const QUERY_BLOCK = 128;
 /** Floats of scratch `wasmAttention` needs for S keys. */
 export function wasmAttentionScratch(S: number, D: number, Dv: number): number {
   const S4 = (S + 3) & ~3;
-  return S4 * (D + Dv + QUERY_BLOCK);
+  return S4 * (D + Dv + QUERY_BLOCK) + QUERY_BLOCK;
 }
 
 export function wasmAttention(
@@ -33,10 +34,12 @@ export function wasmAttention(
   scratch: Float32Array,
 ): void {
   const product = wasm.fn.dense_dynamic;
+  const softmax = wasm.fn.softmax_rows;
   const S4 = (S + 3) & ~3;
   const kp = scratch.subarray(0, S4 * D);
   const vp = scratch.subarray(S4 * D, S4 * (D + Dv));
-  const sc = scratch.subarray(S4 * (D + Dv));
+  const sc = scratch.subarray(S4 * (D + Dv), S4 * (D + Dv + QUERY_BLOCK));
+  const sums = scratch.subarray(S4 * (D + Dv + QUERY_BLOCK));
   for (let bh = 0; bh < B * H; bh++) {
     // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
     const ko = bh * S * D;
@@ -54,26 +57,13 @@ export function wasmAttention(
       const keys = causal ? Math.min(S, i0 + rows) : S;
       const N4 = (keys + 3) & ~3;
       product(sc.byteOffset, q.byteOffset + (bh * L + i0) * D * 4, kp.byteOffset, rows, 0, N4, D, S4);
+      softmax(sc.byteOffset, rows, S4, causal ? Math.min(i0 + 1, S) : S, causal ? 1 : 0, S, scale, sums.byteOffset);
+      const oo = (bh * L + i0) * Dv;
+      product(out.byteOffset + oo * 4, sc.byteOffset, vp.byteOffset, rows, 0, Dv, S4, Dv);
       for (let r = 0; r < rows; r++) {
-        const row = r * S4;
-        const last = causal ? Math.min(i0 + r, S - 1) : S - 1;
-        let max = -Infinity;
-        for (let j = 0; j <= last; j++) {
-          const s = sc[row + j] * scale;
-          sc[row + j] = s;
-          if (s > max) max = s;
-        }
-        let sum = 0;
-        for (let j = 0; j <= last; j++) {
-          const e = Math.exp(sc[row + j] - max);
-          sc[row + j] = e;
-          sum += e;
-        }
-        const inv = last >= 0 ? 1 / sum : 0;
-        for (let j = 0; j <= last; j++) sc[row + j] *= inv;
-        for (let j = last + 1; j < S4; j++) sc[row + j] = 0;
+        const inv = 1 / sums[r];
+        for (let e = 0, o = oo + r * Dv; e < Dv; e++) out[o + e] *= inv;
       }
-      product(out.byteOffset + (bh * L + i0) * Dv * 4, sc.byteOffset, vp.byteOffset, rows, 0, Dv, S4, Dv);
     }
   }
 }

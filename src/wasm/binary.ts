@@ -89,6 +89,30 @@ export class Code {
   splat() { return this.simd(0x13); }
   lane(i: number) { return this.simd(0x1f, i); }
   f32x4Add() { return this.simd(0xe4); }
+  f32x4Sub() { return this.simd(0xe5); }
+  f32x4Max() { return this.simd(0xe9); }
+  f32x4Nearest() { return this.simd(0x6a); }
+  i32x4Splat() { return this.simd(0x11); }
+  i32x4Add() { return this.simd(0xae); }
+  i32x4Shl() { return this.simd(0xab); }
+  i32x4LtS() { return this.simd(0x39); }
+  i32x4TruncSatF32x4S() { return this.simd(0xf8); }
+  /** v128.bitselect: lanes of the first operand where the mask is set, else of the second. */
+  bitselect() { return this.simd(0x52); }
+  /** v128.const with four i32 lanes. */
+  i32x4Const(lanes: readonly [number, number, number, number]) {
+    const b = new Uint8Array(new Int32Array(lanes).buffer);
+    return this.simd(0x0c, ...b);
+  }
+  f32Max() { return this.op(0x97); }
+  /** select: the first operand when the condition is non-zero, else the second. */
+  select() { return this.op(0x1b); }
+  /** if ... end, on the condition on the stack. */
+  ifThen(body: () => void) {
+    this.op(0x04, 0x40);
+    body();
+    return this.op(0x0b);
+  }
   f32x4Mul() { return this.simd(0xe6); }
   /** `block` ... `end`; `br 0` inside leaves it. */
   block(body: () => void) {

@@ -7,6 +7,8 @@ import { buildGraph } from "../../src/cli/pipeline.js";
 import type { IrGraph } from "../../src/ir/graph.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { randomWeights } from "../../src/runtime/random.js";
+import { planWasm } from "../../src/codegen/wasmTarget.js";
+import { constantNodes } from "../../src/ir/incremental.js";
 import { importGenerated } from "../compileHelpers.js";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
@@ -26,7 +28,7 @@ function graph(text: string, level: 0 | 2): IrGraph {
   return b.graph;
 }
 
-const stats = { models: 0, maxO0: 0, maxO2: 0, maxWasm: 0, worstRatio: 0 };
+const stats = { models: 0, maxO0: 0, maxO2: 0, maxWasm: 0, worstRatio: 0, wasmModels: 0 };
 
 async function compare(text: string, dims: Record<string, number>, seed: number): Promise<void> {
   const g0 = graph(text, 0);
@@ -47,6 +49,8 @@ async function compare(text: string, dims: Record<string, number>, seed: number)
   stats.maxO0 = Math.max(stats.maxO0, e0);
   stats.maxO2 = Math.max(stats.maxO2, e2);
   stats.maxWasm = Math.max(stats.maxWasm, ew);
+  const plan = planWasm(g2, constantNodes(g2));
+  if (plan.dense.size + plan.attention.size > 0) stats.wasmModels++;
   stats.worstRatio = Math.max(stats.worstRatio, e2 / bound, ew / bound);
   expect(e2).toBeLessThanOrEqual(bound);
   expect(ew).toBeLessThanOrEqual(bound);
@@ -66,9 +70,9 @@ describe("differential testing: -O0, -O2 and the float64 interpreter", () => {
       const name = createHash("sha256").update(text).digest("hex").slice(0, 12);
       writeFileSync(join(FAILURES, `${name}.tfm`), `// @dims ${JSON.stringify(dims)} @seed ${seed}\n${text}`);
     }
-    console.log(`differential: ${stats.models} models; max -O0 error ${stats.maxO0.toExponential(2)}, max -O2 error ${stats.maxO2.toExponential(2)}, max wasm error ${stats.maxWasm.toExponential(2)}, worst -O2 error / bound ${stats.worstRatio.toFixed(3)}`);
+    console.log(`differential: ${stats.models} models; max -O0 error ${stats.maxO0.toExponential(2)}, max -O2 error ${stats.maxO2.toExponential(2)}, max wasm error ${stats.maxWasm.toExponential(2)} (${stats.wasmModels} models with WebAssembly kernels), worst -O2 error / bound ${stats.worstRatio.toFixed(3)}`);
     expect(result.failed, result.failed ? `counterexample saved under test/differential/failures: ${String(result.errorInstance)}` : "").toBe(false);
-  });
+  }, 400_000); // 200 models, each compiled three times and run four ways
 
   // A fixed failure stays fixed: every saved counterexample is replayed.
   const saved = readdirSync(FAILURES).filter((f) => f.endsWith(".tfm"));
