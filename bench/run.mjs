@@ -28,7 +28,7 @@ const ONLY = option("--only");
 const ONLY_ENGINES = option("--engines");
 
 const layerFlops = (S, d, ff) => S * (8 * d * d + 4 * d * ff) + 4 * S * S * d;
-const ENGINES = ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
+const ENGINES = ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
 
 const encoder = (name, S, layers, extra = []) => ({
   name, kind: "encoder", tfm: "bench/models/encoder.tfm", S, layers,
@@ -41,7 +41,7 @@ const WORKLOADS = [
   { ...encoder("W2 enc512-long", P.long, 1), engines: ENGINES },
   { name: "W3 gemm", kind: "gemm", tfm: "bench/models/gemm.tfm", sets: [`m=${P.gemm.m}`, `k=${P.gemm.k}`, `n=${P.gemm.n}`], flops: 2 * P.gemm.m * P.gemm.k * P.gemm.n, config: P.gemm, engines: ENGINES },
   { ...encoder("W4 enc6", P.S, 6), engines: ENGINES },
-  ...W5.map(([variant, sets]) => ({ ...encoder(`W5 seq${P.w5} ${variant}`, P.w5, 1, sets), engines: variant.startsWith("softmax") ? ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "ort-node:1", "ort-node:2"] : ["tfmc:1", "tfmc:2", "tfmc-wasm:1"], slow: true })),
+  ...W5.map(([variant, sets]) => ({ ...encoder(`W5 seq${P.w5} ${variant}`, P.w5, 1, sets), engines: variant.startsWith("softmax") ? ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2", "ort-node:1", "ort-node:2"] : ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2"], slow: true })),
 ];
 
 /** Compiles the workload's model, writes its module, weights and input; returns their paths. */

@@ -147,7 +147,7 @@ class ModulePrinter {
       setup.push(`const ${this.varOf(id)} = ${alloc(this.size(n.shape))};`, this.call(id, this.varOf(id)));
     }
     // --target wasm: packed weights and biases go into the WebAssembly memory once.
-    const wasm = this.target === "wasm" && !threaded ? this.wasmPlan() : undefined;
+    const wasm = this.target === "wasm" ? this.wasmPlan() : undefined;
     const placed = new Map<string, string>();
     const place = (id: string, packed?: { N: number; K: number }) => {
       const key = `${id}${packed ? ":packed" : ""}`;
@@ -161,12 +161,23 @@ class ModulePrinter {
     const staged = new Map<string, string>();
     const extras: { name: string; size: string }[] = [];
     if (wasm && wasm.attention.size > 0) {
-      const sizes = [...wasm.attention].map(([id, a]) => `wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`);
+      // Threads run heads at once: each head gets its own scratch.
+      const sizes = [...wasm.attention].map(([id, a]) => `${threaded ? `${a.H} * ` : ""}wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`);
       extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${[...new Set(sizes)].join(", ")})` });
       this.runtimeImports.add("wasmAttention").add("wasmAttentionScratch");
     }
     if (wasm && wasm.dense.size + wasm.attention.size > 0) {
-      setup.push(`const wasm = new WasmMemory(decodeBase64(WASM_BINARY));`);
+      if (threaded) {
+        setup.push(`const wasmBinary = decodeBase64(WASM_BINARY_SHARED);`, `const wasm = new WasmMemory(wasmBinary, { shared: true });`, `await pool.attachWasm(wasmBinary, wasm.memory);`);
+        // This thread's share of the work calls the kernels of this model's instance.
+        for (const name of new Set([...wasm.dense.values()].map((d) => this.workerKernelName(d)))) {
+          const d = [...wasm.dense.values()].find((x) => this.workerKernelName(x) === name)!;
+          setup.push(`const ${name}Here = ${this.denseWrapper(d, "wasm.fn")};`);
+        }
+        if (wasm.attention.size > 0) setup.push(`const wasmAttentionHere = ${this.attentionWrapper("wasm.fn")};`);
+      } else {
+        setup.push(`const wasm = new WasmMemory(decodeBase64(WASM_BINARY));`);
+      }
       for (const u of ["WasmMemory", "decodeBase64", "packPanels"]) this.runtimeImports.add(u);
       for (const [id, d] of wasm.dense) {
         place(d.weight, d);
@@ -188,7 +199,7 @@ class ModulePrinter {
     const calls = runtimeNodes.map((id, i) => {
       const d = wasm?.dense.get(id);
       const a = wasm?.attention.get(id);
-      const call = d ? this.wasmDenseCall(id, d, placed, staged) : a ? this.wasmAttentionCall(id, a) : this.call(id, this.varOf(id), hoist, threaded);
+      const call = d ? this.wasmDenseCall(id, d, placed, staged, threaded) : a ? this.wasmAttentionCall(id, a, threaded) : this.call(id, this.varOf(id), hoist, threaded);
       return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
     });
 
@@ -259,23 +270,81 @@ class ModulePrinter {
   }
 
   /** A dense node through its WebAssembly kernel: byte offsets of the arena views and placed weights. */
-  private wasmDenseCall(id: string, d: WasmDense, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>): string {
+  private wasmDenseCall(id: string, d: WasmDense, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>, threaded: boolean): string {
     const n = this.g.node(id);
     const out = this.varOf(id);
     const x = staged.get(n.inputs[0]) ?? this.varOf(n.inputs[0]);
     const rows = this.size(n.shape.slice(0, -1));
     const w = placed.get(`${d.weight}:packed`)!;
     const b = d.bias ? placed.get(d.bias)! : "0";
+    if (threaded) {
+      // Rows (or columns, when rows are few) spread over the threads; views carry their byte offsets.
+      const name = this.workerKernelName(d);
+      return `await pool.rows(${str(name)}, ${name}Here, [${out}, ${x}, ${w}, ${b}, ${rows}, 0, ${d.N}], 4, [${d.N}, ${d.K}, 0, 0], ${d.N});`;
+    }
     const call = `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
     return d.after ? `${call} ${d.after}(${out}, ${rows}, ${d.N}, 0, ${d.N});` : call;
   }
 
   /** Softmax attention with its products in WebAssembly. */
-  private wasmAttentionCall(id: string, a: WasmAttention): string {
+  private wasmAttentionCall(id: string, a: WasmAttention, threaded: boolean): string {
     const n = this.g.node(id);
     const [q, k, v] = n.inputs;
     const dims = [n.shape[0], n.shape[2], this.g.node(k).shape[2]].map((d) => this.dim(d));
-    return `wasmAttention(wasm, ${this.varOf(id)}, ${this.varOf(q)}, ${this.varOf(k)}, ${this.varOf(v)}, ${dims[0]}, ${a.H}, ${dims[1]}, ${dims[2]}, ${a.D}, ${a.Dv}, ${a.scale}, ${a.causal}, scr);`;
+    const args = [this.varOf(id), this.varOf(q), this.varOf(k), this.varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
+    if (threaded) return `await pool.heads("wasm_attention", wasmAttentionHere, [${args.join(", ")}], ${a.H});`;
+    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
+  }
+
+  /** The name of the kernel (and its worker-side wrapper) for a dense kernel and its activation. */
+  private workerKernelName(d: WasmDense): string {
+    return `wasm_${d.fn}${d.after ? `_${d.after}` : ""}`;
+  }
+
+  /** A function calling a dense kernel of `fns` on views: their byte offsets, then the activation over the same rows and columns. */
+  private denseWrapper(d: WasmDense, fns: string): string {
+    const t = (typed: string) => (this.typed ? typed : "");
+    const after = d.after ? ` ${d.after}(o, r, ${d.N}, c0, c1);` : "";
+    return `(o${t(": Float32Array")}, x${t(": Float32Array")}, w${t(": number")}, b${t(": number")}, r${t(": number")}, c0${t(": number")}, c1${t(": number")})${t(": void")} => { ${fns}.${d.fn}(o.byteOffset, x.byteOffset, w, b, r, c0, c1);${after} }`;
+  }
+
+  /** A function running wasmAttention over a range of heads with the kernels of `fns`. */
+  private attentionWrapper(fns: string): string {
+    const t = (typed: string) => (this.typed ? typed : "");
+    const f = t(": Float32Array");
+    const n = t(": number");
+    return `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1)`;
+  }
+
+  /** Worker-side kernels: the same wrappers over the instance a worker gets with `attachWasm`. */
+  private workerWasmKernels(): { source: string[]; names: string[] } {
+    if (this.target !== "wasm") return { source: [], names: [] };
+    const plan = this.wasmPlan();
+    const t = (typed: string) => (this.typed ? typed : "");
+    const source: string[] = [];
+    const names: string[] = [];
+    for (const d of plan.dense.values()) {
+      const name = this.workerKernelName(d);
+      if (names.includes(name)) continue;
+      names.push(name);
+      source.push(`const ${name} = ${this.denseWrapper(d, "workerWasm")};`);
+    }
+    if (plan.attention.size > 0) {
+      names.push("wasm_attention");
+      source.push(`const wasm_attention = ${this.attentionWrapper("workerWasm")};`);
+    }
+    if (names.length === 0) return { source: [], names: [] };
+    return {
+      source: [
+        `/** In a worker thread: the WebAssembly kernels on the model's shared memory, set by attachWasm. */`,
+        `let workerWasm${t(": Readonly<Record<string, (...args: number[]) => void>>")} = {};`,
+        `export function attachWasm(exports${t(": Readonly<Record<string, (...args: number[]) => void>>")})${t(": void")} {`,
+        `workerWasm = exports;`,
+        `}`,
+        ...source,
+      ],
+      names,
+    };
   }
 
   /** How the model decodes token by token, when it can. */
@@ -294,6 +363,7 @@ class ModulePrinter {
     const threaded = this.modelBody(true);
     this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
+    const worker = this.workerWasmKernels();
     const imports = [...this.runtimeImports].sort();
     return [
       HEADER,
@@ -301,14 +371,22 @@ class ModulePrinter {
       t(`import type { ${plan ? "SessionState, " : ""}Tensor, WeightsSource } from ${str(this.runtime)};`),
       "",
       `export const spec = ${printValue(specData(g))}${t(" as const")};`,
-      ...(this.target === "wasm" && this.wasmPlan().bytes > 0 ? ["", `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64. */`, `const WASM_BINARY = ${str(this.wasmPlan().binary)};`] : []),
+      ...(this.target === "wasm" && this.wasmPlan().bytes > 0
+        ? [
+            "",
+            `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64; the second imports a shared memory, for threads. */`,
+            `const WASM_BINARY = ${str(this.wasmPlan().binary)};`,
+            `const WASM_BINARY_SHARED = ${str(this.wasmPlan().sharedBinary)};`,
+          ]
+        : []),
       "",
       t(this.interfaces()),
       "",
       ...kernelSources,
+      ...worker.source,
       "",
       `/** The kernels by name, for worker threads. */`,
-      `export const kernels${t(": Readonly<Record<string, (...args: never[]) => void>>")} = { ${[...this.kernels.values()].join(", ")} };`,
+      `export const kernels${t(": Readonly<Record<string, (...args: never[]) => void>>")} = { ${[...this.kernels.values(), ...worker.names].join(", ")} };`,
       "",
       `/**`,
       ` * Builds the model from safetensors bytes or tensors by name; reports every weight problem at once.`,

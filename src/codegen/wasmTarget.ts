@@ -3,6 +3,7 @@ import { isConst } from "../semantics/types.js";
 import { moduleBytes, type WasmFunction } from "../wasm/binary.js";
 import { denseDynamicFunction, denseFunction } from "../wasm/dense.js";
 import { softmaxRowsFunction } from "../wasm/softmax.js";
+import { MAX_PAGES } from "../runtime/wasmMemory.js";
 
 // `--target wasm`: which nodes run as WebAssembly SIMD kernels, and the module's binary. A dense
 // node qualifies when its weights (and bias) are computed at createModel — they are packed into
@@ -46,6 +47,8 @@ export interface WasmPlan {
   readonly attention: ReadonlyMap<string, WasmAttention>;
   /** The module's binary, base64; empty when no node qualifies. */
   readonly binary: string;
+  /** The same functions importing a shared memory, for worker threads. */
+  readonly sharedBinary: string;
   readonly bytes: number;
 }
 
@@ -79,7 +82,8 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
     functions.set("dense_dynamic", denseDynamicFunction("dense_dynamic"));
     functions.set("softmax_rows", softmaxRowsFunction("softmax_rows"));
   }
-  if (functions.size === 0) return { dense, attention, binary: "", bytes: 0 };
+  if (functions.size === 0) return { dense, attention, binary: "", sharedBinary: "", bytes: 0 };
   const bytes = moduleBytes([...functions.values()]);
-  return { dense, attention, binary: Buffer.from(bytes).toString("base64"), bytes: bytes.length };
+  const shared = moduleBytes([...functions.values()], { shared: true, maxPages: MAX_PAGES });
+  return { dense, attention, binary: Buffer.from(bytes).toString("base64"), sharedBinary: Buffer.from(shared).toString("base64"), bytes: bytes.length };
 }

@@ -3,6 +3,7 @@
 // module Web Workers.
 
 import type { EncodedArg, WorkerRequest } from "./threads.js";
+import { WasmMemory } from "./wasmMemory.js";
 
 type Kernel = (...args: unknown[]) => void;
 
@@ -28,11 +29,17 @@ async function serve(port: Port): Promise<void> {
     if (a !== null && typeof a === "object" && "view" in a) return new ARRAYS[a.view](buffers[a.buffer], a.offset, a.length);
     return a;
   };
+  let attachWasm: ((exports: Readonly<Record<string, (...args: number[]) => void>>) => void) | undefined;
   const handle = async (m: WorkerRequest) => {
     if (m.type === "init") {
       next = new Int32Array(m.counter);
-      kernels = ((await import(m.moduleUrl)) as { kernels: Record<string, Kernel> }).kernels;
+      const mod = (await import(m.moduleUrl)) as { kernels: Record<string, Kernel>; attachWasm?: typeof attachWasm };
+      kernels = mod.kernels;
+      attachWasm = mod.attachWasm;
       port.postMessage({ type: "ready" });
+    } else if (m.type === "wasm") {
+      attachWasm?.(WasmMemory.attach(m.binary as Uint8Array<ArrayBuffer>, m.memory));
+      port.postMessage({ type: "attached" });
     } else if (m.type === "buffer") {
       buffers[m.id] = m.buffer;
     } else if (m.type === "run") {

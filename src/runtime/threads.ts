@@ -13,7 +13,8 @@ export type EncodedArg = { view: string; buffer: number; offset: number; length:
 export type WorkerRequest =
   | { type: "init"; moduleUrl: string; counter: SharedArrayBuffer }
   | { type: "buffer"; id: number; buffer: ArrayBufferLike }
-  | { type: "run"; task: number; kernel: string; chunks: EncodedArg[][] };
+  | { type: "run"; task: number; kernel: string; chunks: EncodedArg[][] }
+  | { type: "wasm"; binary: Uint8Array; memory: WebAssembly.Memory };
 
 interface WorkerLike {
   postMessage(m: unknown): void;
@@ -59,6 +60,7 @@ export class ThreadPool {
       const onMessage = (m: { type: string; task?: number; error?: string }, done?: () => void) => {
         if (m.type === "ready") done?.();
         else if (m.type === "done") pool.finish(m.task!, m.error);
+        else if (m.type === "attached") pool.attached?.();
       };
       let signal!: () => void;
       ready.push(new Promise<void>((r) => (signal = r)));
@@ -79,6 +81,24 @@ export class ThreadPool {
     // Idle workers must not keep Node running; a worker holds the process only while it works.
     for (const w of workers) w.unref?.();
     return pool;
+  }
+
+  private attached?: () => void;
+
+  /**
+   * Gives every worker the module's WebAssembly kernels on the shared `memory` (the generated
+   * module's `attachWasm` keeps them for its worker-side kernels).
+   */
+  async attachWasm(binary: Uint8Array, memory: WebAssembly.Memory): Promise<void> {
+    let left = this.workers.length;
+    if (left === 0) return;
+    const all = new Promise<void>((resolve) => (this.attached = () => --left === 0 && resolve()));
+    for (const w of this.workers) {
+      w.ref?.();
+      w.postMessage({ type: "wasm", binary, memory } satisfies WorkerRequest);
+    }
+    await all;
+    for (const w of this.workers) w.unref?.();
   }
 
   get threads(): number {

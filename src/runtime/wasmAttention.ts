@@ -18,7 +18,7 @@ export function wasmAttentionScratch(S: number, D: number, Dv: number): number {
 }
 
 export function wasmAttention(
-  wasm: WasmMemory,
+  wasm: Pick<WasmMemory, "fn">,
   out: Float32Array,
   q: Float32Array,
   k: Float32Array,
@@ -32,15 +32,46 @@ export function wasmAttention(
   scale: number,
   causal: boolean,
   scratch: Float32Array,
+  hStart: number,
+  hEnd: number,
 ): void {
   const product = wasm.fn.dense_dynamic;
   const softmax = wasm.fn.softmax_rows;
   const S4 = (S + 3) & ~3;
-  const kp = scratch.subarray(0, S4 * D);
-  const vp = scratch.subarray(S4 * D, S4 * (D + Dv));
-  const sc = scratch.subarray(S4 * (D + Dv), S4 * (D + Dv + QUERY_BLOCK));
-  const sums = scratch.subarray(S4 * (D + Dv + QUERY_BLOCK));
-  for (let bh = 0; bh < B * H; bh++) {
+  // One scratch for all heads, or (threads running heads at once) one per head.
+  const per = wasmAttentionScratch(S, D, Dv);
+  const own = scratch.length >= H * per;
+  for (let h = hStart; h < hEnd; h++) {
+    const base = own ? h * per : 0;
+    const kp = scratch.subarray(base, base + S4 * D);
+    const vp = scratch.subarray(base + S4 * D, base + S4 * (D + Dv));
+    const sc = scratch.subarray(base + S4 * (D + Dv), base + S4 * (D + Dv + QUERY_BLOCK));
+    const sums = scratch.subarray(base + S4 * (D + Dv + QUERY_BLOCK), base + per);
+    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b * H + h, L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums);
+  }
+}
+
+function headAttention(
+  product: (...args: number[]) => void,
+  softmax: (...args: number[]) => void,
+  out: Float32Array,
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  bh: number,
+  L: number,
+  S: number,
+  S4: number,
+  D: number,
+  Dv: number,
+  scale: number,
+  causal: boolean,
+  kp: Float32Array,
+  vp: Float32Array,
+  sc: Float32Array,
+  sums: Float32Array,
+): void {
+  {
     // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
     const ko = bh * S * D;
     for (let j = 0; j < S4; j++)

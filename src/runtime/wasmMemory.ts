@@ -4,6 +4,8 @@
 // Growing detaches earlier views, so arena views are only ever taken after `arena`.
 
 const PAGE = 65536;
+/** The most a shared memory may grow to (2 GiB); shared memories must declare a maximum. */
+export const MAX_PAGES = 32768;
 
 export class WasmUnavailableError extends Error {
   constructor() {
@@ -26,11 +28,17 @@ export class WasmMemory {
   readonly fn: Readonly<Record<string, (...args: number[]) => void>>;
   private top = 16;
 
-  constructor(binary: Uint8Array<ArrayBuffer>) {
+  /** `shared`: the memory is shared (a binary built for it), so worker threads can run the kernels on it. */
+  constructor(binary: Uint8Array<ArrayBuffer>, opts: { shared?: boolean } = {}) {
     if (typeof WebAssembly !== "object" || !WebAssembly.validate(binary)) throw new WasmUnavailableError();
-    this.memory = new WebAssembly.Memory({ initial: 1 });
-    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory: this.memory } });
-    this.fn = instance.exports as unknown as Record<string, (...args: number[]) => void>;
+    this.memory = opts.shared ? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) : new WebAssembly.Memory({ initial: 1 });
+    this.fn = WasmMemory.attach(binary, this.memory);
+  }
+
+  /** The kernels of `binary` on an existing memory (a worker thread's view of a shared one). */
+  static attach(binary: Uint8Array<ArrayBuffer>, memory: WebAssembly.Memory): Readonly<Record<string, (...args: number[]) => void>> {
+    const instance = new WebAssembly.Instance(new WebAssembly.Module(binary), { env: { memory } });
+    return instance.exports as unknown as Record<string, (...args: number[]) => void>;
   }
 
   private ensure(bytes: number): void {

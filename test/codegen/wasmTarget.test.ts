@@ -72,4 +72,29 @@ describe("--target wasm", () => {
     // The tied head (vocab 50, not a multiple of 4) stays a TypeScript kernel.
     expect(planWasm(g, constantNodes(g)).dense.size).toBe(8);
   });
+
+  it.each([
+    ["examples/torch/encoder_layer.tfm", ["d_model=32", "nhead=4", "dim_feedforward=48"], { B: 2, S: 9 }],
+    ["examples/gpt.tfm", ["d=32", "heads=4", "layers=2", "ctx=32", "vocab=40"], { B: 1, T: 11 }],
+  ] as const)("on 2 threads (shared memory, workers with their own instances) equals one thread exactly: %s", async (path, sets, dims) => {
+    const g = graphOf(path, "-O2", ...sets);
+    const mod = (await importGenerated(g, { target: "wasm" })) as unknown as {
+      spec: { parameters: { name: string; shape: number[] }[] };
+      createModel(w: unknown): { forward(i: unknown): Record<string, { data: Float32Array }> };
+      createThreadedModel(w: unknown, o: { threads: number }): Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>;
+    };
+    const weights = randomWeights(mod.spec.parameters, 8);
+    const single = mod.createModel(weights);
+    const threaded = await mod.createThreadedModel(weights, { threads: 2 });
+    try {
+      for (const seed of [1, 2]) {
+        const inputs = randomInputs(g, dims, seed);
+        const want = single.forward(inputs);
+        const got = await threaded.forward(inputs);
+        for (const o of g.outputs) expect(maxAbsDiff(got[o.name].data, want[o.name].data)).toBe(0);
+      }
+    } finally {
+      await threaded.close();
+    }
+  });
 });
