@@ -10,7 +10,49 @@ import { Code, I32, V128, type WasmFunction } from "./binary.js";
 // Accumulation is in float32, as PyTorch's. Pointers are byte offsets into the memory. The runtime's
 // packPanels (src/runtime/wasmMemory.ts) writes the panel layout.
 
-export function denseFunction(name: string, K: number, N: number, bias: boolean, shape: { rows: number; panels: number } = { rows: 4, panels: 2 }): WasmFunction {
+/** Rows and panels of four columns in the register block. */
+const ROWS_PER_BLOCK = 4;
+const PANELS_PER_BLOCK = 2;
+
+/**
+ * The loops around a micro-kernel: columns c0..c1 in groups of PANELS_PER_BLOCK panels, then what
+ * is left one panel narrower at a time; for each group, every row, ROWS_PER_BLOCK at a time and
+ * then one. `micro(R, P)` computes rows r..r+R-1 against panels j/4..j/4+P-1.
+ */
+function blockLoops(c: Code, at: { r: number; j: number; rows: number; c0: number; c1: number }, micro: (R: number, P: number) => void): void {
+  const { r, j } = at;
+  const rowsOf = (P: number) => {
+    c.i32(0).set(r);
+    for (const R of [ROWS_PER_BLOCK, 1]) {
+      c.block(() =>
+        c.loop(() => {
+          c.get(r).i32(R).add().get(at.rows).gtS().brIf(1);
+          micro(R, P);
+          c.get(r).i32(R).add().set(r);
+          c.br(0);
+        }),
+      );
+    }
+  };
+  c.get(at.c0).set(j);
+  c.block(() =>
+    c.loop(() => {
+      c.get(j).i32(4 * PANELS_PER_BLOCK).add().get(at.c1).gtS().brIf(1);
+      rowsOf(PANELS_PER_BLOCK);
+      c.get(j).i32(4 * PANELS_PER_BLOCK).add().set(j);
+      c.br(0);
+    }),
+  );
+  for (let P = PANELS_PER_BLOCK - 1; P >= 1; P--) {
+    c.block(() => {
+      c.get(j).i32(4 * P).add().get(at.c1).gtS().brIf(0);
+      rowsOf(P);
+      c.get(j).i32(4 * P).add().set(j);
+    });
+  }
+}
+
+export function denseFunction(name: string, K: number, N: number, bias: boolean): WasmFunction {
   if (N % 4 !== 0) throw new Error(`wasm dense needs N a multiple of 4, got ${N}`);
   const [OUT, X, W, B, ROWS, C0, C1] = [0, 1, 2, 3, 4, 5, 6];
   const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
@@ -21,11 +63,8 @@ export function denseFunction(name: string, K: number, N: number, bias: boolean,
   const kEnd = c.local(I32);
   const base = c.local(I32);
   const a = c.local(V128);
-  const RM = shape.rows;
-  const U = Number(process.env.U ?? (K % 4 === 0 ? 4 : K % 2 === 0 ? 2 : 1)); // k unrolled: fewer loop counters per multiply-add
-  const PM = shape.panels;
-  const wv = Array.from({ length: PM }, () => c.local(V128));
-  const acc = Array.from({ length: RM }, () => Array.from({ length: PM }, () => c.local(V128)));
+  const wv = Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128));
+  const acc = Array.from({ length: ROWS_PER_BLOCK }, () => Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128)));
 
   /** Rows r.. r+R-1 against panels j/4 .. j/4+P-1. */
   const micro = (R: number, P: number) => {
@@ -55,44 +94,7 @@ export function denseFunction(name: string, K: number, N: number, bias: boolean,
     for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) c.get(base).get(acc[i][p]).v128Store((i * N + 4 * p) * 4);
   };
 
-  /** Every row against panels j/4 .. j/4+P-1: RM rows at a time, then one. */
-  const rowsOf = (P: number) => {
-    c.i32(0).set(r);
-    c.block(() =>
-      c.loop(() => {
-        c.get(r).i32(RM).add().get(ROWS).gtS().brIf(1);
-        micro(RM, P);
-        c.get(r).i32(RM).add().set(r);
-        c.br(0);
-      }),
-    );
-    c.block(() =>
-      c.loop(() => {
-        c.get(r).get(ROWS).geS().brIf(1);
-        micro(1, P);
-        c.get(r).i32(1).add().set(r);
-        c.br(0);
-      }),
-    );
-  };
-
-  c.get(C0).set(j);
-  // PM panels at a time while they fit, then what is left, one size smaller at a time.
-  c.block(() =>
-    c.loop(() => {
-      c.get(j).i32(4 * PM).add().get(C1).gtS().brIf(1);
-      rowsOf(PM);
-      c.get(j).i32(4 * PM).add().set(j);
-      c.br(0);
-    }),
-  );
-  for (let P = PM - 1; P >= 1; P--) {
-    c.block(() => {
-      c.get(j).i32(4 * P).add().get(C1).gtS().brIf(0);
-      rowsOf(P);
-      c.get(j).i32(4 * P).add().set(j);
-    });
-  }
+  blockLoops(c, { r, j, rows: ROWS, c0: C0, c1: C1 }, micro);
   return { name, code: c };
 }
 
@@ -108,11 +110,11 @@ export function denseDynamicFunction(name: string): WasmFunction {
   const r = c.local(I32);
   const kEnd = c.local(I32);
   const base = c.local(I32);
-  const xr = [c.local(I32), c.local(I32), c.local(I32), c.local(I32)];
-  const wr = [c.local(I32), c.local(I32)];
+  const xr = Array.from({ length: ROWS_PER_BLOCK }, () => c.local(I32));
+  const wr = Array.from({ length: PANELS_PER_BLOCK }, () => c.local(I32));
   const a = c.local(V128);
-  const wv = [c.local(V128), c.local(V128)];
-  const acc = Array.from({ length: 4 }, () => [c.local(V128), c.local(V128)]);
+  const wv = Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128));
+  const acc = Array.from({ length: ROWS_PER_BLOCK }, () => Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128)));
 
   const micro = (R: number, P: number) => {
     // xr[i] = x + (r + i)·K·4; wr[p] = w + (j + 4p)·K·4; kEnd = xr[0] + K·4
@@ -138,38 +140,6 @@ export function denseDynamicFunction(name: string): WasmFunction {
     }
   };
 
-  const rowsOf = (P: number) => {
-    c.i32(0).set(r);
-    c.block(() =>
-      c.loop(() => {
-        c.get(r).i32(4).add().get(ROWS).gtS().brIf(1);
-        micro(4, P);
-        c.get(r).i32(4).add().set(r);
-        c.br(0);
-      }),
-    );
-    c.block(() =>
-      c.loop(() => {
-        c.get(r).get(ROWS).geS().brIf(1);
-        micro(1, P);
-        c.get(r).i32(1).add().set(r);
-        c.br(0);
-      }),
-    );
-  };
-
-  c.get(C0).set(j);
-  c.block(() =>
-    c.loop(() => {
-      c.get(j).i32(8).add().get(C1).gtS().brIf(1);
-      rowsOf(2);
-      c.get(j).i32(8).add().set(j);
-      c.br(0);
-    }),
-  );
-  c.block(() => {
-    c.get(j).i32(4).add().get(C1).gtS().brIf(0);
-    rowsOf(1);
-  });
+  blockLoops(c, { r, j, rows: ROWS, c0: C0, c1: C1 }, micro);
   return { name, code: c };
 }
