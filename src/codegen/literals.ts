@@ -1,4 +1,7 @@
-// Literals in generated code: nothing from a .tfm file reaches a module except through these.
+// Literals and type names in generated code: nothing from a .tfm file reaches a module except
+// through `str` and `key`.
+
+import type { DType } from "../semantics/types.js";
 
 /** A string literal safe anywhere in a module: U+2028/U+2029 escaped, and no `</` to end an inline script. */
 export const str = (s: string): string =>
@@ -6,3 +9,17 @@ export const str = (s: string): string =>
 
 /** A property key for an object literal; `__proto__` is computed so it defines a property, not the prototype. */
 export const key = (k: string): string => (k === "__proto__" ? `[${str(k)}]` : str(k));
+
+/** The array types a module accepts for an input of each dtype. */
+export const INPUT_TYPES: Record<DType, string> = {
+  f32: "Float32Array",
+  i32: "Int32Array | BigInt64Array",
+  i64: "BigInt64Array | Int32Array",
+  bool: "Uint8Array",
+};
+
+/** The type of a hoisted kernel argument, by the expression that computes it. */
+export function hoistedType(expr: string): string {
+  if (expr.startsWith("batchOffsets(")) return "Int32Array";
+  return "readonly number[]";
+}

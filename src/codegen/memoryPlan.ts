@@ -41,3 +41,24 @@ export function planSlots(
   });
   return { slots, slotOf };
 }
+
+/**
+ * How a module lays out an arena of `entries` (each the size expressions of one slot): the
+ * statements that name each slot's size (`const z0 = …;`), the total, and each slot's offset.
+ */
+export function arenaLayout(entries: readonly (readonly string[])[], prefix: string): { sizes: string[]; total: string; offsets: string[]; sizeOf: (k: number) => string } {
+  const sizeOf = (k: number) => `${prefix}${k}`;
+  const sizes = entries.map((s, k) => `const ${sizeOf(k)} = ${s.length === 1 ? s[0] : `Math.max(${s.join(", ")})`};`);
+  let offset = "0";
+  const offsets = entries.map((_, k) => {
+    const here = offset;
+    offset = offset === "0" ? sizeOf(k) : `${offset} + ${sizeOf(k)}`;
+    return here;
+  });
+  return { sizes, total: entries.length > 0 ? entries.map((_, k) => sizeOf(k)).join(" + ") : "0", offsets, sizeOf };
+}
+
+/** A view of `size` elements of `arena` from `offset`. */
+export function viewOf(arena: string, offset: string, size: string): string {
+  return `${arena}.subarray(${offset}, ${offset === "0" ? "" : offset + " + "}${size})`;
+}

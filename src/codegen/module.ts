@@ -1,10 +1,10 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
-import { isConst, type Dim, type DType } from "../semantics/types.js";
+import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { KERNELS, type KernelCtx } from "./kernels.js";
-import { key, str } from "./literals.js";
-import { planSlots } from "./memoryPlan.js";
+import { hoistedType, INPUT_TYPES, key, str } from "./literals.js";
+import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
 import { planWasm, type WasmAttention, type WasmDense, type WasmPlan } from "./wasmTarget.js";
 
@@ -15,12 +15,6 @@ export { planSlots, str };
 
 export const RUNTIME_SPECIFIER = "tfmc/runtime";
 
-const INPUT_TYPES: Record<DType, string> = {
-  f32: "Float32Array",
-  i32: "Int32Array | BigInt64Array",
-  i64: "BigInt64Array | Int32Array",
-  bool: "Uint8Array",
-};
 
 /** Types of kernel parameters other than inputs, by the names the kernel templates give them. */
 function extraParamType(name: string): string {
@@ -108,9 +102,11 @@ class ModulePrinter {
     return name;
   }
 
+  private constantsCache?: ReadonlySet<string>;
   /** Nodes computable once at createModel: parameters and what depends only on them, with fixed shapes. */
-  constants(): Set<string> {
-    return constantNodes(this.g);
+  constants(): ReadonlySet<string> {
+    this.constantsCache ??= constantNodes(this.g);
+    return this.constantsCache;
   }
 
   /**
@@ -162,8 +158,8 @@ class ModulePrinter {
     const extras: { name: string; size: string }[] = [];
     if (wasm && wasm.attention.size > 0) {
       // Threads run heads at once: each head gets its own scratch.
-      const sizes = [...wasm.attention].map(([id, a]) => `${threaded ? `${a.H} * ` : ""}wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`);
-      extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${[...new Set(sizes)].join(", ")})` });
+      const sizes = [...new Set([...wasm.attention].map(([id, a]) => `${threaded ? `${a.H} * ` : ""}wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`))];
+      extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})` });
       this.runtimeImports.add("wasmAttention").add("wasmAttentionScratch");
     }
     if (wasm && wasm.dense.size + wasm.attention.size > 0) {
@@ -216,24 +212,15 @@ class ModulePrinter {
     const keyParts = [...g.meta.symbols.map((_, i) => `s${i}`), ...g.inputs.flatMap((inp, i) => (inp.optional ? [`(x${i} === null ? "-" : "+")`] : []))];
     body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
     body.push(`if (key !== planKey) {`, `planKey = key;`);
-    plan.slots.forEach((sizes, k) => body.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
     for (const [id, name] of staged) extras.push({ name, size: this.size(g.node(id).shape) });
-    extras.forEach((x, k) => body.push(`const y${k} = ${x.size};`));
-    const total = [...plan.slots.map((_, k) => `z${k}`), ...extras.map((_, k) => `y${k}`)].join(" + ") || "0";
-    body.push(`const arena = ${wasm && wasm.dense.size + wasm.attention.size > 0 ? `wasm.arena(${total})` : alloc(total)};`);
-    let offset = "0";
-    const offsets = plan.slots.map((_, k) => {
-      const here = offset;
-      offset = offset === "0" ? `z${k}` : `${offset} + z${k}`;
-      return here;
-    });
-    for (const id of runtimeNodes) {
-      const o = offsets[plan.slotOf.get(id)!];
-      body.push(`${this.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${this.size(g.node(id).shape)});`);
-    }
+    // The plan's slots, then the extra buffers of the wasm target (staged inputs, scratch).
+    const layout = arenaLayout([...plan.slots, ...extras.map((x) => [x.size])], "z");
+    body.push(...layout.sizes);
+    body.push(`const arena = ${wasm && wasm.dense.size + wasm.attention.size > 0 ? `wasm.arena(${layout.total})` : alloc(layout.total)};`);
+    for (const id of runtimeNodes) body.push(`${this.varOf(id)} = ${viewOf("arena", layout.offsets[plan.slotOf.get(id)!], this.size(g.node(id).shape))};`);
     extras.forEach((x, k) => {
-      body.push(`${x.name} = arena.subarray(${offset}, ${offset === "0" ? "" : offset + " + "}y${k});`);
-      offset = offset === "0" ? `y${k}` : `${offset} + y${k}`;
+      const at = plan.slots.length + k;
+      body.push(`${x.name} = ${viewOf("arena", layout.offsets[at], layout.sizeOf(at))};`);
     });
     for (const h of hoisted) body.push(`${h.name} = ${h.expr};`);
     const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
@@ -347,10 +334,14 @@ class ModulePrinter {
     };
   }
 
+  private sessionPlanCache?: { plan?: IncrementalPlan };
   /** How the model decodes token by token, when it can. */
   private sessionPlan(): IncrementalPlan | undefined {
-    const plan = planIncremental(this.g, this.constants());
-    return isIncremental(plan) ? plan : undefined;
+    if (!this.sessionPlanCache) {
+      const plan = planIncremental(this.g, this.constants());
+      this.sessionPlanCache = isIncremental(plan) ? { plan } : {};
+    }
+    return this.sessionPlanCache.plan;
   }
 
   print(): string {
@@ -434,10 +425,6 @@ class ModulePrinter {
   }
 }
 
-function hoistedType(expr: string): string {
-  if (expr.startsWith("batchOffsets(")) return "Int32Array";
-  return "readonly number[]";
-}
 
 const HEADER = `/**\n * @generated by tfmc. DO NOT EDIT.\n * Regenerate with \`tfmc compile\` from the model's .tfm source.\n */`;
 

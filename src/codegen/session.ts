@@ -2,8 +2,8 @@ import type { IrGraph } from "../ir/graph.js";
 import type { IncrementalPlan } from "../ir/incremental.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
-import { key, str as quote } from "./literals.js";
-import { planSlots } from "./memoryPlan.js";
+import { hoistedType, INPUT_TYPES, key, str as quote } from "./literals.js";
+import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { sessionAttentionKernel } from "./sessionKernels.js";
 
 // Prints `startSession`, the incremental form of `forward` (see src/ir/incremental.ts for which
@@ -24,7 +24,6 @@ export interface SessionHost {
   call(id: string, target: string, hoist?: (expr: string) => string, threaded?: boolean, rowOffset?: string): string;
 }
 
-const INPUT_TYPE = { f32: "Float32Array", i32: "Int32Array | BigInt64Array", i64: "BigInt64Array | Int32Array", bool: "Uint8Array" } as const;
 
 const mentions = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
 
@@ -65,7 +64,7 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   const batch = isConst(batchDim) ? "batch" : h.dim(batchDim);
   if (isConst(batchDim)) lines.push(`const batch = sessionBatch(${batchDim.value}, options.batch);`);
   g.inputs.forEach((inp, i) => {
-    const type = INPUT_TYPE[inp.type.dtype] + (inp.optional ? " | null" : "");
+    const type = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
     const k = fixed.indexOf(inp);
     if (k >= 0) lines.push(`let x${i} = data[${k}]${t(` as ${type}`)};`);
     else if (i === stepIndex) lines.push(`let x${i}${t(`: ${type}`)} = new Int32Array(0);`);
@@ -76,13 +75,9 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   const statics = order.filter((id) => plan.staticNodes.has(id));
   const read = statics.filter((id) => g.consumers(id).some((c) => plan.stepNodes.has(c)));
   const staticPlan = planSlots(g, statics, (id) => h.size(g.node(id).shape), read);
-  staticPlan.slots.forEach((sizes, k) => lines.push(`const y${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
-  lines.push(`const fixedArena = new Float32Array(${staticPlan.slots.length > 0 ? staticPlan.slots.map((_, k) => `y${k}`).join(" + ") : "0"});`);
-  const offsets = slotOffsets(staticPlan.slots.length, "y");
-  for (const id of statics) {
-    const o = offsets[staticPlan.slotOf.get(id)!];
-    lines.push(`const ${h.varOf(id)} = fixedArena.subarray(${o}, ${o === "0" ? "" : o + " + "}${h.size(g.node(id).shape)});`);
-  }
+  const fixedLayout = arenaLayout(staticPlan.slots, "y");
+  lines.push(...fixedLayout.sizes, `const fixedArena = new Float32Array(${fixedLayout.total});`);
+  for (const id of statics) lines.push(`const ${h.varOf(id)} = ${viewOf("fixedArena", fixedLayout.offsets[staticPlan.slotOf.get(id)!], h.size(g.node(id).shape))};`);
   for (const id of statics) lines.push(h.call(id, h.varOf(id)));
 
   // Attention state.
@@ -128,18 +123,14 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   const outs = stepOutputs(g, plan).map((o) => `${key(o.name)}: { data: ${h.varOf(o.node)}, shape: [${o.type.shape.map((d) => h.dim(d)).join(", ")}] }`);
   lines.push(`let planned = 0;`);
   for (const id of steps) lines.push(`let ${h.varOf(id)}${t("!: Float32Array")};`);
-  for (const x of hoisted) lines.push(`let ${x.name}${t(`!: ${x.expr.startsWith("batchOffsets(") ? "Int32Array" : "readonly number[]"}`)};`);
+  for (const x of hoisted) lines.push(`let ${x.name}${t(`!: ${hoistedType(x.expr)}`)};`);
   lines.push(`let outputs${t("!: StepOutputs")};`);
   lines.push(`function append(tokens${t(": Tensor<Int32Array | BigInt64Array>")})${t(": StepOutputs")} {`);
   lines.push(`${tVar} = checkStep(tokens, ${quote(plan.stepInput)}, ${batch}, past, cap);`, `x${stepIndex} = tokens.data;`);
   lines.push(`if (${tVar} !== planned) {`, `planned = ${tVar};`);
-  stepPlan.slots.forEach((sizes, k) => lines.push(`const z${k} = ${sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})`};`));
-  lines.push(`const arena = new Float32Array(${stepPlan.slots.length > 0 ? stepPlan.slots.map((_, k) => `z${k}`).join(" + ") : "0"});`);
-  const stepOffsets = slotOffsets(stepPlan.slots.length, "z");
-  for (const id of steps) {
-    const o = stepOffsets[stepPlan.slotOf.get(id)!];
-    lines.push(`${h.varOf(id)} = arena.subarray(${o}, ${o === "0" ? "" : o + " + "}${h.size(g.node(id).shape)});`);
-  }
+  const stepLayout = arenaLayout(stepPlan.slots, "z");
+  lines.push(...stepLayout.sizes, `const arena = new Float32Array(${stepLayout.total});`);
+  for (const id of steps) lines.push(`${h.varOf(id)} = ${viewOf("arena", stepLayout.offsets[stepPlan.slotOf.get(id)!], h.size(g.node(id).shape))};`);
   for (const x of hoisted) lines.push(`${x.name} = ${x.expr};`);
   lines.push(`outputs = { ${outs.join(", ")} };`, `}`);
   lines.push(...stepCalls, `past += ${tVar};`, `return outputs;`, `}`);
@@ -161,26 +152,17 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
     `}`,
   );
   if (fixedVars.length > 0) {
-    const types = fixed.map((i) => INPUT_TYPE[i.type.dtype] + (i.optional ? " | null" : ""));
+    const types = fixed.map((i) => INPUT_TYPES[i.type.dtype] + (i.optional ? " | null" : ""));
     lines.unshift(`const inputsOf = new WeakMap${t(`<Session, () => readonly [${types.join(", ")}]>`)}();`);
   }
   return lines;
-}
-
-function slotOffsets(count: number, prefix: string): string[] {
-  let offset = "0";
-  return Array.from({ length: count }, (_, k) => {
-    const here = offset;
-    offset = offset === "0" ? `${prefix}${k}` : `${offset} + ${prefix}${k}`;
-    return here;
-  });
 }
 
 /** The session's types, for the module and its declarations. */
 export function sessionInterfaces(g: IrGraph, plan: IncrementalPlan): string {
   const fixed = sessionInputs(g, plan);
   const limit = g.meta.symbols.find((s) => s.name === plan.length)?.max;
-  const inputs = fixed.map((i) => `readonly ${quote(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPE[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+  const inputs = fixed.map((i) => `readonly ${quote(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
   const outputs = stepOutputs(g, plan).map((o) => `readonly ${quote(o.name)}: Tensor<Float32Array>;`);
   return [
     `/** The inputs fixed for a whole decoding session. */`,
