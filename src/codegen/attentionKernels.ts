@@ -36,20 +36,13 @@ function headSplit(n: NodeLabel, [q, k]: readonly NodeLabel[], ctx: KernelCtx, f
 }
 
 /**
- * Attention through positive feature maps, in two passes over the keys when a feature needs a
- * constant shared by all keys (Performer), then the sums Σ φ(k) vᵀ and Σ φ(k) — all at once, or
- * as prefix sums when causal.
+ * The code of φ for the row at x[o..o+D) into dst: elu(x) + 1, or FAVOR+'s exp(ω·x' − |x'|²/2 − c)
+ * / √F with the features in `$K_w`, where c is the row's own maximum (`shift` "null": queries) or
+ * one shift shared by keys. With `top` (a variable declared outside, not named `top`), the code
+ * stops at the exponents and leaves the row's maximum in it. The parallel kernels and the sessions' recurrent ones share it.
  */
-function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, feature: "elu" | "favor"): KernelSource {
-  const { H, D, Dv } = dims(ins);
-  const m = maskParams(n, 3, ctx);
-  const F = feature === "elu" ? D : (n.attrs.features as number);
-  const causal = Boolean(n.attrs.causal);
-  const root = feature === "favor" ? Math.sqrt(n.attrs.scale as number) : 1;
-  // φ of the row at x[o..o+D) into dst: elu(x) + 1, or FAVOR+'s exp(ω·x' − |x'|²/2 − c) / √m,
-  // where c is the row's own maximum (queries) or one shift shared by all keys of the head.
-  // With `top`, the code also leaves the row's maximum exponent in that variable.
-  const phi = (x: string, o: string, dst: string, shift: string, top?: string) =>
+export function featureMapCode(feature: "elu" | "favor", D: number, F: number, root: number) {
+  return (x: string, o: string, dst: string, shift: string, top?: string): string =>
     feature === "elu"
       ? `for (let f = 0; f < ${D}; f++) { const t = ${x}[${o} + f]; ${dst}[f] = t > 0 ? t + 1 : Math.exp(t); }`
       : `{
@@ -67,6 +60,20 @@ function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, 
     ${top ? `${top} = top;` : `const c = ${shift === "null" ? "top" : shift};
     for (let f = 0; f < ${F}; f++) ${dst}[f] = Math.exp(${dst}[f] - c) * ${num(1 / Math.sqrt(F))};`}
   }`;
+}
+
+/**
+ * Attention through positive feature maps, in two passes over the keys when a feature needs a
+ * constant shared by all keys (Performer), then the sums Σ φ(k) vᵀ and Σ φ(k) — all at once, or
+ * as prefix sums when causal.
+ */
+function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, feature: "elu" | "favor"): KernelSource {
+  const { H, D, Dv } = dims(ins);
+  const m = maskParams(n, 3, ctx);
+  const F = feature === "elu" ? D : (n.attrs.features as number);
+  const causal = Boolean(n.attrs.causal);
+  const root = feature === "favor" ? Math.sqrt(n.attrs.scale as number) : 1;
+  const phi = featureMapCode(feature, D, F, root);
   const keyMax =
     feature === "favor"
       ? `let shift = -Infinity;

@@ -1,6 +1,7 @@
 import type { NodeLabel } from "../ir/node.js";
 import type { SessionAttention } from "../ir/incremental.js";
 import { isConst, type Dim } from "../semantics/types.js";
+import { featureMapCode } from "./attentionKernels.js";
 
 // Kernels of causal self-attention in a decoding session. The new rows of keys and values are
 // written into a cache laid out [B·H, capacity, D] and each new query attends to every cached key
@@ -90,34 +91,23 @@ function recurrent(n: NodeLabel, [q, , v]: readonly NodeLabel[]): SessionKernel 
   const favor = n.op === "performer_attention";
   const F = favor ? (n.attrs.features as number) : D;
   const root = favor ? Math.sqrt(n.attrs.scale as number) : 1;
-  // The row's exponents ω·x' − |x'|²/2 into dst, and their maximum into `top`.
-  const exponents = (x: string, o: string, dst: string) => `let sq = 0;
-      for (let d = 0; d < ${D}; d++) { const t = ${x}[${o} + d] * ${num(root)}; sq += t * t; }
-      for (let f = 0; f < ${F}; f++) {
-        let dot = 0;
-        for (let d = 0; d < ${D}; d++) dot += $K_w[f * ${D} + d] * ${x}[${o} + d];
-        const e = dot * ${num(root)} - sq / 2;
-        ${dst}[f] = e;
-        if (e > top) top = e;
-      }`;
+  const phi = featureMapCode(favor ? "favor" : "elu", D, F, root);
+  // FAVOR+ keys: the exponents and their maximum, then exp against the head's running shift,
+  // rescaling the sums when a key raises it.
   const keyFeatures = favor
-    ? `let top = -Infinity;
-      ${exponents("k", "ko", "fk")}
-      if (top > shift[bh]) {
+    ? `let kTop = -Infinity;
+      ${phi("k", "ko", "fk", "null", "kTop")}
+      if (kTop > shift[bh]) {
         if (shift[bh] !== -Infinity) {
-          const c = Math.exp(shift[bh] - top);
+          const c = Math.exp(shift[bh] - kTop);
           for (let f = 0; f < ${F}; f++) z[zo + f] *= c;
           for (let f = 0; f < ${F * Dv}; f++) kv[kvo + f] *= c;
         }
-        shift[bh] = top;
+        shift[bh] = kTop;
       }
       for (let f = 0; f < ${F}; f++) fk[f] = Math.exp(fk[f] - shift[bh]) * ${num(1 / Math.sqrt(F))};`
-    : `for (let f = 0; f < ${D}; f++) { const t = k[ko + f]; fk[f] = t > 0 ? t + 1 : Math.exp(t); }`;
-  const queryFeatures = favor
-    ? `let top = -Infinity;
-      ${exponents("q", "qo", "fq")}
-      for (let f = 0; f < ${F}; f++) fq[f] = Math.exp(fq[f] - top) * ${num(1 / Math.sqrt(F))};`
-    : `for (let f = 0; f < ${D}; f++) { const t = q[qo + f]; fq[f] = t > 0 ? t + 1 : Math.exp(t); }`;
+    : phi("k", "ko", "fk", "null");
+  const queryFeatures = phi("q", "qo", "fq", "null");
   const fn = `${favor ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_fq = new Float64Array(${F});
 const $K_fk = new Float64Array(${F});
 function $K(out, q, k, v, kv, z${favor ? ", shift" : ""}, B, n, past, cap) {
