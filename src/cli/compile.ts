@@ -3,7 +3,7 @@ import { emitModel, type EmitKind } from "../codegen/emit.js";
 import { formatSummary } from "../diagnostics/format.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { printDiagnostics } from "./check.js";
-import { readIfExists, writeFilesAtomically } from "./files.js";
+import { sameContent, writeFilesAtomically } from "./files.js";
 import { readSource, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 
@@ -17,6 +17,8 @@ export interface CompileOptions {
   readonly runtime?: string;
   /** Time every kernel; the model gains `profile()`. */
   readonly profile?: boolean;
+  /** With --target wasm: the kernels in `.wasm` files beside the module instead of embedded. */
+  readonly wasmFile?: boolean;
 }
 
 /** `tfmc compile`: writes the model's module, or with --check reports whether it is up to date. */
@@ -29,9 +31,9 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
     io.err(`${opts.file}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
     return 1;
   }
-  const files = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  const files = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", wasmFile: opts.wasmFile ?? false, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
   if (opts.check) {
-    const stale = files.filter((f) => readIfExists(join(opts.outDir, f.name)) !== f.text);
+    const stale = files.filter((f) => !sameContent(join(opts.outDir, f.name), f.text));
     for (const f of stale) io.err(`${join(opts.outDir, f.name)} is out of date; run tfmc compile`);
     if (stale.length === 0) io.out(`${files.map((f) => join(opts.outDir, f.name)).join(", ")}: up to date`);
     return stale.length > 0 ? 1 : 0;

@@ -27,11 +27,13 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
   }
 }
 
-export function readIfExists(path: string): string | undefined {
+/** Whether the file at `path` holds exactly `content` (text as UTF-8). */
+export function sameContent(path: string, content: string | Uint8Array): boolean {
   try {
-    return readFileSync(path, "utf8");
+    const have = readFileSync(path);
+    return typeof content === "string" ? have.toString("utf8") === content : Buffer.compare(have, content) === 0;
   } catch {
-    return undefined;
+    return false;
   }
 }
 

@@ -11,8 +11,10 @@ commands:
   check <file.tfm>... [--json]        check a model; print its outputs and parameter count
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
-      [--target ts|wasm]              wasm: matrix products as WebAssembly SIMD kernels embedded in the
-                                      module (also for run and generate)
+      [--target ts|wasm]              wasm: products, attention, LayerNorm and activations as WebAssembly
+                                      SIMD kernels embedded in the module (also for run and generate)
+      [--wasm-file]                   with --target wasm: the kernels in <model>.wasm and <model>.shared.wasm
+                                      beside the module, read by its loadWasm()
       [--profile]                     time every kernel: the model gains profile()
       [--watch]                       recompile on every save; a failed compile keeps the last good output
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
@@ -66,6 +68,11 @@ function required(value: string | undefined, flag: string, command: string): str
   return value;
 }
 
+function wasmFileOption(values: { "wasm-file"?: boolean; target?: string }): boolean {
+  if (values["wasm-file"] && values.target !== "wasm") throw new UsageError("compile: --wasm-file goes with --target wasm");
+  return Boolean(values["wasm-file"]);
+}
+
 function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string; target?: string }, io: Output): BuildOptions {
   const kernels = ["softmax", "linear", "performer", "linformer", "local"];
   if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${values.attention}'`);
@@ -102,6 +109,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           out: { type: "string", short: "o" },
           emit: { type: "string" },
           target: { type: "string" },
+          "wasm-file": { type: "boolean" },
           check: { type: "boolean" },
           runtime: { type: "string" },
           weights: { type: "string" },
@@ -160,6 +168,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           emit,
           check: Boolean(values.check),
           profile: Boolean(values.profile),
+          wasmFile: wasmFileOption(values),
           ...(values.runtime ? { runtime: values.runtime } : {}),
           build: buildOptions(values, io),
         },

@@ -1,3 +1,4 @@
+import { num } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import type { KernelCtx, KernelSource } from "./kernels.js";
@@ -8,7 +9,6 @@ import { maskParams, maskTests } from "./masks.js";
 // The formulas are those of src/ir/interpretAttention.ts, which the tests hold these to.
 
 const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
-const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
 
 /** The code a key mask test needs at (b, j): only key masks reach the feature-map kernels. */
 function keyTests(roles: readonly string[]): string {

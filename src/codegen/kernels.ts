@@ -1,3 +1,4 @@
+import { num } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
 import type { Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
@@ -47,7 +48,6 @@ export interface KernelCtx {
 type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
 
 const lit = (d: Dim | undefined): number | undefined => (d && isConst(d) ? d.value : undefined);
-const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
 
 /** A literal when known, else a parameter of the kernel filled from `ctx`. */
 function sizeParam(name: string, dims: readonly Dim[], ctx: KernelCtx, params: string[], extra: string[]): string {

@@ -3,10 +3,10 @@ import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { KERNELS, type KernelCtx } from "./kernels.js";
-import { hoistedType, INPUT_TYPES, key, str } from "./literals.js";
+import { hoistedType, INPUT_TYPES, key, num, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
-import { planWasm, type WasmAttention, type WasmDense, type WasmPlan } from "./wasmTarget.js";
+import { planWasm, type WasmAttention, type WasmDense, type WasmNorm, type WasmPlan } from "./wasmTarget.js";
 
 export { planSlots, str };
 
@@ -44,6 +44,7 @@ class ModulePrinter {
     readonly typed: boolean,
     private readonly profile = false,
     private readonly target: "ts" | "wasm" = "ts",
+    private readonly wasmFile = false,
   ) {
     g.meta.symbols.forEach((s, i) => this.symbolVars.set(s.name, `s${i}`));
   }
@@ -154,7 +155,11 @@ class ModulePrinter {
       }
       return placed.get(key)!;
     };
+    // Graph inputs a kernel reads are copied into the WebAssembly memory.
     const staged = new Map<string, string>();
+    const stage = (x: string) => {
+      if (g.node(x).op === "input" && !staged.has(x)) staged.set(x, `st${staged.size}`);
+    };
     const extras: { name: string; size: string }[] = [];
     if (wasm && wasm.attention.size > 0) {
       // Threads run heads at once: each head gets its own scratch.
@@ -162,25 +167,29 @@ class ModulePrinter {
       extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})` });
       this.runtimeImports.add("wasmAttention").add("wasmAttentionScratch");
     }
-    if (wasm && wasm.dense.size + wasm.attention.size > 0) {
+    if (wasm && wasm.bytes > 0) {
       if (threaded) {
-        setup.push(`const wasmBinary = decodeBase64(WASM_BINARY_SHARED);`, `const wasm = new WasmMemory(wasmBinary, { shared: true });`, `await pool.attachWasm(wasmBinary, wasm.memory);`);
+        setup.push(`const wasmBinary = ${this.wasmBinaryExpr(true)};`, `const wasm = new WasmMemory(wasmBinary, { shared: true });`, `await pool.attachWasm(wasmBinary, wasm.memory);`);
         // This thread's share of the work calls the kernels of this model's instance.
         for (const name of new Set([...wasm.dense.values()].map((d) => this.workerKernelName(d)))) {
           const d = [...wasm.dense.values()].find((x) => this.workerKernelName(x) === name)!;
           setup.push(`const ${name}Here = ${this.denseWrapper(d, "wasm.fn")};`);
         }
-        if (wasm.attention.size > 0) setup.push(`const wasmAttentionHere = ${this.attentionWrapper("wasm.fn")};`);
+        for (const fn of new Set([...wasm.norms.values()].map((x) => x.fn))) setup.push(`const wasm_${fn}Here = ${this.normWrapper(fn, "wasm.fn")};`);
+        for (const m of this.attentionMaskCounts()) setup.push(`const wasmAttention${m > 0 ? `Masks${m}` : ""}Here = ${this.attentionWrapper("wasm.fn", m)};`);
       } else {
-        setup.push(`const wasm = new WasmMemory(decodeBase64(WASM_BINARY));`);
+        setup.push(`const wasm = new WasmMemory(${this.wasmBinaryExpr(false)});`);
       }
-      for (const u of ["WasmMemory", "decodeBase64", "packPanels"]) this.runtimeImports.add(u);
+      for (const u of ["WasmMemory", "packPanels", this.wasmFile ? "loadedWasm" : "decodeBase64"]) this.runtimeImports.add(u);
       for (const [id, d] of wasm.dense) {
         place(d.weight, d);
         if (d.bias) place(d.bias);
-        if (d.after) this.runtimeImports.add(d.after);
-        const x = g.node(id).inputs[0];
-        if (g.node(x).op === "input" && !staged.has(x)) staged.set(x, `st${staged.size}`);
+        stage(g.node(id).inputs[0]);
+      }
+      for (const [id, nm] of wasm.norms) {
+        if (nm.weight) place(nm.weight);
+        if (nm.bias) place(nm.bias);
+        for (const x of g.node(id).inputs.slice(0, nm.add ? 2 : 1)) stage(x);
       }
     }
 
@@ -195,7 +204,14 @@ class ModulePrinter {
     const calls = runtimeNodes.map((id, i) => {
       const d = wasm?.dense.get(id);
       const a = wasm?.attention.get(id);
-      const call = d ? this.wasmDenseCall(id, d, placed, staged, threaded) : a ? this.wasmAttentionCall(id, a, threaded) : this.call(id, this.varOf(id), hoist, threaded);
+      const nm = wasm?.norms.get(id);
+      const call = d
+        ? this.wasmDenseCall(id, d, placed, staged, threaded)
+        : a
+          ? this.wasmAttentionCall(id, a, hoist, threaded)
+          : nm
+            ? this.wasmNormCall(id, nm, placed, staged, threaded)
+            : this.call(id, this.varOf(id), hoist, threaded);
       return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
     });
 
@@ -216,7 +232,7 @@ class ModulePrinter {
     // The plan's slots, then the extra buffers of the wasm target (staged inputs, scratch).
     const layout = arenaLayout([...plan.slots, ...extras.map((x) => [x.size])], "z");
     body.push(...layout.sizes);
-    body.push(`const arena = ${wasm && wasm.dense.size + wasm.attention.size > 0 ? `wasm.arena(${layout.total})` : alloc(layout.total)};`);
+    body.push(`const arena = ${wasm && wasm.bytes > 0 ? `wasm.arena(${layout.total})` : alloc(layout.total)};`);
     for (const id of runtimeNodes) body.push(`${this.varOf(id)} = ${viewOf("arena", layout.offsets[plan.slotOf.get(id)!], this.size(g.node(id).shape))};`);
     extras.forEach((x, k) => {
       const at = plan.slots.length + k;
@@ -249,6 +265,47 @@ class ModulePrinter {
     return [...setup, ...state, `${signature} {`, ...body, `}`];
   }
 
+  /** The binary the kernels are instantiated from: embedded (base64), or read by loadWasm from the file beside the module. */
+  private wasmBinaryExpr(shared: boolean): string {
+    if (this.wasmFile) return `loadedWasm(wasmFiles, ${str(this.wasmFileName(false))}).${shared ? "shared" : "plain"}`;
+    return `decodeBase64(${shared ? "WASM_BINARY_SHARED" : "WASM_BINARY"})`;
+  }
+
+  /** `<model>.wasm`, or `<model>.shared.wasm` (for threads), beside the module with --wasm-file. */
+  wasmFileName(shared: boolean): string {
+    return `${this.g.meta.name}${shared ? ".shared" : ""}.wasm`;
+  }
+
+  /** The module's part that holds or loads the binaries. */
+  private wasmBinaryDeclarations(): string[] {
+    if (this.target !== "wasm" || this.wasmPlan().bytes === 0) return [];
+    const t = (typed: string) => (this.typed ? typed : "");
+    const base64 = (b: Uint8Array) => str(Buffer.from(b).toString("base64"));
+    if (!this.wasmFile)
+      return [
+        "",
+        `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64; the second imports a shared memory, for threads. */`,
+        `const WASM_BINARY = ${base64(this.wasmPlan().binary)};`,
+        `const WASM_BINARY_SHARED = ${base64(this.wasmPlan().sharedBinary)};`,
+      ];
+    this.runtimeImports.add("readWasmFile");
+    return [
+      "",
+      `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes) as loadWasm read them. */`,
+      `let wasmFiles${t(": { readonly plain: Uint8Array<ArrayBuffer>; readonly shared: Uint8Array<ArrayBuffer> } | null")} = null;`,
+      "",
+      `/**`,
+      ` * Reads the WebAssembly SIMD kernels, ${this.wasmFileName(false)} (and ${this.wasmFileName(true)}, for threads), from the folder`,
+      ` * \`dir\` (by default this module's own): with fetch in browsers, from the file system in Node. Await it`,
+      ` * before createModel; createThreadedModel calls it when it has not been.`,
+      ` */`,
+      `export async function loadWasm(dir${t(": URL")} = new URL(".", import.meta.url))${t(": Promise<void>")} {`,
+      `const [plain, shared] = await Promise.all([readWasmFile(new URL(${str(this.wasmFileName(false))}, dir)), readWasmFile(new URL(${str(this.wasmFileName(true))}, dir))]);`,
+      `wasmFiles = { plain, shared };`,
+      `}`,
+    ];
+  }
+
   private wasmPlanCache?: WasmPlan;
   /** The nodes that run as WebAssembly kernels under --target wasm, and the binary. */
   wasmPlan(): WasmPlan {
@@ -269,38 +326,73 @@ class ModulePrinter {
       const name = this.workerKernelName(d);
       return `await pool.rows(${str(name)}, ${name}Here, [${out}, ${x}, ${w}, ${b}, ${rows}, 0, ${d.N}], 4, [${d.N}, ${d.K}, 0, 0], ${d.N});`;
     }
-    const call = `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
-    return d.after ? `${call} ${d.after}(${out}, ${rows}, ${d.N}, 0, ${d.N});` : call;
+    return `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
   }
 
-  /** Softmax attention with its products in WebAssembly. */
-  private wasmAttentionCall(id: string, a: WasmAttention, threaded: boolean): string {
+  /** LayerNorm (of a sum, with add) of rows through its WebAssembly kernel; threads split the rows. */
+  private wasmNormCall(id: string, nm: WasmNorm, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>, threaded: boolean): string {
     const n = this.g.node(id);
-    const [q, k, v] = n.inputs;
+    const view = (x: string) => staged.get(x) ?? this.varOf(x);
+    const a = view(n.inputs[0]);
+    const c = nm.add ? view(n.inputs[1]) : a;
+    const [w, b] = [nm.weight ? placed.get(nm.weight)! : "0", nm.bias ? placed.get(nm.bias)! : "0"];
+    const rows = this.size(n.shape.slice(0, -1));
+    const out = this.varOf(id);
+    if (threaded) return `await pool.rows(${str(`wasm_${nm.fn}`)}, wasm_${nm.fn}Here, [${out}, ${a}, ${c}, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)}], 5, [${nm.d}, ${nm.d}, ${nm.d}, 0, 0, 0, 0, 0]);`;
+    return `wasm.fn.${nm.fn}(${out}.byteOffset, ${a}.byteOffset, ${c}.byteOffset, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)});`;
+  }
+
+  /** A function calling a LayerNorm kernel of `fns` on views: their byte offsets. */
+  private normWrapper(fn: string, fns: string): string {
+    const t = (typed: string) => (this.typed ? typed : "");
+    const [f, n] = [t(": Float32Array"), t(": number")];
+    return `(o${f}, a${f}, c${f}, w${n}, b${n}, r${n}, d${n}, eps${n})${t(": void")} => { ${fns}.${fn}(o.byteOffset, a.byteOffset, c.byteOffset, w, b, r, d, eps); }`;
+  }
+
+  /** Softmax attention with its products and softmax in WebAssembly; mask kinds and strides are hoisted. */
+  private wasmAttentionCall(id: string, a: WasmAttention, hoist: (expr: string) => string, threaded: boolean): string {
+    const n = this.g.node(id);
+    const [q, k, v, ...masks] = n.inputs;
     const dims = [n.shape[0], n.shape[2], this.g.node(k).shape[2]].map((d) => this.dim(d));
     const args = [this.varOf(id), this.varOf(q), this.varOf(k), this.varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
-    if (threaded) return `await pool.heads("wasm_attention", wasmAttentionHere, [${args.join(", ")}], ${a.H});`;
-    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
+    if (masks.length === 0) {
+      if (threaded) return `await pool.heads("wasm_attention", wasmAttentionHere, [${args.join(", ")}], ${a.H});`;
+      return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
+    }
+    this.runtimeImports.add("maskStrides");
+    const kinds = hoist(`[${a.roles.map((r) => (r.startsWith("block") ? "MASK_BLOCK" : r.startsWith("keep") ? "MASK_KEEP" : "MASK_ADD")).join(", ")}]`);
+    for (const r of a.roles) this.runtimeImports.add(r.startsWith("block") ? "MASK_BLOCK" : r.startsWith("keep") ? "MASK_KEEP" : "MASK_ADD");
+    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${this.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`);
+    const data = masks.map((m) => this.varOf(m));
+    if (threaded) return `await pool.heads(${str(`wasm_attention_masks${masks.length}`)}, wasmAttentionMasks${masks.length}Here, [${[...args, kinds, strides, ...data].join(", ")}], ${a.H});`;
+    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}, ${kinds}, [${data.join(", ")}], ${strides});`;
   }
 
   /** The name of the kernel (and its worker-side wrapper) for a dense kernel and its activation. */
   private workerKernelName(d: WasmDense): string {
-    return `wasm_${d.fn}${d.after ? `_${d.after}` : ""}`;
+    return `wasm_${d.fn}`;
   }
 
-  /** A function calling a dense kernel of `fns` on views: their byte offsets, then the activation over the same rows and columns. */
+  /** A function calling a dense kernel of `fns` on views: their byte offsets. */
   private denseWrapper(d: WasmDense, fns: string): string {
     const t = (typed: string) => (this.typed ? typed : "");
-    const after = d.after ? ` ${d.after}(o, r, ${d.N}, c0, c1);` : "";
-    return `(o${t(": Float32Array")}, x${t(": Float32Array")}, w${t(": number")}, b${t(": number")}, r${t(": number")}, c0${t(": number")}, c1${t(": number")})${t(": void")} => { ${fns}.${d.fn}(o.byteOffset, x.byteOffset, w, b, r, c0, c1);${after} }`;
+    return `(o${t(": Float32Array")}, x${t(": Float32Array")}, w${t(": number")}, b${t(": number")}, r${t(": number")}, c0${t(": number")}, c1${t(": number")})${t(": void")} => { ${fns}.${d.fn}(o.byteOffset, x.byteOffset, w, b, r, c0, c1); }`;
   }
 
-  /** A function running wasmAttention over a range of heads with the kernels of `fns`. */
-  private attentionWrapper(fns: string): string {
+  /** A function running wasmAttention over a range of heads with the kernels of `fns`; with `masks` mask inputs, their kinds, strides and data come before the range. */
+  private attentionWrapper(fns: string, masks = 0): string {
     const t = (typed: string) => (this.typed ? typed : "");
     const f = t(": Float32Array");
     const n = t(": number");
-    return `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1)`;
+    const ms = Array.from({ length: masks }, (_, m) => `m${m}`);
+    const maskParams = masks > 0 ? `kinds${t(": readonly number[]")}, strides${t(": readonly (readonly number[])[]")}, ${ms.map((m) => `${m}${t(": ArrayLike<number> | null")}`).join(", ")}, ` : "";
+    const maskArgs = masks > 0 ? `, kinds, [${ms.join(", ")}], strides` : "";
+    return `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, ${maskParams}h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1${maskArgs})`;
+  }
+
+  /** The numbers of mask inputs among the attention nodes of the wasm plan. */
+  private attentionMaskCounts(): number[] {
+    return [...new Set([...this.wasmPlan().attention.values()].map((a) => a.roles.length))].sort((x, y) => x - y);
   }
 
   /** Worker-side kernels: the same wrappers over the instance a worker gets with `attachWasm`. */
@@ -316,9 +408,14 @@ class ModulePrinter {
       names.push(name);
       source.push(`const ${name} = ${this.denseWrapper(d, "workerWasm")};`);
     }
-    if (plan.attention.size > 0) {
-      names.push("wasm_attention");
-      source.push(`const wasm_attention = ${this.attentionWrapper("workerWasm")};`);
+    for (const fn of new Set([...plan.norms.values()].map((x) => x.fn))) {
+      names.push(`wasm_${fn}`);
+      source.push(`const wasm_${fn} = ${this.normWrapper(fn, "workerWasm")};`);
+    }
+    for (const m of this.attentionMaskCounts()) {
+      const name = m > 0 ? `wasm_attention_masks${m}` : "wasm_attention";
+      names.push(name);
+      source.push(`const ${name} = ${this.attentionWrapper("workerWasm", m)};`);
     }
     if (names.length === 0) return { source: [], names: [] };
     return {
@@ -355,6 +452,7 @@ class ModulePrinter {
     this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
     const worker = this.workerWasmKernels();
+    const wasmDeclarations = this.wasmBinaryDeclarations();
     const imports = [...this.runtimeImports].sort();
     return [
       HEADER,
@@ -362,14 +460,7 @@ class ModulePrinter {
       t(`import type { ${plan ? "SessionState, " : ""}Tensor, WeightsSource } from ${str(this.runtime)};`),
       "",
       `export const spec = ${printValue(specData(g))}${t(" as const")};`,
-      ...(this.target === "wasm" && this.wasmPlan().bytes > 0
-        ? [
-            "",
-            `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64; the second imports a shared memory, for threads. */`,
-            `const WASM_BINARY = ${str(this.wasmPlan().binary)};`,
-            `const WASM_BINARY_SHARED = ${str(this.wasmPlan().sharedBinary)};`,
-          ]
-        : []),
+      ...wasmDeclarations,
       "",
       t(this.interfaces()),
       "",
@@ -398,6 +489,7 @@ class ModulePrinter {
       ` */`,
       `export async function createThreadedModel(weights${t(": WeightsSource")}, options${t(": { threads?: number }")} = {})${t(": Promise<ThreadedModel>")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
+      ...(this.wasmFile && this.wasmPlan().bytes > 0 ? [`if (wasmFiles === null) await loadWasm();`] : []),
       `const pool = await ThreadPool.start(Math.max(0, (options.threads ?? 2) - 1), import.meta.url);`,
       ...threaded,
       `return { spec, forward, close: () => pool.close()${this.profile ? ", profile" : ""} };`,
@@ -458,13 +550,25 @@ function printType(v: SpecValue): string {
 }
 
 /** The module's source: TypeScript, or JavaScript for `--emit js`. */
-export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean; profile?: boolean; target?: "ts" | "wasm" } = {}): string {
-  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true, opts.profile, opts.target).print();
+export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: boolean; profile?: boolean; target?: "ts" | "wasm"; wasmFile?: boolean } = {}): string {
+  return new ModulePrinter(g, opts.runtime ?? RUNTIME_SPECIFIER, opts.typed ?? true, opts.profile, opts.target, opts.wasmFile).print();
+}
+
+/** With --wasm-file: the files `<model>.wasm` and `<model>.shared.wasm` (none when no node runs in WebAssembly). */
+export function wasmFiles(g: IrGraph): { name: string; text: Uint8Array }[] {
+  const p = new ModulePrinter(g, RUNTIME_SPECIFIER, true, false, "wasm", true);
+  const plan = p.wasmPlan();
+  if (plan.bytes === 0) return [];
+  return [
+    { name: p.wasmFileName(false), text: plan.binary },
+    { name: p.wasmFileName(true), text: plan.sharedBinary },
+  ];
 }
 
 /** The declarations that go with the JavaScript module. */
-export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER): string {
-  const p = new ModulePrinter(g, runtime, true);
+export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER, wasmFile = false): string {
+  const p = new ModulePrinter(g, runtime, true, false, wasmFile ? "wasm" : "ts", wasmFile);
+  const loads = wasmFile && p.wasmPlan().bytes > 0;
   return [
     HEADER,
     `import type { Tensor, WeightsSource } from ${str(runtime)};`,
@@ -477,6 +581,7 @@ export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER): strin
     `export declare function createModel(weights: WeightsSource): Model;`,
     `export declare function createThreadedModel(weights: WeightsSource, options?: { threads?: number }): Promise<ThreadedModel>;`,
     `export declare const kernels: Readonly<Record<string, (...args: never[]) => void>>;`,
+    ...(loads ? [`/** Reads ${p.wasmFileName(false)} and ${p.wasmFileName(true)} from \`dir\` (by default the module's folder); await it before createModel. */`, `export declare function loadWasm(dir?: URL): Promise<void>;`] : []),
     "",
   ].join("\n");
 }

@@ -1,3 +1,4 @@
+import { num } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
 import type { SessionAttention } from "../ir/incremental.js";
 import { isConst, type Dim } from "../semantics/types.js";
@@ -11,7 +12,6 @@ import { featureMapCode } from "./attentionKernels.js";
 // per token. Every buffer is the session's; the kernels allocate nothing.
 
 const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
-const num = (x: number) => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
 
 export interface SessionBuffer {
   readonly type: "Float32Array" | "Float64Array";

@@ -119,7 +119,9 @@ function maskScores(n: NodeLabel, ins: readonly (F64Tensor | null)[], shape: num
   const roles = String(n.attrs.roles).split(",").filter(Boolean);
   const scores = ins[0]!;
   const out = new Float64Array(scores.data);
-  const masks = roles.map((r, k) => ({ role: r, t: ins[k + 1], at: ins[k + 1] ? broadcaster(r.endsWith("_keys") ? [B, S] : shape, ins[k + 1]!.shape) : undefined }));
+  // A 3-d mask is [B, L, S]: it broadcasts over the heads.
+  const aligned = (s: readonly number[]) => (s.length === 3 ? [s[0], 1, s[1], s[2]] : s);
+  const masks = roles.map((r, k) => ({ role: r, t: ins[k + 1], at: ins[k + 1] ? broadcaster(r.endsWith("_keys") ? [B, S] : shape, aligned(ins[k + 1]!.shape)) : undefined }));
   for (let b = 0; b < B; b++)
     for (let h = 0; h < H; h++)
       for (let i = 0; i < L; i++)

@@ -102,12 +102,12 @@ export function softmaxAxis(out: Float32Array, x: Float32Array, shape: readonly 
 }
 
 /**
- * Strides to read a mask as [B, H, L, S]: masks of rank 2-4 are right-aligned; key masks [B, S]
- * are read as [B, 1, 1, S]. An absent mask gets zero strides (it is never read).
+ * Strides to read a mask as [B, H, L, S]: [L, S] as [1, 1, L, S], [B, L, S] as [B, 1, L, S] (as
+ * the language defines it), key masks [B, S] as [B, 1, 1, S]. An absent mask gets zero strides.
  */
 export function maskStrides(shape: readonly number[] | null, keys: boolean): [number, number, number, number] {
   if (shape === null) return [0, 0, 0, 0];
-  const aligned = keys ? [shape[0], 1, 1, shape[1]] : [...new Array<number>(4 - shape.length).fill(1), ...shape];
+  const aligned = keys ? [shape[0], 1, 1, shape[1]] : shape.length === 3 ? [shape[0], 1, shape[1], shape[2]] : [...new Array<number>(4 - shape.length).fill(1), ...shape];
   const st = stridesOf(aligned);
   return aligned.map((d, k) => (d === 1 ? 0 : st[k])) as [number, number, number, number];
 }

@@ -6,7 +6,10 @@ import type { WasmMemory } from "./wasmMemory.js";
 // queries the scores Q·Kᵀ fill a scratch block, each row becomes exp((s − max)·scale) (causal
 // rows over the keys up to their own position) with its sum, P·V writes the output rows and they
 // are divided by the sums. Keys are padded to a multiple of 4 with zeros whose weights are 0.
-// Only attention without mask inputs comes here.
+// Mask inputs (read through four strides aligning them with [B, H, L, S], as the TypeScript
+// kernels do) are applied to the block's scores before the softmax: a blocked key's score becomes
+// −∞ (weight exactly 0), a float mask is added to the scaled score. A row with every key masked
+// gives zeros.
 
 /** Query rows per block: the block's scores are QUERY_BLOCK × keys floats of scratch. */
 export const QUERY_BLOCK = 128;
@@ -15,6 +18,18 @@ export const QUERY_BLOCK = 128;
 export function wasmAttentionScratch(S: number, D: number, Dv: number): number {
   const S4 = (S + 3) & ~3;
   return S4 * (D + Dv + QUERY_BLOCK) + QUERY_BLOCK;
+}
+
+/** How a mask input is read: true blocks, true keeps, or added to the scores. */
+export const MASK_BLOCK = 0;
+export const MASK_KEEP = 1;
+export const MASK_ADD = 2;
+
+/** The masks of one attention: kinds and strides fixed for the model, data given per call (null: an absent optional mask). */
+interface Masks {
+  readonly kinds: readonly number[];
+  readonly data: readonly (ArrayLike<number> | null)[];
+  readonly strides: readonly (readonly number[])[];
 }
 
 export function wasmAttention(
@@ -34,7 +49,11 @@ export function wasmAttention(
   scratch: Float32Array,
   hStart: number,
   hEnd: number,
+  kinds: readonly number[] = [],
+  maskData: readonly (ArrayLike<number> | null)[] = [],
+  maskStrides: readonly (readonly number[])[] = [],
 ): void {
+  const masks = kinds.length > 0 ? { kinds, data: maskData, strides: maskStrides } : null;
   const product = wasm.fn.dense_dynamic;
   const softmax = wasm.fn.softmax_rows;
   const S4 = (S + 3) & ~3;
@@ -47,7 +66,7 @@ export function wasmAttention(
     const vp = scratch.subarray(base + S4 * D, base + S4 * (D + Dv));
     const sc = scratch.subarray(base + S4 * (D + Dv), base + S4 * (D + Dv + QUERY_BLOCK));
     const sums = scratch.subarray(base + S4 * (D + Dv + QUERY_BLOCK), base + per);
-    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b * H + h, L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums);
+    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b, h, H, L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums, masks);
   }
 }
 
@@ -58,7 +77,9 @@ function headAttention(
   q: Float32Array,
   k: Float32Array,
   v: Float32Array,
-  bh: number,
+  b: number,
+  h: number,
+  H: number,
   L: number,
   S: number,
   S4: number,
@@ -70,7 +91,9 @@ function headAttention(
   vp: Float32Array,
   sc: Float32Array,
   sums: Float32Array,
+  masks: Masks | null,
 ): void {
+  const bh = b * H + h;
   {
     // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
     const ko = bh * S * D;
@@ -88,13 +111,36 @@ function headAttention(
       const keys = causal ? Math.min(S, i0 + rows) : S;
       const N4 = (keys + 3) & ~3;
       product(sc.byteOffset, q.byteOffset + (bh * L + i0) * D * 4, kp.byteOffset, rows, 0, N4, D, S4);
+      if (masks) applyMasks(sc, masks, b, h, i0, rows, keys, S4, scale);
       softmax(sc.byteOffset, rows, S4, causal ? Math.min(i0 + 1, S) : S, causal ? 1 : 0, S, scale, sums.byteOffset);
       const oo = (bh * L + i0) * Dv;
       product(out.byteOffset + oo * 4, sc.byteOffset, vp.byteOffset, rows, 0, Dv, S4, Dv);
       for (let r = 0; r < rows; r++) {
-        const inv = 1 / sums[r];
+        const inv = sums[r] > 0 ? 1 / sums[r] : 0;
         for (let e = 0, o = oo + r * Dv; e < Dv; e++) out[o + e] *= inv;
       }
+    }
+  }
+}
+
+/** Scores of query rows i0.. (row stride S4) against keys 0..keys: −∞ where a mask blocks, plus float masks over scale. */
+function applyMasks(sc: Float32Array, masks: Masks, b: number, h: number, i0: number, rows: number, keys: number, S4: number, scale: number): void {
+  const { kinds, data, strides } = masks;
+  for (let r = 0; r < rows; r++) {
+    const i = i0 + r;
+    for (let j = 0; j < keys; j++) {
+      let ok = true;
+      let add = 0;
+      for (let m = 0; m < kinds.length; m++) {
+        const d = data[m];
+        if (d === null) continue;
+        const t = strides[m];
+        const x = d[b * t[0] + h * t[1] + i * t[2] + j * t[3]];
+        if (kinds[m] === MASK_ADD) add += x;
+        else if ((kinds[m] === MASK_BLOCK) === Boolean(x)) ok = false;
+      }
+      const at = r * S4 + j;
+      sc[at] = ok ? sc[at] + add / scale : -Infinity;
     }
   }
 }

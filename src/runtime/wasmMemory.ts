@@ -14,6 +14,31 @@ export class WasmUnavailableError extends Error {
   }
 }
 
+/** A module compiled with --wasm-file used before its loadWasm. */
+export class WasmNotLoadedError extends Error {
+  constructor(file: string) {
+    super(`this model's WebAssembly kernels are in ${file} beside its module: await loadWasm() before createModel`);
+    this.name = "WasmNotLoadedError";
+  }
+}
+
+/** The binaries loadWasm read, or a clear error if it has not run. */
+export function loadedWasm<T>(files: T | null, file: string): T {
+  if (files === null) throw new WasmNotLoadedError(file);
+  return files;
+}
+
+/** A .wasm file's bytes: from the file system for file: URLs (Node), else with fetch. */
+export async function readWasmFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+  if (url.protocol === "file:") {
+    const { readFile } = await import("node:fs/promises");
+    return new Uint8Array(await readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${response.status}`);
+  return new Uint8Array(await response.arrayBuffer());
+}
+
 /** Base64 (as the module embeds its binary) to bytes, in Node and in browsers. */
 export function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const raw = atob(text);

@@ -61,6 +61,11 @@ export class Code {
     return this.op(0xfd, ...uleb(code), ...rest);
   }
 
+  /** Runs `f` (which writes instructions) in the middle of a chain. */
+  apply(f: () => unknown) {
+    f();
+    return this;
+  }
   get(i: number) { return this.op(0x20, ...uleb(i)); }
   set(i: number) { return this.op(0x21, ...uleb(i)); }
   tee(i: number) { return this.op(0x22, ...uleb(i)); }
@@ -76,7 +81,12 @@ export class Code {
   f32Load(offset = 0) { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0) { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add() { return this.op(0x92); }
+  f32Sub() { return this.op(0x93); }
   f32Mul() { return this.op(0x94); }
+  f32Div() { return this.op(0x95); }
+  f32Sqrt() { return this.op(0x91); }
+  f32ConvertI32S() { return this.op(0xb2); }
+  f32Eq() { return this.op(0x5b); }
   f32Const(v: number) {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);
@@ -91,6 +101,18 @@ export class Code {
   f32x4Add() { return this.simd(0xe4); }
   f32x4Sub() { return this.simd(0xe5); }
   f32x4Max() { return this.simd(0xe9); }
+  f32x4Min() { return this.simd(0xe8); }
+  f32x4Div() { return this.simd(0xe7); }
+  f32x4Abs() { return this.simd(0xe0); }
+  f32x4Neg() { return this.simd(0xe1); }
+  /** f32x4.lt / f32x4.ge: all-ones lanes where the comparison holds. */
+  f32x4Lt() { return this.simd(0x43); }
+  f32x4Ge() { return this.simd(0x46); }
+  /** A v128.const of four equal f32 lanes. */
+  f32x4Const(v: number) {
+    const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
+    return this.simd(0x0c, ...b);
+  }
   f32x4Nearest() { return this.simd(0x6a); }
   i32x4Splat() { return this.simd(0x11); }
   i32x4Add() { return this.simd(0xae); }

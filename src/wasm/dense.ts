@@ -1,4 +1,5 @@
 import { Code, I32, V128, type WasmFunction } from "./binary.js";
+import { SimdMath, type Activation } from "./simdMath.js";
 
 // The dense kernel in WebAssembly SIMD: out[r, j] = sum_k x[r, k] * w[j, k] + b[j] for rows
 // 0..rows and columns c0..c1 (multiples of 4). The weights are packed once into panels of four
@@ -7,6 +8,8 @@ import { Code, I32, V128, type WasmFunction } from "./binary.js";
 // × 8 columns (eight f32x4 accumulators) in registers while k runs (measured here: wider blocks
 // spill, and unrolling k is slower); leftovers take 1-row and narrower variants.
 // Each group of panels is walked by every row before the next, so its weights stay in L1.
+// The bias and the activation (SimdMath's, its constants inline so that they take no registers from
+// the accumulators) are applied to the block in registers before it is stored.
 // Accumulation is in float32, as PyTorch's. Pointers are byte offsets into the memory. The runtime's
 // packPanels (src/runtime/wasmMemory.ts) writes the panel layout.
 
@@ -52,7 +55,7 @@ function blockLoops(c: Code, at: { r: number; j: number; rows: number; c0: numbe
   }
 }
 
-export function denseFunction(name: string, K: number, N: number, bias: boolean): WasmFunction {
+export function denseFunction(name: string, K: number, N: number, bias: boolean, act?: Activation): WasmFunction {
   if (N % 4 !== 0) throw new Error(`wasm dense needs N a multiple of 4, got ${N}`);
   const [OUT, X, W, B, ROWS, C0, C1] = [0, 1, 2, 3, 4, 5, 6];
   const c = new Code([I32, I32, I32, I32, I32, I32, I32]);
@@ -65,6 +68,7 @@ export function denseFunction(name: string, K: number, N: number, bias: boolean)
   const a = c.local(V128);
   const wv = Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128));
   const acc = Array.from({ length: ROWS_PER_BLOCK }, () => Array.from({ length: PANELS_PER_BLOCK }, () => c.local(V128)));
+  const math = act ? new SimdMath(c, true) : undefined;
 
   /** Rows r.. r+R-1 against panels j/4 .. j/4+P-1. */
   const micro = (R: number, P: number) => {
@@ -89,6 +93,7 @@ export function denseFunction(name: string, K: number, N: number, bias: boolean)
         for (let i = 0; i < R; i++) c.get(acc[i][p]).get(wv[p]).f32x4Add().set(acc[i][p]);
       }
     }
+    if (act) for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) math!.activation(act, acc[i][p]);
     // base = out + (r·N + j)·4
     c.get(OUT).get(r).i32(N).mul().get(j).add().i32(4).mul().add().set(base);
     for (let i = 0; i < R; i++) for (let p = 0; p < P; p++) c.get(base).get(acc[i][p]).v128Store((i * N + 4 * p) * 4);

@@ -1,16 +1,12 @@
 import { Code, F32, I32, V128, type WasmFunction } from "./binary.js";
+import { SimdMath } from "./simdMath.js";
 
 // Softmax rows for the wasm target's attention, in place, four lanes at a time:
 // `(ptr, rows, stride, first, step, last, scale, sums)`. Row r holds `stride` scores (a multiple
 // of 4) of which the first min(first + r·step, last) count; each of those becomes
 // exp((s − max)·scale), the rest 0, and the row's sum goes to sums[r] (the caller divides the
-// output by it). exp is 2ⁿ·p(r) with n = round(x·log₂e), r = x − n·ln2 (in two parts) and p
-// Taylor's polynomial of degree 6: relative error about 1e-7 on |r| ≤ ln2/2; x below −87 is
-// taken as −87, whose exp (1.6e-38) no sum notices.
-
-const LOG2E = Math.LOG2E;
-const LN2_HI = 0.693359375;
-const LN2_LO = -2.12194440e-4;
+// output by it). Masked scores are −∞ and become exactly 0, as does anything whose exp is below
+// float32's normal range; a row with every score masked is all 0 with sum 0. exp is SimdMath's.
 
 export function softmaxRowsFunction(name: string): WasmFunction {
   const [PTR, ROWS, STRIDE, FIRST, STEP, LAST, SCALE, SUMS] = [0, 1, 2, 3, 4, 5, 6, 7];
@@ -19,30 +15,21 @@ export function softmaxRowsFunction(name: string): WasmFunction {
   const row = c.local(I32);
   const count = c.local(I32);
   const j = c.local(I32);
-  const [m, mx, scv, acc, v, mask, x, n, p, lo, l2e, hi, loC, ninf, zero, iota] = Array.from({ length: 16 }, () => c.local(V128));
-  const coeffs = [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1].map(() => c.local(V128));
+  const [m, mx, scv, acc, v, mask, x, keep, ninf, zero, iota] = Array.from({ length: 11 }, () => c.local(V128));
   const top = c.local(F32);
+  const math = new SimdMath(c, false);
 
-  const vconst = (value: number, into: number) => c.f32Const(value).splat().set(into);
-  vconst(-87, lo);
-  vconst(LOG2E, l2e);
-  vconst(LN2_HI, hi);
-  vconst(LN2_LO, loC);
-  vconst(-Infinity, ninf);
-  vconst(0, zero);
-  [1 / 720, 1 / 120, 1 / 24, 1 / 6, 1 / 2, 1, 1].forEach((k, i) => vconst(k, coeffs[i]));
+  c.f32x4Const(-Infinity).set(ninf);
+  c.v128Zero().set(zero);
   c.i32x4Const([0, 1, 2, 3]).set(iota);
   c.get(SCALE).splat().set(scv);
 
-  /** exp of the vector in local x, left on the stack. */
-  const exp = () => {
-    c.get(x).get(lo).f32x4Max().set(x);
-    c.get(x).get(l2e).f32x4Mul().f32x4Nearest().set(n);
-    c.get(x).get(n).get(hi).f32x4Mul().f32x4Sub().get(n).get(loC).f32x4Mul().f32x4Sub().set(x);
-    c.get(coeffs[0]).set(p);
-    for (let i = 1; i < coeffs.length; i++) c.get(p).get(x).f32x4Mul().get(coeffs[i]).f32x4Add().set(p);
-    // 2ⁿ from its bits: (n + 127) << 23
-    c.get(p).get(n).i32x4TruncSatF32x4S().i32(127).i32x4Splat().i32x4Add().i32(23).i32x4Shl().f32x4Mul();
+  /** exp((s − max)·scale) of the four scores at row + 4j, left in v; lanes whose exp underflows are 0. */
+  const scores = () => {
+    c.get(row).get(j).i32(4).mul().add().v128Load().get(mx).f32x4Sub().get(scv).f32x4Mul().set(x);
+    c.get(x).apply(() => math.k(-87)).f32x4Ge().set(keep);
+    math.exp(x);
+    c.get(zero).get(keep).bitselect().set(v);
   };
   /** Lanes j..j+3 that are below count, as a mask. */
   const tailMask = () => c.get(iota).get(j).i32x4Splat().i32x4Add().get(count).i32x4Splat().i32x4LtS().set(mask);
@@ -71,6 +58,8 @@ export function softmaxRowsFunction(name: string): WasmFunction {
         c.get(m).get(row).get(j).i32(4).mul().add().v128Load().get(ninf).get(mask).bitselect().f32x4Max().set(m);
       });
       c.get(m).lane(0).get(m).lane(1).f32Max().get(m).lane(2).f32Max().get(m).lane(3).f32Max().set(top);
+      // Every score masked: any finite maximum makes them all 0.
+      c.get(top).f32Const(-Infinity).f32Eq().ifThen(() => c.f32Const(0).set(top));
       c.get(top).splat().set(mx);
       // exp((s − max)·scale), and their sum.
       c.get(zero).set(acc);
@@ -78,9 +67,7 @@ export function softmaxRowsFunction(name: string): WasmFunction {
       c.block(() =>
         c.loop(() => {
           c.get(j).i32(4).add().get(count).gtS().brIf(1);
-          c.get(row).get(j).i32(4).mul().add().v128Load().get(mx).f32x4Sub().get(scv).f32x4Mul().set(x);
-          exp();
-          c.set(v);
+          scores();
           c.get(row).get(j).i32(4).mul().add().get(v).v128Store();
           c.get(acc).get(v).f32x4Add().set(acc);
           c.get(j).i32(4).add().set(j);
@@ -89,9 +76,8 @@ export function softmaxRowsFunction(name: string): WasmFunction {
       );
       c.get(j).get(count).ltS().ifThen(() => {
         tailMask();
-        c.get(row).get(j).i32(4).mul().add().v128Load().get(mx).f32x4Sub().get(scv).f32x4Mul().set(x);
-        exp();
-        c.get(zero).get(mask).bitselect().set(v);
+        scores();
+        c.get(v).get(zero).get(mask).bitselect().set(v);
         c.get(row).get(j).i32(4).mul().add().get(v).v128Store();
         c.get(acc).get(v).f32x4Add().set(acc);
         c.get(j).i32(4).add().set(j);

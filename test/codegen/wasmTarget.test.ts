@@ -1,13 +1,17 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
 import { describe, expect, it } from "vitest";
 import { buildGraph } from "../../src/cli/pipeline.js";
+import { emitModel } from "../../src/codegen/emit.js";
 import { planWasm } from "../../src/codegen/wasmTarget.js";
 import { constantNodes } from "../../src/ir/incremental.js";
 import { randomWeights, seededRandom } from "../../src/runtime/random.js";
 import { packPanels, WasmMemory, WasmUnavailableError } from "../../src/runtime/wasmMemory.js";
 import { moduleBytes } from "../../src/wasm/binary.js";
 import { denseFunction } from "../../src/wasm/dense.js";
+import { layerNormFunction, layerNormName } from "../../src/wasm/layerNorm.js";
+import { interpret } from "../../src/ir/interpret.js";
 import { graphOf, importGenerated } from "../compileHelpers.js";
 import { ROOT, overrides } from "../helpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
@@ -95,6 +99,113 @@ describe("--target wasm", () => {
       }
     } finally {
       await threaded.close();
+    }
+  });
+
+  // Every activation in the dense kernel's registers, LayerNorm of a sum, and softmax attention with
+  // each kind of mask, causal or not, against the float64 interpreter; the 2-thread model equals one
+  // thread exactly. pTrue 0.9 on keep and 0.2 on padding leaves some rows with no key at all.
+  it.each(["gelu", "gelu_tanh", "silu", "sigmoid", "tanh", "relu"])("runs masks, add & norm and the %s epilogue in WebAssembly as the interpreter does", async (act) => {
+    for (const causal of [false, true]) {
+      const g = graphOf("test/models/wasm_kernels.tfm", "-O2", `act=${act}`, `causal=${causal}`);
+      const plan = planWasm(g, constantNodes(g));
+      expect([...plan.attention.values()].map((a) => a.roles.length)).toEqual([3]);
+      expect(plan.norms.size).toBe(2);
+      expect([...plan.dense.values()].some((d) => d.fn.endsWith(`_${act}`))).toBe(true);
+      const mod = (await importGenerated(g, { target: "wasm" })) as unknown as {
+        spec: { parameters: { name: string; shape: number[] }[] };
+        createModel(w: unknown): { forward(i: unknown): Record<string, { data: Float32Array }> };
+        createThreadedModel(w: unknown, o: { threads: number }): Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>;
+      };
+      const weights = randomWeights(mod.spec.parameters, 3);
+      const single = mod.createModel(weights);
+      const threaded = await mod.createThreadedModel(weights, { threads: 2 });
+      try {
+        for (const [seed, T, omit] of [[1, 7, false], [2, 13, false], [3, 5, true]] as const) {
+          const inputs = randomInputs(g, { B: 2, T }, seed, { omitOptional: omit, pTrue: 0.9 });
+          if (!omit) {
+            const pad = inputs.pad.data as Uint8Array;
+            for (let i = 0; i < pad.length; i++) pad[i] = i % T === 2 || (i < T && i % 5 !== 0) ? 1 : 0;
+          }
+          const want = interpret(g, new Map(Object.entries(weights)), inputs).y;
+          const got = single.forward(inputs).y;
+          expect(maxAbsDiff(got.data, want.data)).toBeLessThan(1e-4);
+          expect(maxAbsDiff((await threaded.forward(inputs)).y.data, got.data)).toBe(0);
+        }
+      } finally {
+        await threaded.close();
+      }
+    }
+  });
+});
+
+describe("--target wasm --wasm-file", () => {
+  /** The model's files written to a folder of their own, the module imported from there. */
+  async function emitTo(g: ReturnType<typeof graphOf>, dir: string) {
+    const out = join(ROOT, "test", ".generated", dir);
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    const runtime = relative(out, join(ROOT, "dist", "runtime", "index.js")).replace(/\\/g, "/");
+    const files = await emitModel(g, { emit: "js", runtime, target: "wasm", wasmFile: true });
+    for (const f of files) writeFileSync(join(out, f.name), f.text);
+    return { files, mod: (await import(pathToFileURL(join(out, `${g.meta.name}.js`)).href)) as Record<string, unknown> };
+  }
+
+  it("writes the kernels beside the module, which loads them and then equals the embedded module", async () => {
+    const g = graphOf("examples/torch/encoder_layer.tfm", "-O2", "d_model=32", "nhead=4", "dim_feedforward=48");
+    const { files, mod } = await emitTo(g, "wasm-file");
+    expect(files.map((f) => f.name)).toEqual(["encoder_layer.js", "encoder_layer.d.ts", "encoder_layer.wasm", "encoder_layer.shared.wasm"]);
+    expect(files[0].text).not.toContain("WASM_BINARY");
+    expect(files[1].text).toContain("export declare function loadWasm(dir?: URL): Promise<void>;");
+    expect(WebAssembly.validate(files[2].text as Uint8Array<ArrayBuffer>)).toBe(true);
+    const createModel = mod.createModel as (w: unknown) => { forward(i: unknown): Record<string, { data: Float32Array }> };
+    const weights = randomWeights((mod.spec as { parameters: { name: string; shape: number[] }[] }).parameters, 4);
+    expect(() => createModel(weights)).toThrow(/in encoder_layer.wasm beside its module: await loadWasm\(\) before createModel/);
+    await (mod.loadWasm as () => Promise<void>)();
+    const embedded = await importGenerated(g, { target: "wasm" });
+    const inputs = randomInputs(g, { B: 2, S: 6 }, 4);
+    expect(maxAbsDiff(createModel(weights).forward(inputs).out.data, embedded.createModel(weights).forward(inputs).out.data)).toBe(0);
+    // A threaded model loads the files itself (a second copy of the module, not yet loaded).
+    const second = (await emitTo(g, "wasm-file-threads")).mod;
+    const threaded = await (second.createThreadedModel as (w: unknown, o: { threads: number }) => Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>)(weights, { threads: 2 });
+    try {
+      expect(maxAbsDiff((await threaded.forward(inputs)).out.data, embedded.createModel(weights).forward(inputs).out.data)).toBe(0);
+    } finally {
+      await threaded.close();
+    }
+  });
+});
+
+describe("the WebAssembly SIMD LayerNorm", () => {
+  it.each([
+    [1, 4],
+    [5, 12],
+    [3, 64],
+  ])("equals a float64 LayerNorm of a sum for %i rows of %i, with and without the sum, weight and bias", (rows, d) => {
+    for (const v of [
+      { add: true, scale: true, shift: true },
+      { add: false, scale: true, shift: false },
+      { add: false, scale: false, shift: false },
+    ]) {
+      const wasm = new WasmMemory(moduleBytes([layerNormFunction(v)]));
+      const r = seededRandom(rows * d);
+      const [a, c] = [0, 1].map(() => Float32Array.from({ length: rows * d }, () => 3 * r() + 1));
+      const [w, b] = [0, 1].map(() => Float32Array.from({ length: d }, () => r() - 0.5));
+      const [wo, bo] = [wasm.place(w), wasm.place(b)];
+      const arena = wasm.arena(3 * rows * d);
+      const [ao, co, out] = [0, 1, 2].map((k) => arena.subarray(k * rows * d, (k + 1) * rows * d));
+      ao.set(a);
+      co.set(c);
+      wasm.fn[layerNormName(v)](out.byteOffset, ao.byteOffset, co.byteOffset, wo, bo, rows, d, 1e-5);
+      for (let i = 0; i < rows; i++) {
+        const t = Array.from({ length: d }, (_, j) => a[i * d + j] + (v.add ? c[i * d + j] : 0));
+        const mean = t.reduce((x, y) => x + y, 0) / d;
+        const inv = 1 / Math.sqrt(t.reduce((x, y) => x + (y - mean) ** 2, 0) / d + 1e-5);
+        for (let j = 0; j < d; j++) {
+          const want = (t[j] - mean) * inv * (v.scale ? w[j] : 1) + (v.shift ? b[j] : 0);
+          expect(Math.abs(out[i * d + j] - want)).toBeLessThan(2e-5);
+        }
+      }
     }
   });
 });

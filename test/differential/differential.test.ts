@@ -50,7 +50,7 @@ async function compare(text: string, dims: Record<string, number>, seed: number)
   stats.maxO2 = Math.max(stats.maxO2, e2);
   stats.maxWasm = Math.max(stats.maxWasm, ew);
   const plan = planWasm(g2, constantNodes(g2));
-  if (plan.dense.size + plan.attention.size > 0) stats.wasmModels++;
+  if (plan.bytes > 0) stats.wasmModels++;
   stats.worstRatio = Math.max(stats.worstRatio, e2 / bound, ew / bound);
   expect(e2).toBeLessThanOrEqual(bound);
   expect(ew).toBeLessThanOrEqual(bound);
