@@ -1,5 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
@@ -72,6 +72,21 @@ export { out, logits, width, step, used };
     const ok = tsc(dir);
     expect(ok.stdout + ok.stderr).toBe("");
     expect(ok.status).toBe(0);
+  });
+
+  it("--target wasm --wasm-file type-checks under tsc --strict, and writes the kernels beside the module", async () => {
+    const dir = join(OUT, "strict-wasm-file");
+    expect(await compile("examples/bert.tfm", dir, "--target", "wasm", "--wasm-file", "--set", "d=32", "--set", "heads=4", "--set", "layers=1", "--set", "vocab=64", "--set", "intermediate=64")).toBe(0);
+    expect(readFileSync(join(dir, "bert.ts"), "utf8")).toContain("export async function loadWasm(");
+    expect(WebAssembly.validate(readFileSync(join(dir, "bert.wasm")))).toBe(true);
+    expect(WebAssembly.validate(readFileSync(join(dir, "bert.shared.wasm")))).toBe(true);
+    writeFileSync(join(dir, "tsconfig.json"), STRICT_TSCONFIG);
+    const ok = tsc(dir);
+    expect(ok.stdout + ok.stderr).toBe("");
+    expect(ok.status).toBe(0);
+    // Without --target wasm there is nothing to write to a .wasm: a usage error, nothing written.
+    expect(await compile("examples/bert.tfm", join(OUT, "wasm-file-without-target"), "--wasm-file")).toBe(2);
+    expect(existsSync(join(OUT, "wasm-file-without-target"))).toBe(false);
   });
 
   it("--emit js runs in a plain Node 20 script, with declarations beside it", async () => {
