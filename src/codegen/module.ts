@@ -3,10 +3,11 @@ import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { KERNELS, type KernelCtx } from "./kernels.js";
-import { hoistedType, INPUT_TYPES, key, num, str } from "./literals.js";
+import { hoistedType, INPUT_TYPES, key, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
-import { planWasm, type WasmAttention, type WasmDense, type WasmNorm, type WasmPlan } from "./wasmTarget.js";
+import { planWasm, type WasmPlan } from "./wasmTarget.js";
+import { WasmGlue } from "./wasmGlue.js";
 
 export { planSlots, str };
 
@@ -73,7 +74,7 @@ class ModulePrinter {
     return this.g.inputs.some((i) => i.node === id && i.optional);
   }
 
-  private shapeExpr(id: string): string {
+  shapeExpr(id: string): string {
     const n = this.g.node(id);
     const s = `[${n.shape.map(this.dim).join(", ")}]`;
     return this.isOptionalInput(id) ? `(${this.varOf(id)} === null ? null : ${s})` : s;
@@ -143,55 +144,10 @@ class ModulePrinter {
       if (!constants.has(id) || n.op === "param") continue;
       setup.push(`const ${this.varOf(id)} = ${alloc(this.size(n.shape))};`, this.call(id, this.varOf(id)));
     }
-    // --target wasm: packed weights and biases go into the WebAssembly memory once.
-    const wasm = this.target === "wasm" ? this.wasmPlan() : undefined;
-    const placed = new Map<string, string>();
-    const place = (id: string, packed?: { N: number; K: number }) => {
-      const key = `${id}${packed ? ":packed" : ""}`;
-      if (!placed.has(key)) {
-        const name = `q${placed.size}`;
-        placed.set(key, name);
-        setup.push(`const ${name} = wasm.place(${packed ? `packPanels(${this.varOf(id)}, ${packed.N}, ${packed.K})` : this.varOf(id)});`);
-      }
-      return placed.get(key)!;
-    };
-    // Graph inputs a kernel reads are copied into the WebAssembly memory.
-    const staged = new Map<string, string>();
-    const stage = (x: string) => {
-      if (g.node(x).op === "input" && !staged.has(x)) staged.set(x, `st${staged.size}`);
-    };
+    // --target wasm: the kernels' instance, packed weights and biases placed once.
+    const wasm = this.target === "wasm" && this.wasmPlan().bytes > 0 ? this.glue() : undefined;
     const extras: { name: string; size: string }[] = [];
-    if (wasm && wasm.attention.size > 0) {
-      // Threads run heads at once: each head gets its own scratch.
-      const sizes = [...new Set([...wasm.attention].map(([id, a]) => `${threaded ? `${a.H} * ` : ""}wasmAttentionScratch(${this.dim(g.node(g.node(id).inputs[1]).shape[2])}, ${a.D}, ${a.Dv})`))];
-      extras.push({ name: "scr", size: sizes.length === 1 ? sizes[0] : `Math.max(${sizes.join(", ")})` });
-      this.runtimeImports.add("wasmAttention").add("wasmAttentionScratch");
-    }
-    if (wasm && wasm.bytes > 0) {
-      if (threaded) {
-        setup.push(`const wasmBinary = ${this.wasmBinaryExpr(true)};`, `const wasm = new WasmMemory(wasmBinary, { shared: true });`, `await pool.attachWasm(wasmBinary, wasm.memory);`);
-        // This thread's share of the work calls the kernels of this model's instance.
-        for (const name of new Set([...wasm.dense.values()].map((d) => this.workerKernelName(d)))) {
-          const d = [...wasm.dense.values()].find((x) => this.workerKernelName(x) === name)!;
-          setup.push(`const ${name}Here = ${this.denseWrapper(d, "wasm.fn")};`);
-        }
-        for (const fn of new Set([...wasm.norms.values()].map((x) => x.fn))) setup.push(`const wasm_${fn}Here = ${this.normWrapper(fn, "wasm.fn")};`);
-        for (const m of this.attentionMaskCounts()) setup.push(`const wasmAttention${m > 0 ? `Masks${m}` : ""}Here = ${this.attentionWrapper("wasm.fn", m)};`);
-      } else {
-        setup.push(`const wasm = new WasmMemory(${this.wasmBinaryExpr(false)});`);
-      }
-      for (const u of ["WasmMemory", "packPanels", this.wasmFile ? "loadedWasm" : "decodeBase64"]) this.runtimeImports.add(u);
-      for (const [id, d] of wasm.dense) {
-        place(d.weight, d);
-        if (d.bias) place(d.bias);
-        stage(g.node(id).inputs[0]);
-      }
-      for (const [id, nm] of wasm.norms) {
-        if (nm.weight) place(nm.weight);
-        if (nm.bias) place(nm.bias);
-        for (const x of g.node(id).inputs.slice(0, nm.add ? 2 : 1)) stage(x);
-      }
-    }
+    const wasmState = wasm?.prepare(threaded, setup, extras);
 
     const runtimeNodes = order.filter((id) => !constants.has(id) && g.node(id).op !== "input");
     const plan = planSlots(g, runtimeNodes, (id) => this.size(g.node(id).shape));
@@ -202,16 +158,7 @@ class ModulePrinter {
       return name;
     };
     const calls = runtimeNodes.map((id, i) => {
-      const d = wasm?.dense.get(id);
-      const a = wasm?.attention.get(id);
-      const nm = wasm?.norms.get(id);
-      const call = d
-        ? this.wasmDenseCall(id, d, placed, staged, threaded)
-        : a
-          ? this.wasmAttentionCall(id, a, hoist, threaded)
-          : nm
-            ? this.wasmNormCall(id, nm, placed, staged, threaded)
-            : this.call(id, this.varOf(id), hoist, threaded);
+      const call = (wasm && wasm.call(id, wasmState!, hoist, threaded)) ?? this.call(id, this.varOf(id), hoist, threaded);
       return this.profile ? `{ const t = performance.now(); ${call} profileMs[${i}] += performance.now() - t; profileCalls[${i}]++; }` : call;
     });
 
@@ -228,11 +175,10 @@ class ModulePrinter {
     const keyParts = [...g.meta.symbols.map((_, i) => `s${i}`), ...g.inputs.flatMap((inp, i) => (inp.optional ? [`(x${i} === null ? "-" : "+")`] : []))];
     body.push(`const key = ${keyParts.length > 0 ? keyParts.join(' + "," + ') : '""'};`);
     body.push(`if (key !== planKey) {`, `planKey = key;`);
-    for (const [id, name] of staged) extras.push({ name, size: this.size(g.node(id).shape) });
     // The plan's slots, then the extra buffers of the wasm target (staged inputs, scratch).
     const layout = arenaLayout([...plan.slots, ...extras.map((x) => [x.size])], "z");
     body.push(...layout.sizes);
-    body.push(`const arena = ${wasm && wasm.bytes > 0 ? `wasm.arena(${layout.total})` : alloc(layout.total)};`);
+    body.push(`const arena = ${wasm ? `wasm.arena(${layout.total})` : alloc(layout.total)};`);
     for (const id of runtimeNodes) body.push(`${this.varOf(id)} = ${viewOf("arena", layout.offsets[plan.slotOf.get(id)!], this.size(g.node(id).shape))};`);
     extras.forEach((x, k) => {
       const at = plan.slots.length + k;
@@ -241,7 +187,7 @@ class ModulePrinter {
     for (const h of hoisted) body.push(`${h.name} = ${h.expr};`);
     const outs = g.outputs.map((o) => `${key(o.name)}: { data: ${this.varOf(o.node)}, shape: [${o.type.shape.map(this.dim).join(", ")}] }`);
     body.push(`outputs = { ${outs.join(", ")} };`, `}`);
-    for (const [id, name] of staged) body.push(`${name}.set(${this.varOf(id)});`);
+    for (const [id, name] of wasmState?.staged ?? []) body.push(`${name}.set(${this.varOf(id)});`);
     body.push(...calls, `return outputs;`);
 
     const profiled = runtimeNodes.map((id) => `{ node: ${str(id)}, op: ${str(g.node(id).op)}, scope: ${str(g.node(id).scope)} }`);
@@ -265,47 +211,6 @@ class ModulePrinter {
     return [...setup, ...state, `${signature} {`, ...body, `}`];
   }
 
-  /** The binary the kernels are instantiated from: embedded (base64), or read by loadWasm from the file beside the module. */
-  private wasmBinaryExpr(shared: boolean): string {
-    if (this.wasmFile) return `loadedWasm(wasmFiles, ${str(this.wasmFileName(false))}).${shared ? "shared" : "plain"}`;
-    return `decodeBase64(${shared ? "WASM_BINARY_SHARED" : "WASM_BINARY"})`;
-  }
-
-  /** `<model>.wasm`, or `<model>.shared.wasm` (for threads), beside the module with --wasm-file. */
-  wasmFileName(shared: boolean): string {
-    return `${this.g.meta.name}${shared ? ".shared" : ""}.wasm`;
-  }
-
-  /** The module's part that holds or loads the binaries. */
-  private wasmBinaryDeclarations(): string[] {
-    if (this.target !== "wasm" || this.wasmPlan().bytes === 0) return [];
-    const t = (typed: string) => (this.typed ? typed : "");
-    const base64 = (b: Uint8Array) => str(Buffer.from(b).toString("base64"));
-    if (!this.wasmFile)
-      return [
-        "",
-        `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes), base64; the second imports a shared memory, for threads. */`,
-        `const WASM_BINARY = ${base64(this.wasmPlan().binary)};`,
-        `const WASM_BINARY_SHARED = ${base64(this.wasmPlan().sharedBinary)};`,
-      ];
-    this.runtimeImports.add("readWasmFile");
-    return [
-      "",
-      `/** The WebAssembly SIMD kernels (${this.wasmPlan().bytes} bytes) as loadWasm read them. */`,
-      `let wasmFiles${t(": { readonly plain: Uint8Array<ArrayBuffer>; readonly shared: Uint8Array<ArrayBuffer> } | null")} = null;`,
-      "",
-      `/**`,
-      ` * Reads the WebAssembly SIMD kernels, ${this.wasmFileName(false)} (and ${this.wasmFileName(true)}, for threads), from the folder`,
-      ` * \`dir\` (by default this module's own): with fetch in browsers, from the file system in Node. Await it`,
-      ` * before createModel; createThreadedModel calls it when it has not been.`,
-      ` */`,
-      `export async function loadWasm(dir${t(": URL")} = new URL(".", import.meta.url))${t(": Promise<void>")} {`,
-      `const [plain, shared] = await Promise.all([readWasmFile(new URL(${str(this.wasmFileName(false))}, dir)), readWasmFile(new URL(${str(this.wasmFileName(true))}, dir))]);`,
-      `wasmFiles = { plain, shared };`,
-      `}`,
-    ];
-  }
-
   private wasmPlanCache?: WasmPlan;
   /** The nodes that run as WebAssembly kernels under --target wasm, and the binary. */
   wasmPlan(): WasmPlan {
@@ -313,122 +218,11 @@ class ModulePrinter {
     return this.wasmPlanCache;
   }
 
-  /** A dense node through its WebAssembly kernel: byte offsets of the arena views and placed weights. */
-  private wasmDenseCall(id: string, d: WasmDense, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>, threaded: boolean): string {
-    const n = this.g.node(id);
-    const out = this.varOf(id);
-    const x = staged.get(n.inputs[0]) ?? this.varOf(n.inputs[0]);
-    const rows = this.size(n.shape.slice(0, -1));
-    const w = placed.get(`${d.weight}:packed`)!;
-    const b = d.bias ? placed.get(d.bias)! : "0";
-    if (threaded) {
-      // Rows (or columns, when rows are few) spread over the threads; views carry their byte offsets.
-      const name = this.workerKernelName(d);
-      return `await pool.rows(${str(name)}, ${name}Here, [${out}, ${x}, ${w}, ${b}, ${rows}, 0, ${d.N}], 4, [${d.N}, ${d.K}, 0, 0], ${d.N});`;
-    }
-    return `wasm.fn.${d.fn}(${out}.byteOffset, ${x}.byteOffset, ${w}, ${b}, ${rows}, 0, ${d.N});`;
-  }
-
-  /** LayerNorm (of a sum, with add) of rows through its WebAssembly kernel; threads split the rows. */
-  private wasmNormCall(id: string, nm: WasmNorm, placed: ReadonlyMap<string, string>, staged: ReadonlyMap<string, string>, threaded: boolean): string {
-    const n = this.g.node(id);
-    const view = (x: string) => staged.get(x) ?? this.varOf(x);
-    const a = view(n.inputs[0]);
-    const c = nm.add ? view(n.inputs[1]) : a;
-    const [w, b] = [nm.weight ? placed.get(nm.weight)! : "0", nm.bias ? placed.get(nm.bias)! : "0"];
-    const rows = this.size(n.shape.slice(0, -1));
-    const out = this.varOf(id);
-    if (threaded) return `await pool.rows(${str(`wasm_${nm.fn}`)}, wasm_${nm.fn}Here, [${out}, ${a}, ${c}, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)}], 5, [${nm.d}, ${nm.d}, ${nm.d}, 0, 0, 0, 0, 0]);`;
-    return `wasm.fn.${nm.fn}(${out}.byteOffset, ${a}.byteOffset, ${c}.byteOffset, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)});`;
-  }
-
-  /** A function calling a LayerNorm kernel of `fns` on views: their byte offsets. */
-  private normWrapper(fn: string, fns: string): string {
-    const t = (typed: string) => (this.typed ? typed : "");
-    const [f, n] = [t(": Float32Array"), t(": number")];
-    return `(o${f}, a${f}, c${f}, w${n}, b${n}, r${n}, d${n}, eps${n})${t(": void")} => { ${fns}.${fn}(o.byteOffset, a.byteOffset, c.byteOffset, w, b, r, d, eps); }`;
-  }
-
-  /** Softmax attention with its products and softmax in WebAssembly; mask kinds and strides are hoisted. */
-  private wasmAttentionCall(id: string, a: WasmAttention, hoist: (expr: string) => string, threaded: boolean): string {
-    const n = this.g.node(id);
-    const [q, k, v, ...masks] = n.inputs;
-    const dims = [n.shape[0], n.shape[2], this.g.node(k).shape[2]].map((d) => this.dim(d));
-    const args = [this.varOf(id), this.varOf(q), this.varOf(k), this.varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
-    if (masks.length === 0) {
-      if (threaded) return `await pool.heads("wasm_attention", wasmAttentionHere, [${args.join(", ")}], ${a.H});`;
-      return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
-    }
-    this.runtimeImports.add("maskStrides");
-    const kinds = hoist(`[${a.roles.map((r) => (r.startsWith("block") ? "MASK_BLOCK" : r.startsWith("keep") ? "MASK_KEEP" : "MASK_ADD")).join(", ")}]`);
-    for (const r of a.roles) this.runtimeImports.add(r.startsWith("block") ? "MASK_BLOCK" : r.startsWith("keep") ? "MASK_KEEP" : "MASK_ADD");
-    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${this.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`);
-    const data = masks.map((m) => this.varOf(m));
-    if (threaded) return `await pool.heads(${str(`wasm_attention_masks${masks.length}`)}, wasmAttentionMasks${masks.length}Here, [${[...args, kinds, strides, ...data].join(", ")}], ${a.H});`;
-    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}, ${kinds}, [${data.join(", ")}], ${strides});`;
-  }
-
-  /** The name of the kernel (and its worker-side wrapper) for a dense kernel and its activation. */
-  private workerKernelName(d: WasmDense): string {
-    return `wasm_${d.fn}`;
-  }
-
-  /** A function calling a dense kernel of `fns` on views: their byte offsets. */
-  private denseWrapper(d: WasmDense, fns: string): string {
-    const t = (typed: string) => (this.typed ? typed : "");
-    return `(o${t(": Float32Array")}, x${t(": Float32Array")}, w${t(": number")}, b${t(": number")}, r${t(": number")}, c0${t(": number")}, c1${t(": number")})${t(": void")} => { ${fns}.${d.fn}(o.byteOffset, x.byteOffset, w, b, r, c0, c1); }`;
-  }
-
-  /** A function running wasmAttention over a range of heads with the kernels of `fns`; with `masks` mask inputs, their kinds, strides and data come before the range. */
-  private attentionWrapper(fns: string, masks = 0): string {
-    const t = (typed: string) => (this.typed ? typed : "");
-    const f = t(": Float32Array");
-    const n = t(": number");
-    const ms = Array.from({ length: masks }, (_, m) => `m${m}`);
-    const maskParams = masks > 0 ? `kinds${t(": readonly number[]")}, strides${t(": readonly (readonly number[])[]")}, ${ms.map((m) => `${m}${t(": ArrayLike<number> | null")}`).join(", ")}, ` : "";
-    const maskArgs = masks > 0 ? `, kinds, [${ms.join(", ")}], strides` : "";
-    return `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, ${maskParams}h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1${maskArgs})`;
-  }
-
-  /** The numbers of mask inputs among the attention nodes of the wasm plan. */
-  private attentionMaskCounts(): number[] {
-    return [...new Set([...this.wasmPlan().attention.values()].map((a) => a.roles.length))].sort((x, y) => x - y);
-  }
-
-  /** Worker-side kernels: the same wrappers over the instance a worker gets with `attachWasm`. */
-  private workerWasmKernels(): { source: string[]; names: string[] } {
-    if (this.target !== "wasm") return { source: [], names: [] };
-    const plan = this.wasmPlan();
-    const t = (typed: string) => (this.typed ? typed : "");
-    const source: string[] = [];
-    const names: string[] = [];
-    for (const d of plan.dense.values()) {
-      const name = this.workerKernelName(d);
-      if (names.includes(name)) continue;
-      names.push(name);
-      source.push(`const ${name} = ${this.denseWrapper(d, "workerWasm")};`);
-    }
-    for (const fn of new Set([...plan.norms.values()].map((x) => x.fn))) {
-      names.push(`wasm_${fn}`);
-      source.push(`const wasm_${fn} = ${this.normWrapper(fn, "workerWasm")};`);
-    }
-    for (const m of this.attentionMaskCounts()) {
-      const name = m > 0 ? `wasm_attention_masks${m}` : "wasm_attention";
-      names.push(name);
-      source.push(`const ${name} = ${this.attentionWrapper("workerWasm", m)};`);
-    }
-    if (names.length === 0) return { source: [], names: [] };
-    return {
-      source: [
-        `/** In a worker thread: the WebAssembly kernels on the model's shared memory, set by attachWasm. */`,
-        `let workerWasm${t(": Readonly<Record<string, (...args: number[]) => void>>")} = {};`,
-        `export function attachWasm(exports${t(": Readonly<Record<string, (...args: number[]) => void>>")})${t(": void")} {`,
-        `workerWasm = exports;`,
-        `}`,
-        ...source,
-      ],
-      names,
-    };
+  private glueCache?: WasmGlue;
+  /** The TypeScript side of the wasm target (only with --target wasm). */
+  glue(): WasmGlue {
+    this.glueCache ??= new WasmGlue(this, this.wasmPlan(), this.wasmFile);
+    return this.glueCache;
   }
 
   private sessionPlanCache?: { plan?: IncrementalPlan };
@@ -451,8 +245,9 @@ class ModulePrinter {
     const threaded = this.modelBody(true);
     this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
-    const worker = this.workerWasmKernels();
-    const wasmDeclarations = this.wasmBinaryDeclarations();
+    const wasm = this.target === "wasm" ? this.glue() : undefined;
+    const worker = wasm?.workerKernels() ?? { source: [], names: [] };
+    const wasmDeclarations = wasm?.binaryDeclarations() ?? [];
     const imports = [...this.runtimeImports].sort();
     return [
       HEADER,
@@ -489,7 +284,7 @@ class ModulePrinter {
       ` */`,
       `export async function createThreadedModel(weights${t(": WeightsSource")}, options${t(": { threads?: number }")} = {})${t(": Promise<ThreadedModel>")} {`,
       `const w = loadWeights(spec.parameters, weights);`,
-      ...(this.wasmFile && this.wasmPlan().bytes > 0 ? [`if (wasmFiles === null) await loadWasm();`] : []),
+      ...(wasm?.threadedPrelude() ?? []),
       `const pool = await ThreadPool.start(Math.max(0, (options.threads ?? 2) - 1), import.meta.url);`,
       ...threaded,
       `return { spec, forward, close: () => pool.close()${this.profile ? ", profile" : ""} };`,
@@ -556,19 +351,19 @@ export function emitModuleSource(g: IrGraph, opts: { runtime?: string; typed?: b
 
 /** With --wasm-file: the files `<model>.wasm` and `<model>.shared.wasm` (none when no node runs in WebAssembly). */
 export function wasmFiles(g: IrGraph): { name: string; text: Uint8Array }[] {
-  const p = new ModulePrinter(g, RUNTIME_SPECIFIER, true, false, "wasm", true);
-  const plan = p.wasmPlan();
-  if (plan.bytes === 0) return [];
+  const glue = new ModulePrinter(g, RUNTIME_SPECIFIER, true, false, "wasm", true).glue();
+  if (glue.plan.bytes === 0) return [];
   return [
-    { name: p.wasmFileName(false), text: plan.binary },
-    { name: p.wasmFileName(true), text: plan.sharedBinary },
+    { name: glue.fileName(false), text: glue.plan.binary },
+    { name: glue.fileName(true), text: glue.plan.sharedBinary },
   ];
 }
 
 /** The declarations that go with the JavaScript module. */
 export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER, wasmFile = false): string {
   const p = new ModulePrinter(g, runtime, true, false, wasmFile ? "wasm" : "ts", wasmFile);
-  const loads = wasmFile && p.wasmPlan().bytes > 0;
+  const glue = wasmFile ? p.glue() : undefined;
+  const loads = glue !== undefined && glue.plan.bytes > 0;
   return [
     HEADER,
     `import type { Tensor, WeightsSource } from ${str(runtime)};`,
@@ -581,7 +376,7 @@ export function emitDeclarations(g: IrGraph, runtime = RUNTIME_SPECIFIER, wasmFi
     `export declare function createModel(weights: WeightsSource): Model;`,
     `export declare function createThreadedModel(weights: WeightsSource, options?: { threads?: number }): Promise<ThreadedModel>;`,
     `export declare const kernels: Readonly<Record<string, (...args: never[]) => void>>;`,
-    ...(loads ? [`/** Reads ${p.wasmFileName(false)} and ${p.wasmFileName(true)} from \`dir\` (by default the module's folder); await it before createModel. */`, `export declare function loadWasm(dir?: URL): Promise<void>;`] : []),
+    ...(loads ? [`/** Reads ${glue.fileName(false)} and ${glue.fileName(true)} from \`dir\` (by default the module's folder); await it before createModel. */`, `export declare function loadWasm(dir?: URL): Promise<void>;`] : []),
     "",
   ].join("\n");
 }
