@@ -20,6 +20,10 @@ export function graphOf(path: string, ...sets: string[]): IrGraph {
 
 export interface GeneratedModule {
   createModel(weights: unknown): { forward(inputs: Record<string, unknown>): Record<string, { data: Float32Array; shape: number[] }> };
+  createThreadedModel(
+    weights: unknown,
+    options: { threads: number },
+  ): Promise<{ forward(inputs: Record<string, unknown>): Promise<Record<string, { data: Float32Array; shape: number[] }>>; close(): Promise<void> }>;
   spec: { parameters: { name: string; shape: number[] }[] };
 }
 

@@ -3,13 +3,6 @@ import { randomWeights } from "../../src/runtime/random.js";
 import { graphOf, importGenerated } from "../compileHelpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
 
-interface Threaded {
-  createThreadedModel(w: unknown, o: { threads: number }): Promise<{
-    forward(inputs: Record<string, unknown>): Promise<Record<string, { data: Float32Array; shape: number[] }>>;
-    close(): Promise<void>;
-  }>;
-}
-
 describe("createThreadedModel", () => {
   it.each([
     ["examples/torch/encoder_layer.tfm", ["d_model=32", "nhead=4", "dim_feedforward=48"], { B: 2, S: 9 }],
@@ -21,7 +14,7 @@ describe("createThreadedModel", () => {
     const weights = randomWeights(mod.spec.parameters, 3);
     const single = mod.createModel(weights);
     for (const threads of [2, 3]) {
-      const model = await (mod as unknown as Threaded).createThreadedModel(weights, { threads });
+      const model = await mod.createThreadedModel(weights, { threads });
       try {
         for (const seed of [1, 2]) {
           const inputs = randomInputs(g, dims, seed);

@@ -14,7 +14,7 @@ import { gelu, geluTanh, sigmoid, silu } from "../../src/runtime/math.js";
 import { denseFunction } from "../../src/wasm/dense.js";
 import { layerNormFunction, layerNormName } from "../../src/wasm/layerNorm.js";
 import { interpret } from "../../src/ir/interpret.js";
-import { graphOf, importGenerated } from "../compileHelpers.js";
+import { graphOf, importGenerated, type GeneratedModule } from "../compileHelpers.js";
 import { ROOT, overrides } from "../helpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
 
@@ -84,11 +84,7 @@ describe("--target wasm", () => {
     ["examples/gpt.tfm", ["d=32", "heads=4", "layers=2", "ctx=32", "vocab=40"], { B: 1, T: 11 }],
   ] as const)("on 2 threads (shared memory, workers with their own instances) equals one thread exactly: %s", async (path, sets, dims) => {
     const g = graphOf(path, "-O2", ...sets);
-    const mod = (await importGenerated(g, { target: "wasm" })) as unknown as {
-      spec: { parameters: { name: string; shape: number[] }[] };
-      createModel(w: unknown): { forward(i: unknown): Record<string, { data: Float32Array }> };
-      createThreadedModel(w: unknown, o: { threads: number }): Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>;
-    };
+    const mod = await importGenerated(g, { target: "wasm" });
     const weights = randomWeights(mod.spec.parameters, 8);
     const single = mod.createModel(weights);
     const threaded = await mod.createThreadedModel(weights, { threads: 2 });
@@ -114,11 +110,7 @@ describe("--target wasm", () => {
       expect([...plan.attention.values()].map((a) => a.roles.length)).toEqual([3]);
       expect(plan.norms.size).toBe(2);
       expect([...plan.dense.values()].some((d) => d.fn.endsWith(`_${act}`))).toBe(true);
-      const mod = (await importGenerated(g, { target: "wasm" })) as unknown as {
-        spec: { parameters: { name: string; shape: number[] }[] };
-        createModel(w: unknown): { forward(i: unknown): Record<string, { data: Float32Array }> };
-        createThreadedModel(w: unknown, o: { threads: number }): Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>;
-      };
+      const mod = await importGenerated(g, { target: "wasm" });
       const weights = randomWeights(mod.spec.parameters, 3);
       const single = mod.createModel(weights);
       const threaded = await mod.createThreadedModel(weights, { threads: 2 });
@@ -150,7 +142,7 @@ describe("--target wasm --wasm-file", () => {
     const runtime = relative(out, join(ROOT, "dist", "runtime", "index.js")).replace(/\\/g, "/");
     const files = await emitModel(g, { emit: "js", runtime, target: "wasm", wasmFile: true });
     for (const f of files) writeFileSync(join(out, f.name), f.text);
-    return { files, mod: (await import(pathToFileURL(join(out, `${g.meta.name}.js`)).href)) as Record<string, unknown> };
+    return { files, mod: (await import(pathToFileURL(join(out, `${g.meta.name}.js`)).href)) as GeneratedModule & { loadWasm(): Promise<void> } };
   }
 
   it("writes the kernels beside the module, which loads them and then equals the embedded module", async () => {
@@ -160,16 +152,15 @@ describe("--target wasm --wasm-file", () => {
     expect(files[0].text).not.toContain("WASM_BINARY");
     expect(files[1].text).toContain("export declare function loadWasm(dir?: URL): Promise<void>;");
     expect(WebAssembly.validate(files[2].text as Uint8Array<ArrayBuffer>)).toBe(true);
-    const createModel = mod.createModel as (w: unknown) => { forward(i: unknown): Record<string, { data: Float32Array }> };
-    const weights = randomWeights((mod.spec as { parameters: { name: string; shape: number[] }[] }).parameters, 4);
-    expect(() => createModel(weights)).toThrow(/in encoder_layer.wasm beside its module: await loadWasm\(\) before createModel/);
-    await (mod.loadWasm as () => Promise<void>)();
+    const weights = randomWeights(mod.spec.parameters, 4);
+    expect(() => mod.createModel(weights)).toThrow(/in encoder_layer.wasm beside its module: await loadWasm\(\) before createModel/);
+    await mod.loadWasm();
     const embedded = await importGenerated(g, { target: "wasm" });
     const inputs = randomInputs(g, { B: 2, S: 6 }, 4);
-    expect(maxAbsDiff(createModel(weights).forward(inputs).out.data, embedded.createModel(weights).forward(inputs).out.data)).toBe(0);
+    expect(maxAbsDiff(mod.createModel(weights).forward(inputs).out.data, embedded.createModel(weights).forward(inputs).out.data)).toBe(0);
     // A threaded model loads the files itself (a second copy of the module, not yet loaded).
     const second = (await emitTo(g, "wasm-file-threads")).mod;
-    const threaded = await (second.createThreadedModel as (w: unknown, o: { threads: number }) => Promise<{ forward(i: unknown): Promise<Record<string, { data: Float32Array }>>; close(): Promise<void> }>)(weights, { threads: 2 });
+    const threaded = await second.createThreadedModel(weights, { threads: 2 });
     try {
       expect(maxAbsDiff((await threaded.forward(inputs)).out.data, embedded.createModel(weights).forward(inputs).out.data)).toBe(0);
     } finally {
