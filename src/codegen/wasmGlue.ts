@@ -1,6 +1,5 @@
-import type { IrGraph } from "../ir/graph.js";
-import type { Dim } from "../semantics/types.js";
 import { num, str } from "./literals.js";
+import type { SessionHost } from "./session.js";
 import type { WasmAttention, WasmDense, WasmNorm, WasmPlan } from "./wasmTarget.js";
 
 // The TypeScript side of `--target wasm` in a generated module: the binary (embedded, or read by
@@ -8,14 +7,8 @@ import type { WasmAttention, WasmDense, WasmNorm, WasmPlan } from "./wasmTarget.
 // inputs staged there, the calls that take the place of TypeScript kernels, and the wrappers that
 // let worker threads run the same kernels on their share of the work.
 
-/** What the glue needs of the module printer. */
-export interface GlueHost {
-  readonly g: IrGraph;
-  readonly typed: boolean;
-  readonly runtimeImports: Set<string>;
-  varOf(id: string): string;
-  size(dims: readonly Dim[]): string;
-  dim(d: Dim): string;
+/** What the glue needs of the module printer: what the session printer needs, and the shape of an input. */
+export interface GlueHost extends Pick<SessionHost, "g" | "typed" | "runtimeImports" | "varOf" | "size" | "dim"> {
   shapeExpr(id: string): string;
 }
 
@@ -145,11 +138,11 @@ export class WasmGlue {
 
   /** A dense node through its WebAssembly kernel: byte offsets of the arena views and placed weights. */
   private denseCall(id: string, d: WasmDense, state: GlueState, threaded: boolean): string {
-    const { g, varOf, size } = this.hostFns();
-    const n = g.node(id);
-    const out = varOf(id);
-    const x = state.staged.get(n.inputs[0]) ?? varOf(n.inputs[0]);
-    const rows = size(n.shape.slice(0, -1));
+    const h = this.host;
+    const n = h.g.node(id);
+    const out = h.varOf(id);
+    const x = state.staged.get(n.inputs[0]) ?? h.varOf(n.inputs[0]);
+    const rows = h.size(n.shape.slice(0, -1));
     const w = state.placed.get(`${d.weight}:packed`)!;
     const b = d.bias ? state.placed.get(d.bias)! : "0";
     if (threaded) {
@@ -162,42 +155,37 @@ export class WasmGlue {
 
   /** LayerNorm (of a sum, with add) of rows through its WebAssembly kernel; threads split the rows. */
   private normCall(id: string, nm: WasmNorm, state: GlueState, threaded: boolean): string {
-    const { g, varOf, size } = this.hostFns();
-    const n = g.node(id);
-    const view = (x: string) => state.staged.get(x) ?? varOf(x);
+    const h = this.host;
+    const n = h.g.node(id);
+    const view = (x: string) => state.staged.get(x) ?? h.varOf(x);
     const a = view(n.inputs[0]);
     const c = nm.add ? view(n.inputs[1]) : a;
     const [w, b] = [nm.weight ? state.placed.get(nm.weight)! : "0", nm.bias ? state.placed.get(nm.bias)! : "0"];
-    const rows = size(n.shape.slice(0, -1));
-    const out = varOf(id);
+    const rows = h.size(n.shape.slice(0, -1));
+    const out = h.varOf(id);
     if (threaded) return `await pool.rows(${str(`wasm_${nm.fn}`)}, wasm_${nm.fn}Here, [${out}, ${a}, ${c}, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)}], 5, [${nm.d}, ${nm.d}, ${nm.d}, 0, 0, 0, 0, 0]);`;
     return `wasm.fn.${nm.fn}(${out}.byteOffset, ${a}.byteOffset, ${c}.byteOffset, ${w}, ${b}, ${rows}, ${nm.d}, ${num(nm.eps)});`;
   }
 
   /** Softmax attention with its products and softmax in WebAssembly; mask kinds and strides are hoisted. */
   private attentionCall(id: string, a: WasmAttention, hoist: (expr: string) => string, threaded: boolean): string {
-    const { g, varOf, dim } = this.hostFns();
-    const n = g.node(id);
+    const h = this.host;
+    const n = h.g.node(id);
     const [q, k, v, ...masks] = n.inputs;
-    const dims = [n.shape[0], n.shape[2], g.node(k).shape[2]].map(dim);
-    const args = [varOf(id), varOf(q), varOf(k), varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
+    const dims = [n.shape[0], n.shape[2], h.g.node(k).shape[2]].map((d) => h.dim(d));
+    const args = [h.varOf(id), h.varOf(q), h.varOf(k), h.varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
     if (masks.length === 0) {
       if (threaded) return `await pool.heads("wasm_attention", wasm_attentionHere, [${args.join(", ")}], ${a.H});`;
       return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
     }
-    this.host.runtimeImports.add("maskStrides");
-    for (const r of a.roles) this.host.runtimeImports.add(maskKind(r));
+    h.runtimeImports.add("maskStrides");
+    for (const r of a.roles) h.runtimeImports.add(maskKind(r));
     const kinds = hoist(`[${a.roles.map(maskKind).join(", ")}]`);
-    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${this.host.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`);
-    const data = masks.map(varOf);
+    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${h.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`);
+    const data = masks.map((m) => h.varOf(m));
     const name = `wasm_attention_masks${masks.length}`;
     if (threaded) return `await pool.heads(${str(name)}, ${name}Here, [${[...args, kinds, strides, ...data].join(", ")}], ${a.H});`;
     return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}, ${kinds}, [${data.join(", ")}], ${strides});`;
-  }
-
-  private hostFns() {
-    const host = this.host;
-    return { g: host.g, varOf: (id: string) => host.varOf(id), size: host.size, dim: host.dim };
   }
 
   /** The wrappers threads call, by name: each calls a kernel of `fns` on views (their byte offsets). */

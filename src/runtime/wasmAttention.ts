@@ -49,11 +49,11 @@ export function wasmAttention(
   scratch: Float32Array,
   hStart: number,
   hEnd: number,
-  kinds: readonly number[] = [],
-  maskData: readonly (ArrayLike<number> | null)[] = [],
-  maskStrides: readonly (readonly number[])[] = [],
+  kinds?: readonly number[],
+  maskData?: readonly (ArrayLike<number> | null)[],
+  maskStrides?: readonly (readonly number[])[],
 ): void {
-  const masks = kinds.length > 0 ? { kinds, data: maskData, strides: maskStrides } : null;
+  const masks = kinds && maskData && maskStrides && kinds.length > 0 ? { kinds, data: maskData, strides: maskStrides } : null;
   const product = wasm.fn.dense_dynamic;
   const softmax = wasm.fn.softmax_rows;
   const S4 = (S + 3) & ~3;
@@ -94,31 +94,29 @@ function headAttention(
   masks: Masks | null,
 ): void {
   const bh = b * H + h;
-  {
-    // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
-    const ko = bh * S * D;
-    for (let j = 0; j < S4; j++)
-      for (let d = 0; d < D; d++) kp[((j >> 2) * D + d) * 4 + (j & 3)] = j < S ? k[ko + j * D + d] : 0;
-    const vo = bh * S * Dv;
-    for (let e = 0; e < Dv; e += 4)
-      for (let j = 0; j < S4; j++) {
-        const at = ((e >> 2) * S4 + j) * 4;
-        for (let c = 0; c < 4; c++) vp[at + c] = j < S ? v[vo + j * Dv + e + c] : 0;
-      }
-    for (let i0 = 0; i0 < L; i0 += QUERY_BLOCK) {
-      const rows = Math.min(QUERY_BLOCK, L - i0);
-      // Causal blocks need the keys up to their last query only.
-      const keys = causal ? Math.min(S, i0 + rows) : S;
-      const N4 = (keys + 3) & ~3;
-      product(sc.byteOffset, q.byteOffset + (bh * L + i0) * D * 4, kp.byteOffset, rows, 0, N4, D, S4);
-      if (masks) applyMasks(sc, masks, b, h, i0, rows, keys, S4, scale);
-      softmax(sc.byteOffset, rows, S4, causal ? Math.min(i0 + 1, S) : S, causal ? 1 : 0, S, scale, sums.byteOffset);
-      const oo = (bh * L + i0) * Dv;
-      product(out.byteOffset + oo * 4, sc.byteOffset, vp.byteOffset, rows, 0, Dv, S4, Dv);
-      for (let r = 0; r < rows; r++) {
-        const inv = sums[r] > 0 ? 1 / sums[r] : 0;
-        for (let e = 0, o = oo + r * Dv; e < Dv; e++) out[o + e] *= inv;
-      }
+  // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
+  const ko = bh * S * D;
+  for (let j = 0; j < S4; j++)
+    for (let d = 0; d < D; d++) kp[((j >> 2) * D + d) * 4 + (j & 3)] = j < S ? k[ko + j * D + d] : 0;
+  const vo = bh * S * Dv;
+  for (let e = 0; e < Dv; e += 4)
+    for (let j = 0; j < S4; j++) {
+      const at = ((e >> 2) * S4 + j) * 4;
+      for (let c = 0; c < 4; c++) vp[at + c] = j < S ? v[vo + j * Dv + e + c] : 0;
+    }
+  for (let i0 = 0; i0 < L; i0 += QUERY_BLOCK) {
+    const rows = Math.min(QUERY_BLOCK, L - i0);
+    // Causal blocks need the keys up to their last query only.
+    const keys = causal ? Math.min(S, i0 + rows) : S;
+    const N4 = (keys + 3) & ~3;
+    product(sc.byteOffset, q.byteOffset + (bh * L + i0) * D * 4, kp.byteOffset, rows, 0, N4, D, S4);
+    if (masks) applyMasks(sc, masks, b, h, i0, rows, keys, S4, scale);
+    softmax(sc.byteOffset, rows, S4, causal ? Math.min(i0 + 1, S) : S, causal ? 1 : 0, S, scale, sums.byteOffset);
+    const oo = (bh * L + i0) * Dv;
+    product(out.byteOffset + oo * 4, sc.byteOffset, vp.byteOffset, rows, 0, Dv, S4, Dv);
+    for (let r = 0; r < rows; r++) {
+      const inv = sums[r] > 0 ? 1 / sums[r] : 0;
+      for (let e = 0, o = oo + r * Dv; e < Dv; e++) out[o + e] *= inv;
     }
   }
 }

@@ -95,7 +95,7 @@ export class Code {
   v128Store(offset = 0) { return this.simd(0x0b, 4, ...uleb(offset)); }
   /** v128.load32_splat: one f32 from memory into all four lanes. */
   loadSplat(offset = 0) { return this.simd(0x09, 2, ...uleb(offset)); }
-  v128Zero() { return this.simd(0x0c, ...new Array<number>(16).fill(0)); }
+  v128Zero() { return this.v128Const(new Int32Array(4)); }
   splat() { return this.simd(0x13); }
   lane(i: number) { return this.simd(0x1f, i); }
   f32x4Add() { return this.simd(0xe4); }
@@ -109,10 +109,7 @@ export class Code {
   f32x4Lt() { return this.simd(0x43); }
   f32x4Ge() { return this.simd(0x46); }
   /** A v128.const of four equal f32 lanes. */
-  f32x4Const(v: number) {
-    const b = new Uint8Array(new Float32Array([v, v, v, v]).buffer);
-    return this.simd(0x0c, ...b);
-  }
+  f32x4Const(v: number) { return this.v128Const(new Float32Array([v, v, v, v])); }
   f32x4Nearest() { return this.simd(0x6a); }
   i32x4Splat() { return this.simd(0x11); }
   i32x4Add() { return this.simd(0xae); }
@@ -122,10 +119,9 @@ export class Code {
   /** v128.bitselect: lanes of the first operand where the mask is set, else of the second. */
   bitselect() { return this.simd(0x52); }
   /** v128.const with four i32 lanes. */
-  i32x4Const(lanes: readonly [number, number, number, number]) {
-    const b = new Uint8Array(new Int32Array(lanes).buffer);
-    return this.simd(0x0c, ...b);
-  }
+  i32x4Const(lanes: readonly [number, number, number, number]) { return this.v128Const(new Int32Array(lanes)); }
+  /** v128.const: the 16 bytes of four lanes. */
+  private v128Const(lanes: Float32Array | Int32Array) { return this.simd(0x0c, ...new Uint8Array(lanes.buffer)); }
   f32Max() { return this.op(0x97); }
   /** select: the first operand when the condition is non-zero, else the second. */
   select() { return this.op(0x1b); }
@@ -170,7 +166,7 @@ export interface WasmFunction {
 }
 
 /** A module importing its memory as env.memory (shared when `shared`) and exporting each function. */
-export function moduleBytes(functions: readonly WasmFunction[], opts: { shared?: boolean; maxPages?: number } = {}): Uint8Array {
+export function moduleBytes(functions: readonly WasmFunction[], opts: { shared?: boolean; maxPages?: number } = {}): Uint8Array<ArrayBuffer> {
   const types: string[] = [];
   const typeOf = functions.map((f) => {
     const key = f.code.params.join(",");
