@@ -6,6 +6,7 @@ import { printDiagnostics } from "./check.js";
 import { sameContent, writeFilesAtomically } from "./files.js";
 import { readSource, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { RUNTIME_DIR, runtimeChoice, runtimeCopy } from "./runtimeCopy.js";
 
 export interface CompileOptions {
   readonly file: string;
@@ -14,6 +15,7 @@ export interface CompileOptions {
   readonly build?: BuildOptions;
   readonly emit: EmitKind;
   readonly check: boolean;
+  /** `copy` (the default: a copy of the runtime beside the module), `package` (`tfmc/runtime`) or a specifier. */
   readonly runtime?: string;
   /** Time every kernel; the model gains `profile()`. */
   readonly profile?: boolean;
@@ -23,6 +25,7 @@ export interface CompileOptions {
 
 /** `tfmc compile`: writes the model's module, or with --check reports whether it is up to date. */
 export async function runCompile(opts: CompileOptions, io: Output): Promise<number> {
+  const runtime = runtimeChoice(opts.runtime);
   const text = readSource(opts.file);
   const { graph, diagnostics } = buildGraph(text, opts.overrides, opts.build);
   const diags = diagnostics.sorted();
@@ -31,14 +34,18 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
     io.err(`${opts.file}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
     return 1;
   }
-  const files = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", wasmFile: opts.wasmFile ?? false, ...(opts.runtime ? { runtime: opts.runtime } : {}) });
+  const emitted = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", wasmFile: opts.wasmFile ?? false, runtime: runtime.specifier });
+  const copy = runtime.copy ? runtimeCopy() : [];
+  const files = [...emitted, ...copy];
+  const shown = [...emitted.map((f) => join(opts.outDir, f.name)), ...(copy.length > 0 ? [join(opts.outDir, RUNTIME_DIR) + "/"] : [])];
   if (opts.check) {
     const stale = files.filter((f) => !sameContent(join(opts.outDir, f.name), f.text));
     for (const f of stale) io.err(`${join(opts.outDir, f.name)} is out of date; run tfmc compile`);
-    if (stale.length === 0) io.out(`${files.map((f) => join(opts.outDir, f.name)).join(", ")}: up to date`);
+    if (stale.length === 0) io.out(`${shown.join(", ")}: up to date`);
     return stale.length > 0 ? 1 : 0;
   }
   writeFilesAtomically(opts.outDir, files);
-  for (const f of files) io.out(`wrote ${join(opts.outDir, f.name)}`);
+  for (const f of emitted) io.out(`wrote ${join(opts.outDir, f.name)}`);
+  if (copy.length > 0) io.out(`wrote ${join(opts.outDir, RUNTIME_DIR)}/ (the runtime the module imports, ${copy.length} files)`);
   return 0;
 }

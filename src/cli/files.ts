@@ -1,10 +1,10 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { UserError } from "./io.js";
 
 /**
  * Writes each file through a temporary sibling and a rename, so a reader never sees a half-written
- * file and a failure leaves the previous output in place.
+ * file and a failure leaves the previous output in place. Names may hold folders (`a/b.js`).
  */
 export function writeFilesAtomically(dir: string, files: readonly { name: string; text: string | Uint8Array }[]): void {
   try {
@@ -16,7 +16,8 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
   try {
     for (const f of files) {
       const final = join(dir, f.name);
-      const temp = join(dirname(final), `.${f.name}.${process.pid}.tmp`);
+      mkdirSync(dirname(final), { recursive: true });
+      const temp = join(dirname(final), `.${basename(final)}.${process.pid}.tmp`);
       writeFileSync(temp, f.text);
       staged.push([temp, final]);
     }

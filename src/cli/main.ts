@@ -15,6 +15,9 @@ commands:
                                       SIMD kernels embedded in the module (also for run and generate)
       [--wasm-file]                   with --target wasm: the kernels in <model>.wasm and <model>.shared.wasm
                                       beside the module, read by its loadWasm()
+      [--runtime copy|package|SPEC]   where the module imports its runtime from: copy (default) writes
+                                      tfmc-runtime/ beside it, so it runs anywhere without installing
+                                      tfmc; package imports tfmc/runtime; anything else as written
       [--profile]                     time every kernel: the model gains profile()
       [--watch]                       recompile on every save; a failed compile keeps the last good output
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]

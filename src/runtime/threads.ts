@@ -26,6 +26,12 @@ interface WorkerLike {
 
 const isNode = typeof process !== "undefined" && Boolean(process.versions?.node);
 
+/** Browsers give shared memory only to cross-origin isolated pages. */
+const NOT_ISOLATED =
+  "createThreadedModel needs SharedArrayBuffer, which a browser gives only to a cross-origin isolated page: " +
+  "serve the page with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp " +
+  "(createModel runs on one thread without them)";
+
 /** A Float32Array over shared memory (what worker threads can read and write). */
 export function sharedFloat32(length: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(Math.max(4, length * 4)), 0, length);
@@ -51,6 +57,7 @@ export class ThreadPool {
 
   /** Starts `n` workers that load `moduleUrl` (a generated module) for its kernels. */
   static async start(n: number, moduleUrl: string): Promise<ThreadPool> {
+    if (typeof SharedArrayBuffer === "undefined") throw new Error(NOT_ISOLATED);
     const script = new URL("./threadWorker.js", import.meta.url);
     const workers: WorkerLike[] = [];
     const ready: Promise<void>[] = [];

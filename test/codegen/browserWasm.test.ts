@@ -1,12 +1,10 @@
-import { createServer, type Server } from "node:http";
-import { existsSync, readFileSync, rmSync } from "node:fs";
-import type { AddressInfo } from "node:net";
-import { extname, join, normalize, relative } from "node:path";
-import { chromium } from "playwright-core";
+import { existsSync, rmSync } from "node:fs";
+import { join, relative } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
 import { interpret } from "../../src/ir/interpret.js";
 import { randomWeights } from "../../src/runtime/random.js";
+import { launchChromium, serveFolder, type Served } from "../chromium.js";
 import { graphOf } from "../compileHelpers.js";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
@@ -16,37 +14,21 @@ import { maxAbsDiff, randomInputs } from "../randomInputs.js";
 // it on module workers over a shared WebAssembly memory. The page is served over HTTP from the
 // repository with the headers that make it cross-origin isolated (SharedArrayBuffer needs them).
 
-const CHROMIUM = "/usr/bin/chromium";
-const FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync"];
-const TYPES: Record<string, string> = { ".js": "text/javascript", ".wasm": "application/wasm", ".html": "text/html" };
 const OUT = join(ROOT, "test", ".generated", "browser-wasm");
 
-let server: Server;
-let origin = "";
+let server: Served;
 
 beforeAll(async () => {
-  server = createServer((req, res) => {
-    const path = normalize(join(ROOT, decodeURIComponent(new URL(req.url ?? "/", "http://x").pathname)));
-    if (!path.startsWith(ROOT) || !existsSync(path) || !TYPES[extname(path)]) {
-      res.writeHead(404).end();
-      return;
-    }
-    res.writeHead(200, { "content-type": TYPES[extname(path)], "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" });
-    res.end(readFileSync(path));
-  });
-  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  server = await serveFolder(ROOT, { isolated: true });
 });
-afterAll(() => new Promise<void>((resolve) => server.close(() => resolve())));
+afterAll(() => server.close());
 
 describe("--target wasm --wasm-file in Chromium", () => {
   it("fetches its kernels, and on one thread and on two equals the interpreter", async () => {
-    expect(existsSync(CHROMIUM), "chromium is not installed (apt-get install chromium)").toBe(true);
     rmSync(OUT, { recursive: true, force: true });
     const sets = ["d_model=32", "nhead=4", "dim_feedforward=48"];
-    const runtime = relative(OUT, join(ROOT, "dist", "runtime", "index.js")).replace(/\\/g, "/");
     const io = { out: () => {}, err: () => {}, color: false };
-    const args = ["compile", "examples/torch/encoder_layer.tfm", "-o", OUT, "--emit", "js", "--target", "wasm", "--wasm-file", "--runtime", runtime];
+    const args = ["compile", "examples/torch/encoder_layer.tfm", "-o", OUT, "--emit", "js", "--target", "wasm", "--wasm-file"];
     expect(await main([...args, ...sets.flatMap((s) => ["--set", s])], io)).toBe(0);
     expect(existsSync(join(OUT, "encoder_layer.wasm"))).toBe(true);
 
@@ -57,13 +39,13 @@ describe("--target wasm --wasm-file in Chromium", () => {
     const plain = (o: Record<string, { data: ArrayLike<number>; shape: number[] }>) =>
       Object.fromEntries(Object.entries(o).map(([k, t]) => [k, { data: Array.from(t.data), shape: t.shape, type: t.data.constructor.name }]));
 
-    const browser = await chromium.launch({ executablePath: CHROMIUM, args: FLAGS });
+    const browser = await launchChromium();
     try {
       const tab = await browser.newPage();
       const errors: string[] = [];
       tab.on("pageerror", (e) => errors.push(e.message));
-      await tab.goto(`${origin}/test/codegen/browserWasm.html`);
-      const moduleUrl = `${origin}/${relative(ROOT, join(OUT, "encoder_layer.js")).replace(/\\/g, "/")}`;
+      await tab.goto(`${server.origin}/test/codegen/browserWasm.html`);
+      const moduleUrl = `${server.origin}/${relative(ROOT, join(OUT, "encoder_layer.js")).replace(/\\/g, "/")}`;
       await tab.waitForFunction(() => "runModel" in window);
       const result = await tab.evaluate(
         ([url, weights, inputs]) => (window as unknown as { runModel(...a: unknown[]): Promise<{ before: string; one: number[]; two: number[]; isolated: boolean }> }).runModel(url, weights, inputs),
