@@ -102,3 +102,24 @@ console.log(JSON.stringify({ one, two }));
     expect(readFileSync(join(dir, "tiny_decoder.js"), "utf8")).toContain('from "tfmc/runtime"');
   });
 });
+
+describe("tfmc init outside the repository", () => {
+  it("writes a starter whose printed next command runs as printed, with nothing installed", () => {
+    const parent = bareFolder("tfmc-init-");
+    const printed = execFileSync(process.execPath, [BIN, "init", "my starter"], { cwd: parent, encoding: "utf8", env: cleanEnv() });
+    const next = /^next: (.*)$/m.exec(printed)?.[1];
+    expect(next).toBe("cd 'my starter' && node run.mjs");
+    expect(JSON.parse(readFileSync(join(parent, "my starter", "package.json"), "utf8"))).toMatchObject({ name: "my-starter", private: true, type: "module" });
+    const ran = execSync(next!, { cwd: parent, encoding: "utf8", env: cleanEnv(), shell: "/bin/sh", stdio: ["ignore", "pipe", "pipe"] });
+    expect(ran).toMatch(/^logits: f32\[1, 16, 1000\]; most likely next token: \d+\n$/);
+  }, 60_000);
+
+  it("in the current folder prints no cd, and the command runs there", () => {
+    const dir = bareFolder("tfmc-init-here-");
+    const printed = execFileSync(process.execPath, [BIN, "init", "."], { cwd: dir, encoding: "utf8", env: cleanEnv() });
+    expect(printed).not.toContain("cd ");
+    const next = /^next: (.*)$/m.exec(printed)?.[1];
+    expect(next).toBe("node run.mjs");
+    expect(execSync(next!, { cwd: dir, encoding: "utf8", env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })).toMatch(/most likely next token: \d+/);
+  }, 60_000);
+});

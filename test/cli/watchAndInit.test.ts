@@ -58,8 +58,9 @@ describe("tfmc compile --watch", () => {
 });
 
 describe("tfmc init", () => {
-  it("writes a starter model that checks, is formatted, and a script that compiles and runs it", () => {
-    // Inside the repository, so the script's `tfmc/...` imports resolve to this package.
+  it("writes a starter model that checks, is formatted, and a script that runs it compiled", () => {
+    // The starter needs no tfmc package: init compiles the model, its runtime copied beside it
+    // (test/cli/standalone.test.ts runs it outside the repository).
     const dir = join(ROOT, "test", ".generated", "init-starter");
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(join(ROOT, "test", ".generated"), { recursive: true });
