@@ -123,3 +123,27 @@ describe("tfmc init outside the repository", () => {
     expect(execSync(next!, { cwd: dir, encoding: "utf8", env: cleanEnv(), stdio: ["ignore", "pipe", "pipe"] })).toMatch(/most likely next token: \d+/);
   }, 60_000);
 });
+
+describe("the npm pack tarball", () => {
+  it("holds the built dist/, installs into an empty folder, and its tfmc works there", () => {
+    const dir = bareFolder("tfmc-pack-");
+    // --ignore-scripts: the tarball of the dist/ this test run uses (prepack would rebuild it under
+    // the feet of other tests); `npm test` builds it first.
+    const name = execFileSync("npm", ["pack", "--ignore-scripts", "--silent", "--pack-destination", dir], { cwd: ROOT, encoding: "utf8", env: cleanEnv() }).trim().split("\n").at(-1)!;
+    const tarball = join(dir, name);
+    const listed = execFileSync("tar", ["-tzf", tarball], { encoding: "utf8" }).split("\n");
+    for (const f of ["package/bin/tfmc.js", "package/dist/cli/main.js", "package/dist/runtime/index.js", "package/dist/runtime/index.d.ts", "package/dist/runtime/threadWorker.js", "package/package.json"]) expect(listed, f).toContain(f);
+    expect(listed.filter((f) => /^package\/(src|test|bench|node_modules)\//.test(f))).toEqual([]);
+
+    const app = join(dir, "app");
+    mkdirSync(app);
+    const env = cleanEnv();
+    execFileSync("npm", ["install", tarball, "--prefer-offline", "--no-audit", "--no-fund", "--silent"], { cwd: app, encoding: "utf8", env });
+    writeFileSync(join(app, "model.tfm"), readFileSync(join(ROOT, "examples", "gpt.tfm")));
+    const checked = execFileSync("npx", ["tfmc", "check", "model.tfm"], { cwd: app, encoding: "utf8", env });
+    expect(checked).toContain("model.tfm: model gpt is well formed");
+    // The installed compiler writes the runtime copy from its own dist/.
+    execFileSync("npx", ["tfmc", "compile", "model.tfm", "-o", "out", "--emit", "js", ...SETS], { cwd: app, encoding: "utf8", env });
+    expect(readFileSync(join(app, "out", "tfmc-runtime", "threads.js"))).toEqual(readFileSync(join(ROOT, "dist", "runtime", "threads.js")));
+  }, 120_000);
+});
