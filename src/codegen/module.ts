@@ -243,7 +243,7 @@ class ModulePrinter {
     const session = plan ? printSession(this, plan) : [];
     if (plan) for (const u of ["sessionCapacity", "sessionBatch", "checkStep", "copySessionState"]) this.runtimeImports.add(u);
     const threaded = this.modelBody(true);
-    this.runtimeImports.add("ThreadPool").add("sharedFloat32").add("shareFloat32");
+    for (const u of ["ThreadPool", "sharedFloat32", "shareFloat32", "threadCount", "ownTensors"]) this.runtimeImports.add(u);
     const kernelSources = [...this.kernels].map(([src, name]) => src.replaceAll("$K", name));
     const wasm = this.target === "wasm" ? this.glue() : undefined;
     const worker = wasm?.workerKernels() ?? { source: [], names: [] };
@@ -280,14 +280,18 @@ class ModulePrinter {
       `/**`,
       ` * The same model on several threads (worker threads in Node, module workers in browsers) sharing`,
       ` * memory: matrix products split by columns or rows, attention by heads. Same numerics as \`createModel\`.`,
-      ` * \`forward\` is asynchronous; call \`close\` to stop the workers.`,
+      ` * \`options.threads\` counts this thread and the workers: an integer from 1 to 64, 2 by default.`,
+      ` * \`forward\` is asynchronous; calls take turns and each returns tensors of its own (copied out of`,
+      ` * the shared buffers). \`close\` stops the workers; calls not yet finished then reject.`,
       ` */`,
       `export async function createThreadedModel(weights${t(": WeightsSource")}, options${t(": { threads?: number }")} = {})${t(": Promise<ThreadedModel>")} {`,
+      `const threads = threadCount(options);`,
       `const w = loadWeights(spec.parameters, weights);`,
       ...(wasm?.threadedPrelude() ?? []),
-      `const pool = await ThreadPool.start(Math.max(0, (options.threads ?? 2) - 1), import.meta.url);`,
+      `const pool = await ThreadPool.start(threads - 1, import.meta.url);`,
       ...threaded,
-      `return { spec, forward, close: () => pool.close()${this.profile ? ", profile" : ""} };`,
+      `const forwardInTurn = (inputs${t(": Inputs")}) => pool.serial(async () => ownTensors(await forward(inputs)));`,
+      `return { spec, forward: forwardInTurn, close: () => pool.close()${this.profile ? ", profile" : ""} };`,
       `}`,
       "",
     ].join("\n");
@@ -307,7 +311,7 @@ class ModulePrinter {
       ...(plan ? [sessionInterfaces(g, plan), ""] : []),
       `export interface Model {\n  readonly spec: typeof spec;\n  /** Runs the model; throws a ShapeError naming the input and dimension when an input does not fit. */\n  forward(inputs: Inputs): Outputs;\n${plan ? SESSION_MEMBER + "\n" : ""}${PROFILE_MEMBER}\n}`,
       "",
-      `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads. */\n  close(): Promise<void>;\n${PROFILE_MEMBER}\n}`,
+      `export interface ThreadedModel {\n  readonly spec: typeof spec;\n  /** Runs the model once the calls before it have finished; the tensors it returns are the caller's own. */\n  forward(inputs: Inputs): Promise<Outputs>;\n  /** Stops the worker threads; calls not yet finished, and any later call, reject with a ThreadedModelError. */\n  close(): Promise<void>;\n${PROFILE_MEMBER}\n}`,
     ].join("\n");
   }
 }

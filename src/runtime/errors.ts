@@ -15,6 +15,9 @@ export const RuntimeMessages = {
   Session_0_must_be_1_got_2: { code: 5012, message: "a session's {0} must be {1}; got {2}" },
   Session_holds_0_of_1_cannot_take_2: { code: 5013, message: "the session holds {0} of its {1} positions and cannot take {2} more" },
   Session_copy_0: { code: 5014, message: "copyFrom takes a session of the same model with the same batch and maxLength: {0}" },
+  Threads_0_got_1: { code: 5015, message: "createThreadedModel: threads must be an integer from 1 to {0}; got {1}" },
+  Threaded_model_closed_0: { code: 5016, message: "the threaded model was closed {0}" },
+  Threaded_options_0: { code: 5017, message: "createThreadedModel takes options such as { threads: 2 }; got {0}" },
 } as const;
 
 const fill = (template: string, args: readonly (string | number)[]) => template.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
@@ -46,6 +49,9 @@ export class WeightsError extends TfmcRuntimeError {
     super(RuntimeMessages.Weights_problems_0, [problems.length, problems.map((p) => "  - " + p).join("\n")]);
   }
 }
+
+/** A threaded model used wrongly: a bad thread count or options, or a call after (or cut short by) close(). */
+export class ThreadedModelError extends TfmcRuntimeError {}
 
 /** A decoding session used outside its bounds: its length, batch or capacity. */
 export class SessionError extends TfmcRuntimeError {}

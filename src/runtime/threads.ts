@@ -3,6 +3,11 @@
 // more chunks than there are threads and each thread takes the next chunk from a shared counter
 // until none is left, so a thread the machine slows down (another process, a busy core) does less
 // instead of holding everyone up. Each chunk writes its own part of the output: no locking.
+// A model's calls take turns (`serial`): its staged inputs, its arena and the chunk counter serve
+// one call at a time, and each call's outputs are copied out (`ownTensors`) before the next starts.
+
+import { RuntimeMessages as M, ThreadedModelError } from "./errors.js";
+import type { Tensor } from "./tensor.js";
 
 type Typed = Float32Array | Int32Array | Uint8Array | BigInt64Array | Float64Array;
 type Kernel = (...args: never[]) => void;
@@ -32,6 +37,38 @@ const NOT_ISOLATED =
   "serve the page with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp " +
   "(createModel runs on one thread without them)";
 
+/** The most threads a threaded model runs on (this one and its workers); each worker loads its own copy of the module. */
+export const MAX_THREADS = 64;
+
+/** A value as an error message shows it: strings quoted, so that "3" is not read as 3. */
+function shown(x: unknown): string {
+  if (typeof x === "string") return JSON.stringify(x);
+  if (typeof x === "bigint") return `${x}n`;
+  if (typeof x === "object" && x !== null) return Array.isArray(x) ? "an array" : "an object";
+  return String(x);
+}
+
+/** The thread count of createThreadedModel's `options`: `threads`, 2 when absent, an integer from 1 to MAX_THREADS. */
+export function threadCount(options: unknown): number {
+  if (options === undefined || options === null) return 2;
+  if (typeof options !== "object") throw new ThreadedModelError(M.Threaded_options_0, [shown(options)]);
+  const threads = (options as { threads?: unknown }).threads;
+  if (threads === undefined) return 2;
+  if (typeof threads !== "number" || !Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    throw new ThreadedModelError(M.Threads_0_got_1, [MAX_THREADS, shown(threads)]);
+  }
+  return threads;
+}
+
+/** A threaded model's outputs copied out of its shared buffers: the caller's own, whatever calls come next. */
+export function ownTensors<T extends object>(outputs: T): T {
+  const own: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(outputs) as [string, Tensor][]) own[name] = { data: t.data.slice(), shape: [...t.shape] };
+  return own as T;
+}
+
+const closedError = (when: string) => new ThreadedModelError(M.Threaded_model_closed_0, [when]);
+
 /** A Float32Array over shared memory (what worker threads can read and write). */
 export function sharedFloat32(length: number): Float32Array {
   return new Float32Array(new SharedArrayBuffer(Math.max(4, length * 4)), 0, length);
@@ -47,11 +84,17 @@ export function shareFloat32(t: { readonly data: Float32Array } | Float32Array):
 
 export class ThreadPool {
   private readonly ids = new Map<ArrayBufferLike, number>();
-  private readonly pending = new Map<number, { left: number; resolve: () => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<number, { left: number; error?: string; resolve: () => void; reject: (e: Error) => void }>();
   private task = 0;
   private staged: Typed[] = [];
   /** The index of the next chunk to take, shared by every thread. */
   private readonly next = new Int32Array(new SharedArrayBuffer(4));
+  private closing?: Promise<unknown>;
+  /** Set when a worker died: the pool cannot run split work any more. */
+  private failure?: Error;
+  /** The last call `serial` queued (settled or not), and how many calls are queued or running. */
+  private tail: Promise<unknown> = Promise.resolve();
+  private calls = 0;
 
   private constructor(private readonly workers: WorkerLike[]) {}
 
@@ -70,27 +113,42 @@ export class ThreadPool {
         else if (m.type === "attached") pool.attached?.();
       };
       let signal!: () => void;
-      ready.push(new Promise<void>((r) => (signal = r)));
+      let refuse!: (e: Error) => void;
+      ready.push(new Promise<void>((resolve, reject) => ((signal = resolve), (refuse = reject))));
+      // A worker that dies (its module fails to load, it runs out of memory) fails what waits on it.
+      const onError = (e: unknown) => {
+        const error = new Error(`a worker thread failed: ${String((e as Error)?.message ?? e)}`);
+        refuse(error);
+        pool.fail(error);
+      };
       if (isNode) {
         const { Worker } = await import("node:worker_threads");
         const nw = new Worker(script);
         nw.on("message", (m) => onMessage(m, signal));
+        nw.on("error", onError);
         w = nw;
       } else {
         const ww = new Worker(script, { type: "module" });
         ww.addEventListener("message", (e: MessageEvent) => onMessage(e.data, signal));
+        ww.addEventListener("error", (e: ErrorEvent) => onError(e.message || "it could not start"));
         w = ww;
       }
       w.postMessage({ type: "init", moduleUrl, counter: pool.next.buffer as SharedArrayBuffer } satisfies WorkerRequest);
       workers.push(w);
     }
-    await Promise.all(ready);
+    try {
+      await Promise.all(ready);
+    } catch (e) {
+      await pool.close();
+      throw e;
+    }
     // Idle workers must not keep Node running; a worker holds the process only while it works.
     for (const w of workers) w.unref?.();
     return pool;
   }
 
   private attached?: () => void;
+  private attachFailed?: (e: Error) => void;
 
   /**
    * Gives every worker the module's WebAssembly kernels on the shared `memory` (the generated
@@ -99,7 +157,11 @@ export class ThreadPool {
   async attachWasm(binary: Uint8Array, memory: WebAssembly.Memory): Promise<void> {
     let left = this.workers.length;
     if (left === 0) return;
-    const all = new Promise<void>((resolve) => (this.attached = () => --left === 0 && resolve()));
+    if (this.failure) throw this.failure;
+    const all = new Promise<void>((resolve, reject) => {
+      this.attached = () => --left === 0 && resolve();
+      this.attachFailed = reject;
+    });
     for (const w of this.workers) {
       w.ref?.();
       w.postMessage({ type: "wasm", binary, memory } satisfies WorkerRequest);
@@ -112,18 +174,43 @@ export class ThreadPool {
     return this.workers.length + 1;
   }
 
+  /** A worker finished its part of `task`; the task settles when every worker has (a failed one stops taking chunks). */
   private finish(task: number, error?: string): void {
     const p = this.pending.get(task);
     if (!p) return;
-    if (error) {
-      this.pending.delete(task);
-      p.reject(new Error(`a worker failed: ${error}`));
-      return;
-    }
+    if (error) p.error ??= error;
     if (--p.left === 0) {
       this.pending.delete(task);
-      p.resolve();
+      if (p.error === undefined) p.resolve();
+      else p.reject(new Error(`a worker failed: ${p.error}`));
     }
+  }
+
+  /** A worker died: every task waiting on the workers fails, and so does any later one. */
+  private fail(error: Error): void {
+    this.failure ??= error;
+    this.attachFailed?.(error);
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+  }
+
+  /**
+   * Runs `call` when every call queued before it has settled (at once when none is), and rejects
+   * with a ThreadedModelError when the pool is closed before it starts.
+   */
+  serial<T>(call: () => Promise<T>): Promise<T> {
+    if (this.closing) return Promise.reject(closedError("before this call started"));
+    const start = () => {
+      if (this.closing) throw closedError("before this call started");
+      return call();
+    };
+    const run = this.calls === 0 ? start() : this.tail.then(start);
+    this.calls++;
+    this.tail = run.then(
+      () => void this.calls--,
+      () => void this.calls--,
+    );
+    return run;
   }
 
   /** Makes a shared buffer known to the workers (once). */
@@ -166,6 +253,8 @@ export class ThreadPool {
 
   /** Runs the chunks on this thread and the workers, each taking the next chunk left; resolves when all are done. */
   private async spread(kernel: string, fn: Kernel, chunks: unknown[][]): Promise<void> {
+    if (this.closing) throw closedError("while this call ran");
+    if (this.failure) throw this.failure;
     const run = fn as (...a: unknown[]) => void;
     const helpers = Math.min(this.workers.length, chunks.length - 1);
     if (helpers === 0) {
@@ -235,7 +324,13 @@ export class ThreadPool {
     return this.spread(kernel, fn, chunks);
   }
 
+  /** Stops the workers; calls still running or queued reject with a ThreadedModelError. Closing again does nothing more. */
   async close(): Promise<void> {
-    await Promise.all(this.workers.map((w) => w.terminate()));
+    if (!this.closing) {
+      this.closing = Promise.all(this.workers.map((w) => w.terminate()));
+      for (const p of this.pending.values()) p.reject(closedError("while this call ran"));
+      this.pending.clear();
+    }
+    await this.closing;
   }
 }
