@@ -4,19 +4,17 @@ import { join } from "node:path";
 import type { onnx as OnnxTypes } from "onnx-proto";
 import { ROOT } from "../helpers.js";
 
-// Reads ONNX backend node test cases (see ../shared/onnx-node-tests/SOURCE.md) with onnx-proto,
+// Reads ONNX backend node test cases (see cases/SOURCE.md) with onnx-proto,
 // protobufjs static code for onnx.proto. onnx-proto is CommonJS assigning `module.exports`, which
 // Node's ESM loader cannot split into named exports, hence `require`.
 const { onnx } = createRequire(import.meta.url)("onnx-proto") as typeof import("onnx-proto");
 
-/** The cases sit beside the repository (CI clones the repo next to `shared/`), never inside it. */
-export const ONNX_DIR = join(ROOT, "..", "shared", "onnx-node-tests");
+/** The cases are part of the repository (copied from onnx/onnx, see cases/SOURCE.md). */
+export const ONNX_DIR = join(ROOT, "test", "onnx", "cases");
 
 /** Every case folder, sorted; throws when the folder is missing so the suite fails instead of passing empty. */
 export function listCases(): string[] {
-  if (!existsSync(ONNX_DIR)) {
-    throw new Error(`ONNX node tests not found at ${ONNX_DIR}: clone the repository next to 'shared/' (../shared/onnx-node-tests)`);
-  }
+  if (!existsSync(ONNX_DIR)) throw new Error(`ONNX node tests not found at ${ONNX_DIR} (test/onnx/cases in the repository)`);
   const cases = readdirSync(ONNX_DIR, { withFileTypes: true })
     .filter((d) => d.isDirectory() && d.name.startsWith("test_"))
     .map((d) => d.name)
