@@ -1,4 +1,4 @@
-import { basename, dirname } from "node:path";
+import { basename, dirname, extname } from "node:path";
 import { formatSummary } from "../diagnostics/format.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { toDot, toDotDiff } from "../viz/dot.js";
@@ -11,6 +11,32 @@ import { readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
 
 export type GraphFormat = "svg" | "dot" | "mermaid" | "html";
+
+/** The formats, and the file extensions that name each. */
+const EXTENSIONS: Readonly<Record<GraphFormat, readonly string[]>> = { svg: [".svg"], dot: [".dot", ".gv"], mermaid: [".mmd"], html: [".html"] };
+const FORMATS = Object.keys(EXTENSIONS) as GraphFormat[];
+const listed = FORMATS.map((f) => `${f} (${EXTENSIONS[f].join(", ")})`).join(", ");
+
+/**
+ * The format to draw in: `--format` if given, else the one `-o`'s extension names, else DOT on
+ * standard output. An extension that names no format (`x.png`) is refused unless `--format` is
+ * given; one that names another format than `--format` is refused too.
+ */
+export function graphFormat(format: string | undefined, out: string | undefined): GraphFormat {
+  if (format !== undefined && !FORMATS.includes(format as GraphFormat)) throw new UsageError(`graph: --format takes ${FORMATS.join(", ")}, got '${format}'`);
+  const ext = out === undefined ? undefined : extname(out).toLowerCase();
+  const named = ext === undefined ? undefined : FORMATS.find((f) => EXTENSIONS[f].includes(ext));
+  if (format !== undefined) {
+    if (named !== undefined && named !== format) throw new UsageError(`graph: -o ${out} names a ${named} file, but --format is ${format}`);
+    return format as GraphFormat;
+  }
+  if (out === undefined) return "dot";
+  if (named === undefined) {
+    const what = ext ? `'${ext}' is no format tfmc writes` : "a name without an extension gives no format";
+    throw new UsageError(`graph: -o ${out}: ${what}; it writes ${listed}: end the name with one of these, or give --format`);
+  }
+  return named;
+}
 
 export interface GraphOptions {
   readonly file: string;
