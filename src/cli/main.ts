@@ -4,6 +4,7 @@ import { runCheck } from "./check.js";
 import { InternalGraphError, type BuildOptions } from "./pipeline.js";
 import { PassVerificationError } from "../passes/pipeline.js";
 import { processOutput, UsageError, UserError, type Output } from "./io.js";
+import { commandUsage } from "./usage.js";
 
 const USAGE = `usage: tfmc <command> [options]
 
@@ -44,7 +45,7 @@ options:
   --dump-after PASS  print the IR after the named pass ('lower' for the graph before any pass)
   --attention KIND   use this kernel for every attention: softmax, linear, performer, linformer, local
   --json             machine-readable diagnostics
-  -h, --help         show this help
+  -h, --help         show this help (tfmc <command> --help: the command's own)
   -v, --version      show the version`;
 
 function overridesFrom(values: readonly string[] | undefined): ConfigOverride[] {
@@ -92,6 +93,12 @@ function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-a
 async function dispatch(argv: readonly string[], io: Output): Promise<number> {
   const [command, ...rest] = argv;
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
+    if (command === "help" && rest.length > 0) {
+      const own = commandUsage(rest[0]);
+      if (own === undefined) throw new UsageError(`help: unknown command '${rest[0]}'`);
+      io.out(own);
+      return 0;
+    }
     io.out(USAGE);
     return command === undefined ? 2 : 0;
   }
@@ -149,7 +156,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
   })();
   if (values.help) {
-    io.out(USAGE);
+    io.out(commandUsage(command) ?? USAGE);
     return 0;
   }
   switch (command) {
@@ -240,16 +247,15 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "graph": {
       const stage = values.stage ?? "optimized";
-      const format = values.format ?? (values.out?.endsWith(".svg") ? "svg" : values.out?.endsWith(".html") ? "html" : values.out?.endsWith(".mmd") ? "mermaid" : "dot");
       if (!["source", "lowered", "optimized"].includes(stage)) throw new UsageError(`graph: --stage takes source, lowered or optimized, got '${stage}'`);
-      if (!["svg", "dot", "mermaid", "html"].includes(format)) throw new UsageError(`graph: --format takes svg, dot, mermaid or html, got '${format}'`);
-      const { runGraph } = await import("./graph.js");
+      const { runGraph, graphFormat } = await import("./graph.js");
+      const format = graphFormat(values.format, values.out);
       return runGraph(
         {
           file: single(positionals, command),
           overrides: overridesFrom(values.set),
           stage: stage as "source",
-          format: format as "svg",
+          format,
           diff: Boolean(values.diff),
           ...(values.out ? { out: values.out } : {}),
         },
@@ -288,7 +294,7 @@ export async function main(argv: readonly string[], io: Output = processOutput()
     return await dispatch(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`tfmc: ${e.message}\n${USAGE}`);
+      io.err(`tfmc: ${e.message}\n${commandUsage(argv[0]) ?? USAGE}`);
       return 2;
     }
     if (e instanceof UserError) {

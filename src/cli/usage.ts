@@ -1,0 +1,78 @@
+// Each command's own usage, printed by `tfmc <command> --help` (and `tfmc help <command>`) and
+// after a usage error in that command. The overview of every command is USAGE in main.ts.
+
+const SET = "  --set name=value     override a config value (repeatable)";
+const BUILD = [
+  "  -O0 | -O1 | -O2      optimisation level (default -O2)",
+  "  --target ts|wasm     wasm: products, attention, LayerNorm and activations as WebAssembly SIMD kernels",
+  "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
+  "  --verify-passes      check the graph after every optimisation pass",
+  "  --dump-after PASS    print the IR after the named pass ('lower' for the graph before any pass)",
+].join("\n");
+const HELP = "  -h, --help           show this help";
+
+const usage = (synopsis: string, what: string, options: readonly string[]): string =>
+  [`usage: tfmc ${synopsis}`, "", what, "", "options:", ...options, HELP].join("\n");
+
+const COMMANDS: Readonly<Record<string, string>> = {
+  check: usage("check <file.tfm>... [options]", "Check each model; print its diagnostics, inputs, outputs and parameter count.", [
+    "  --json               the report as JSON: diagnostics, inputs, outputs and parameters (name, dtype, shape)",
+    SET,
+  ]),
+  compile: usage("compile <file.tfm> -o <dir> [options]", "Write the model's TypeScript (or JavaScript) module into <dir>.", [
+    "  -o, --out <dir>      the folder to write into (required)",
+    "  --emit ts|js         ts (default), or js: a .js module and its .d.ts",
+    "  --check              write nothing; exit 1 if the files in <dir> are out of date",
+    "  --wasm-file          with --target wasm: the kernels in <model>.wasm and <model>.shared.wasm beside the module",
+    "  --profile            time every kernel: the model gains profile()",
+    "  --watch              recompile on every save; a failed compile keeps the last good output",
+    "  --runtime SPEC       the specifier the module imports its runtime from",
+    SET,
+    BUILD,
+  ]),
+  run: usage("run <file.tfm> --out <out.safetensors> [options]", "Run the model on tensors from files; write every output to <out.safetensors>.", [
+    "  -o, --out <file>     where the outputs go (required)",
+    "  --inputs <file>      the inputs, one tensor per model input, named as in the model (safetensors)",
+    "  --weights <file>     the weights (safetensors); without it, seeded random weights",
+    "  --seed N             the seed of the random weights (default 0)",
+    "  --profile            print the time spent per op and per scope",
+    SET,
+    BUILD,
+  ]),
+  generate: usage("generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [options]", "Generate tokens: greedy, beam search or seeded sampling, one position per step through a decoding session.", [
+    "  --prompt IDS         the prompt's token ids, separated by commas",
+    "  --max-new-tokens N   how many tokens to generate (required)",
+    "  --weights <file>     the weights (safetensors); without it, seeded random weights (a warning says so)",
+    "  --source IDS         an encoder-decoder's source token ids",
+    "  --bos ID, --eos ID   a token put before the prompt; a token that ends a sequence",
+    "  --beam K             beam search with K beams (--length-penalty A, --n-best N)",
+    "  --sample             sampling (--temperature T, --top-k K, --top-p P)",
+    "  --seed S             the seed of the random weights and of sampling (default 0)",
+    "  --json               the results as JSON",
+    "  --recompute          run the whole prefix every step, for models without decoding sessions",
+    SET,
+    BUILD,
+  ]),
+  graph: usage("graph <file.tfm> [-o file] [options]", "Draw the model: one cluster per scope; fused and rewritten ops marked.", [
+    "  -o, --out <file>     write to this file; its extension gives the format: .svg, .dot or .gv, .mmd, .html",
+    "                       (without -o: DOT or Mermaid on standard output)",
+    "  --format FORMAT      svg, dot, mermaid or html (instead of the extension)",
+    "  --stage STAGE        source, lowered or optimized (default optimized)",
+    "  --diff               the source and the optimised graph side by side",
+    SET,
+  ]),
+  init: usage("init [folder]", "Write a starter model and a script that compiles and runs it (into [folder], default the current one).", []),
+  lsp: usage("lsp --stdio", "The language server, for editors (see editors/vscode).", ["  --stdio              speak the language server protocol over standard input and output (required)"]),
+  fmt: usage("fmt <file.tfm>... [options]", "Rewrite files in the canonical layout.", ["  --check              write nothing; exit 1 if any file would change"]),
+  explain: usage("explain <file.tfm> [options]", "Parameters, FLOPs and activation memory per layer, as written and optimised; where linear-time attention pays off; what passes did.", [
+    "  --at T=128,1024      the lengths to evaluate at",
+    SET,
+  ]),
+};
+
+/** The command's own usage, or undefined for a name that is no command. */
+export function commandUsage(command: string | undefined): string | undefined {
+  return command !== undefined && Object.hasOwn(COMMANDS, command) ? COMMANDS[command] : undefined;
+}
+
+export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
