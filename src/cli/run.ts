@@ -7,9 +7,10 @@ import { randomWeights } from "../runtime/random.js";
 import { readSafetensors, SafetensorsError, writeSafetensors } from "../runtime/safetensors.js";
 import type { Tensor } from "../runtime/tensor.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
+import { formatType } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
-import { readSource, UserError, type Output } from "./io.js";
+import { readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 
 export interface RunOptions {
@@ -60,9 +61,16 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
+  const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
+  const missing = built.graph.inputs.filter((i) => !i.optional && !(i.name in feeds));
+  if (missing.length > 0) {
+    const list = built.graph.inputs.map((i) => `  ${i.name}: ${formatType(i.type)}${i.optional ? " (optional)" : ""}`).join("\n");
+    const name = built.graph.meta.name;
+    if (!opts.inputs) throw new UsageError(`run: ${name} needs its inputs: pass them with --inputs <in.safetensors>, one tensor per input, named as here:\n${list}`);
+    throw new UserError(`run: ${opts.inputs} has no tensor ${missing.map((i) => `'${i.name}'`).join(", ")}; ${name} takes one tensor per input, named as here:\n${list}`);
+  }
   const mod = await loadCompiled(built.graph, opts.profile ?? false, opts.build?.target);
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
-  const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
   let outputs: Record<string, Tensor>;
   let profile: readonly ProfileEntry[] = [];
   try {
