@@ -4,7 +4,7 @@ import { randomWeights } from "../runtime/random.js";
 import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtime/decoding.js";
 import { beamSearch, greedy, sample, SearchOptionsError, type Decoder, type Generated } from "../runtime/search.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import { isConst } from "../semantics/types.js";
+import { formatDim, formatType, isConst, type Dim, type TensorType } from "../semantics/types.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes } from "./files.js";
@@ -30,6 +30,14 @@ export interface GenerateOptions {
     | { readonly kind: "greedy" }
     | { readonly kind: "beam"; readonly beams: number; readonly lengthPenalty: number; readonly nBest: number }
     | { readonly kind: "sample"; readonly temperature: number; readonly topK: number; readonly topP: number; readonly sampleSeed: number };
+}
+
+const sameDim = (a: Dim | undefined, b: Dim | undefined): boolean => a !== undefined && b !== undefined && formatDim(a) === formatDim(b);
+
+/** "2 token inputs input_ids: i32[B, T], token_type_ids: i32[B, T]", or "no token input". */
+function describe(what: string, xs: readonly { name: string; type: TensorType }[]): string {
+  if (xs.length === 0) return `no ${what}`;
+  return `${xs.length === 1 ? `one ${what}` : `${xs.length} ${what}s`} ${xs.map((x) => `${x.name}: ${formatType(x.type)}`).join(", ")}`;
 }
 
 /** `--prompt 1,2,3`: token ids, non-negative integers. */
@@ -60,12 +68,20 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const g = built.graph;
   const tokenInputs = g.inputs.filter((i) => !i.optional && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2);
   const logits = g.outputs.find((o) => o.name === "logits") ?? (g.outputs.length === 1 ? g.outputs[0] : undefined);
+  const needs = "generate needs a decoder (one token input [B, T] and a logits output [B, T, vocab]) or an encoder-decoder (token inputs source [B, S] and target [B, T], and logits)";
   if (tokenInputs.length === 0 || tokenInputs.length > 2 || !logits || logits.type.shape.length !== 3) {
-    throw new UserError(`generate: ${opts.file} needs one token input [B, T] (two for an encoder-decoder: source, then target) and a logits output [B, T, vocab]`);
+    throw new UserError(`generate: ${g.meta.name} has ${describe("token input", tokenInputs)} and ${describe("output", g.outputs)}; ${needs}`);
+  }
+  // Two token inputs are an encoder-decoder's source and target only when their lengths differ;
+  // over the same positions they are one sequence in two parts (ids and token types, say).
+  if (tokenInputs.length === 2 && sameDim(tokenInputs[0].type.shape[1], tokenInputs[1].type.shape[1])) {
+    throw new UserError(
+      `generate: ${g.meta.name} is neither a decoder nor an encoder-decoder: its ${describe("token input", tokenInputs)} cover the same positions (ids and token types, say), unlike a source and a target; ${needs}`,
+    );
   }
   const target = tokenInputs[tokenInputs.length - 1];
   const source = tokenInputs.length === 2 ? tokenInputs[0] : undefined;
-  if (source && !opts.source) throw new UsageError(`generate: ${g.meta.name} is an encoder-decoder; give the source ids with --source`);
+  if (source && !opts.source) throw new UsageError(`generate: ${g.meta.name} is an encoder-decoder (source '${source.name}', target '${target.name}'); give the source ids with --source`);
   if (!source && opts.source) throw new UsageError(`generate: ${g.meta.name} has no source input; --source does not apply`);
   const required = g.inputs.filter((i) => !i.optional && !tokenInputs.includes(i));
   if (required.length > 0) throw new UserError(`generate: the input '${required[0].name}' is required and generate cannot supply it`);
@@ -79,6 +95,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   }
 
   const mod = await loadCompiled(g, false, opts.build?.target);
+  if (!opts.weights) io.err(`warning: no --weights: ${g.meta.name} generates with random weights (seed ${opts.seed}), so its tokens mean nothing; give trained ones with --weights <file.safetensors>`);
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
   const ids = (xs: readonly number[], dtype: string) => (dtype === "i64" ? BigInt64Array.from(xs, BigInt) : Int32Array.from(xs));
   let results: Generated[];
