@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnosticToJson, formatDiagnostic, formatSummary } from "../diagnostics/format.js";
 import { checkSource, parameterCount } from "../semantics/check.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import { formatType } from "../semantics/types.js";
+import { isConst, formatType, type Dim, type TensorType } from "../semantics/types.js";
 import { readSource, type Output } from "./io.js";
 
 export interface CheckOptions {
@@ -10,6 +10,10 @@ export interface CheckOptions {
   readonly overrides: readonly ConfigOverride[];
   readonly json: boolean;
 }
+
+/** A shape for JSON: a number per fixed dimension, the symbol's name per symbolic one. */
+const jsonShape = (shape: readonly (Dim | number)[]): (number | string)[] => shape.map((d) => (typeof d === "number" ? d : isConst(d) ? d.value : d.sym));
+const jsonTensor = (name: string, t: TensorType) => ({ name, dtype: t.dtype, shape: jsonShape(t.shape), type: formatType(t) });
 
 export function printDiagnostics(io: Output, path: string, text: string, diags: readonly Diagnostic[]): void {
   for (const d of diags) io.err(formatDiagnostic(d, path, text, { color: io.color }) + "\n");
@@ -33,8 +37,10 @@ export function runCheck(opts: CheckOptions, io: Output): number {
         ...(model
           ? {
               model: model.name,
-              outputs: model.outputs.map((o) => ({ name: o.name, type: formatType(o.type) })),
+              inputs: model.inputs.map((i) => ({ ...jsonTensor(i.name, i.type), optional: i.optional })),
+              outputs: model.outputs.map((o) => jsonTensor(o.name, o.type)),
               parameters: parameterCount(model),
+              parameterTensors: model.params.map((p) => ({ name: p.name, dtype: p.dtype, shape: [...p.shape] })),
             }
           : {}),
       });
