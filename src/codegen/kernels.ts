@@ -1,4 +1,4 @@
-import { num } from "./literals.js";
+import { num, str } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
 import type { Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
@@ -144,17 +144,22 @@ export const KERNELS: Record<Op, KernelTemplate> = {
       uses: ["sinusoid"],
     };
   },
-  gather: (n, [table], ctx) => {
+  gather: (n, [table, ids], ctx) => {
     const V = lit(table.shape[0])!;
     const d = lit(table.shape[1])!;
     const params: string[] = [];
     const extra: string[] = [];
     const count = sizeParam("count", n.shape.slice(0, -1), ctx, params, extra);
+    // Where the ids and the table come from, for the error: arguments, so embeddings of one shape
+    // still share a kernel.
+    const from = ids.op === "input" ? `input '${ids.attrs.name as string}'` : n.scope ? `the ids of '${n.scope}'` : "the ids";
+    params.push("from", "tableName");
+    extra.push(str(from), str(table.op === "param" ? (table.attrs.name as string) : "table"));
     return {
       fn: `function $K(out, table, ids${plist(params)}) {
   for (let i = 0; i < ${count}; i++) {
     const id = Number(ids[i]);
-    if (!(id >= 0 && id < ${V})) throw idOutOfRange(id, ${V});
+    if (!(id >= 0 && id < ${V})) throw idOutOfRange(id, ${V}, from, tableName);
     for (let c = 0, src = id * ${d}, dst = i * ${d}; c < ${d}; c++) out[dst + c] = table[src + c];
   }
 }`,

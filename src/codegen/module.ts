@@ -23,6 +23,7 @@ function extraParamType(name: string): string {
   if (name === "kc" || name === "vc") return "Float32Array";
   if (name === "sc" || name === "acc" || name === "kv" || name === "z" || name === "shift") return "Float64Array";
   if (name === "shape" || name === "as" || name === "bs" || name === "os" || /^t\d+$/.test(name)) return "readonly number[]";
+  if (name === "from" || name === "tableName") return "string";
   return "number";
 }
 

@@ -8,7 +8,7 @@ export const RuntimeMessages = {
   Input_0_dim_1_is_2_but_3_is_4: { code: 5005, message: "input '{0}' dimension {1} is {2}, but '{3}' was bound to {4} by input '{5}'" },
   Dim_0_is_1_above_2: { code: 5006, message: "'{0}' is {1}, above its limit of {2} (input '{3}' dimension {4})" },
   Weights_problems_0: { code: 5007, message: "the weights do not fit the model ({0} problems):\n{1}" },
-  Id_0_out_of_range_1: { code: 5008, message: "token id {0} is outside the embedding table of {1} rows" },
+  Id_0_out_of_range_1: { code: 5008, message: "token id {0} in {2} is outside the embedding table {3} of {1} rows" },
   Input_0_data_length_1_expected_2: { code: 5009, message: "input '{0}' holds {1} values, but its shape {2} needs {3}" },
   Unknown_input_0: { code: 5010, message: "unknown input '{0}'; the model takes {1}" },
   Weights_unreadable_0: { code: 5011, message: "the weights cannot be read: {0}" },
@@ -56,4 +56,6 @@ export class ThreadedModelError extends TfmcRuntimeError {}
 /** A decoding session used outside its bounds: its length, batch or capacity. */
 export class SessionError extends TfmcRuntimeError {}
 
-export const idOutOfRange = (id: number, rows: number): TfmcRuntimeError => new TfmcRuntimeError(RuntimeMessages.Id_0_out_of_range_1, [id, rows]);
+/** A token id past the table's rows; `from` names the ids ("input 'tokens'"), `table` the weight. */
+export const idOutOfRange = (id: number, rows: number, from = "the ids", table = "table"): TfmcRuntimeError =>
+  new TfmcRuntimeError(RuntimeMessages.Id_0_out_of_range_1, [id, rows, from, table]);

@@ -71,12 +71,12 @@ describe("forward checks every input", () => {
     expect((e as ShapeError).dim).toBe(dim);
   });
 
-  it("enforces 'where T <= ctx' and token ids in range", () => {
+  it("enforces 'where T <= ctx' and token ids in range, naming the input and the table", () => {
     const m = gpt.createModel(randomWeights(gpt.spec.parameters, 4));
     const long = thrown(() => m.forward({ tokens: { data: new Int32Array(9), shape: [1, 9] } }));
     expect(long.message).toMatch(/'T' is 9, above its limit of 8/);
     const bad = thrown(() => m.forward({ tokens: { data: Int32Array.from([1, 20]), shape: [1, 2] } }));
-    expect(bad.message).toMatch(/token id 20 is outside the embedding table of 20 rows/);
+    expect(bad.message).toBe("token id 20 in input 'tokens' is outside the embedding table wte.weight of 20 rows");
     const ok = m.forward({ tokens: { data: BigInt64Array.from([1n, 19n]), shape: [1, 2] } });
     expect(ok.logits.shape).toEqual([1, 2, 20]);
   });
