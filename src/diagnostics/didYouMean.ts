@@ -39,3 +39,18 @@ export function didYouMeanHint(name: string, candidates: Iterable<string>): { hi
   const s = didYouMean(name, candidates);
   return s === undefined ? {} : { hint: `did you mean '${s}'?` };
 }
+
+/** At most this many names in a list of valid ones; the rest are counted. */
+const LISTED = 24;
+
+/**
+ * The hint of an unknown keyword argument: the closest valid name, if any, and the valid names,
+ * sorted (the first two dozen, then how many more).
+ */
+export function unknownArgumentHint(name: string, callee: string, valid: Iterable<string>): { hint: string } {
+  const names = [...new Set(valid)].sort();
+  const close = didYouMean(name, names);
+  const shown = names.slice(0, LISTED).join(", ") + (names.length > LISTED ? `, and ${names.length - LISTED} more` : "");
+  const list = names.length === 0 ? `'${callee}' takes no named arguments` : `'${callee}' takes ${shown}`;
+  return { hint: close === undefined ? list : `did you mean '${close}'? ${list}` };
+}

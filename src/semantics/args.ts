@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/diagnostic.js";
-import { didYouMeanHint } from "../diagnostics/didYouMean.js";
+import { unknownArgumentHint } from "../diagnostics/didYouMean.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, Expr } from "../syntax/ast.js";
 import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
@@ -45,7 +45,7 @@ export function bindArguments(
           rest.push(a);
           continue;
         }
-        diags.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, callee], didYouMeanHint(a.name.name, specs.map((s) => s.name)));
+        diags.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, callee], unknownArgumentHint(a.name.name, callee, specs.map((s) => s.name)));
         continue;
       }
       if (bound.has(spec.name)) {

@@ -1,5 +1,5 @@
 import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
-import { didYouMeanHint } from "../diagnostics/didYouMean.js";
+import { didYouMeanHint, unknownArgumentHint } from "../diagnostics/didYouMean.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, Expr, ModelDecl, Param, SourceFileAst, Stmt, TypeExpr } from "../syntax/ast.js";
 import { ElaborationAbort, ElaborationState, type ValueObserver } from "./elaborator.js";
@@ -297,7 +297,7 @@ class ModelElaborator extends ExpressionEvaluator {
       if (a.name) {
         const p = decl.params.find((q) => q.name.name === a.name!.name);
         if (!p) {
-          this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, decl.name.name], didYouMeanHint(a.name.name, decl.params.map((q) => q.name.name)));
+          this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, decl.name.name], unknownArgumentHint(a.name.name, decl.name.name, decl.params.map((q) => q.name.name)));
           ok = false;
         } else if (given.has(p.name.name)) {
           this.st.error(Diagnostics.Argument_0_given_twice, a.name.span, [p.name.name]);

@@ -1,5 +1,5 @@
 import type { Span } from "../diagnostics/diagnostic.js";
-import { didYouMeanHint } from "../diagnostics/didYouMean.js";
+import { didYouMeanHint, unknownArgumentHint } from "../diagnostics/didYouMean.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, BinaryOp, Expr } from "../syntax/ast.js";
 import { bindArguments, type ArgSpec } from "./args.js";
@@ -254,7 +254,7 @@ export abstract class ExpressionEvaluator {
     const xs: number[] = [];
     let allInt = true;
     for (const a of e.args) {
-      if (a.name) return this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, name]);
+      if (a.name) return this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, name], unknownArgumentHint(a.name.name, name, []));
       const v = this.demand(this.eval(a.value));
       if (v.kind === "error") return v;
       if (!isNumeric(v)) return this.st.error(Diagnostics.Expected_0_got_1, a.span, [`a number for ${name}`, describeValue(v)]);
