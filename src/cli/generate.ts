@@ -4,13 +4,14 @@ import { randomWeights } from "../runtime/random.js";
 import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtime/decoding.js";
 import { beamSearch, greedy, sample, SearchOptionsError, type Decoder, type Generated } from "../runtime/search.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import { formatDim, formatType, isConst, type Dim, type TensorType } from "../semantics/types.js";
+import { formatDim, formatType, isConst, type ConfigValue, type Dim, type TensorType } from "../semantics/types.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes } from "./files.js";
 import { readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 import { loadCompiled } from "./run.js";
+import { continuation, loadTokenizer, TextStream, type TextTokenizer } from "./tokenizer.js";
 
 export interface GenerateOptions {
   readonly file: string;
@@ -19,6 +20,9 @@ export interface GenerateOptions {
   readonly weights?: string;
   readonly seed: number;
   readonly prompt: readonly number[];
+  /** A Hugging Face tokenizer.json: the prompt is `promptText` (when given) and output is text. */
+  readonly tokenizer?: string;
+  readonly promptText?: string;
   readonly source?: readonly number[];
   readonly maxNewTokens: number;
   readonly bos?: number;
@@ -41,11 +45,11 @@ function describe(what: string, xs: readonly { name: string; type: TensorType }[
 }
 
 /** `--prompt 1,2,3`: token ids, non-negative integers. */
-export function parseIds(text: string, flag: string): number[] {
+export function parseIds(text: string, flag: string, hint = ""): number[] {
   if (text.trim() === "") return [];
   return text.split(",").map((s) => {
     const v = Number(s.trim());
-    if (!Number.isSafeInteger(v) || v < 0 || s.trim() === "") throw new UsageError(`${flag} takes token ids separated by commas, got '${text}'`);
+    if (!Number.isSafeInteger(v) || v < 0 || s.trim() === "") throw new UsageError(`${flag} takes token ids separated by commas, got '${text}'${hint}`);
     return v;
   });
 }
@@ -86,8 +90,13 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const required = g.inputs.filter((i) => !i.optional && !tokenInputs.includes(i));
   if (required.length > 0) throw new UserError(`generate: the input '${required[0].name}' is required and generate cannot supply it`);
 
-  const prompt = [...(opts.bos !== undefined ? [opts.bos] : []), ...opts.prompt];
+  const tokenizer = opts.tokenizer !== undefined ? loadTokenizer(opts.tokenizer) : undefined;
+  if (opts.promptText !== undefined && !tokenizer) throw new UsageError("generate: a text prompt needs --tokenizer tokenizer.json");
+  const given = tokenizer && opts.promptText !== undefined ? tokenizer.encode(opts.promptText) : opts.prompt;
+  const prompt = [...(opts.bos !== undefined ? [opts.bos] : []), ...given];
   if (prompt.length === 0) throw new UsageError("generate: the prompt is empty; give --prompt or --bos");
+  const eos = opts.eos ?? modelEos(g.meta.config.get("eos_token_id")) ?? tokenizer?.eos?.id;
+  if (tokenizer) checkVocab(tokenizer, opts.tokenizer!, logits.type.shape[2], prompt, eos === undefined, io);
   const lengthDim = target.type.shape[1];
   const limit = isConst(lengthDim) ? lengthDim.value : g.meta.symbols.find((s) => s.name === lengthDim.sym)?.max;
   if (limit !== undefined && prompt.length + opts.maxNewTokens - 1 > limit) {
@@ -99,6 +108,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
   const ids = (xs: readonly number[], dtype: string) => (dtype === "i64" ? BigInt64Array.from(xs, BigInt) : Int32Array.from(xs));
   let results: Generated[];
+  let stream: TextStream | undefined;
   try {
     const model = mod.createModel(weights);
     const fixed = source && opts.source ? { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } : undefined;
@@ -111,8 +121,13 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
       sessions && !opts.recompute
         ? sessionDecoder(sessions, { logits: logits.name, maxLength: prompt.length + opts.maxNewTokens - 1, ...(fixed ? { inputs: fixed } : {}) })
         : recomputingDecoder(model, { tokens: target.name, dtype: target.type.dtype as "i32", logits: logits.name, ...(fixed ? { fixed } : {}) });
-    const common = { maxNewTokens: opts.maxNewTokens, ...(opts.eos !== undefined ? { eos: opts.eos } : {}) };
     const s = opts.strategy;
+    stream = tokenizer && !opts.json && s.kind !== "beam" ? new TextStream(tokenizer, prompt) : undefined;
+    const common = {
+      maxNewTokens: opts.maxNewTokens,
+      ...(eos !== undefined ? { eos } : {}),
+      ...(stream ? { onToken: (t: number) => write(io, stream!.push(t)) } : {}),
+    };
     results =
       s.kind === "greedy"
         ? [greedy(decoder, prompt, common)]
@@ -127,10 +142,48 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
     if (e instanceof SearchOptionsError) throw new UsageError(`generate: ${e.message}`);
     throw e;
   }
-  if (opts.json) {
+  if (stream) {
+    write(io, stream.finish());
+    write(io, "\n");
+    flush(io);
+  } else if (tokenizer && opts.json) {
+    const texts = results.map((r) => ({ ...r, text: continuation(tokenizer, prompt, r.tokens) }));
+    const head = { prompt, ...(opts.promptText !== undefined ? { promptText: opts.promptText } : {}), ...(eos !== undefined ? { eos } : {}) };
+    io.out(JSON.stringify({ ...head, ...(opts.source ? { source: opts.source } : {}), results: texts }, null, 2));
+  } else if (tokenizer) {
+    for (const r of results) io.out(continuation(tokenizer, prompt, r.tokens));
+  } else if (opts.json) {
     io.out(JSON.stringify({ prompt, ...(opts.source ? { source: opts.source } : {}), results }, null, 2));
   } else {
     for (const r of results) io.out(`${r.tokens.join(",")}\tscore ${r.score.toFixed(6)}`);
   }
   return 0;
+}
+
+/** The model's own end-of-sequence id: an integer config value `eos_token_id` (Hugging Face's name). */
+function modelEos(v: ConfigValue | undefined): number | undefined {
+  return v?.kind === "int" && v.value >= 0 ? v.value : undefined;
+}
+
+/** The prompt must fit the model's vocabulary; ids the tokenizer has no text for are worth a note. */
+function checkVocab(tokenizer: TextTokenizer, path: string, vocabDim: Dim, prompt: readonly number[], noEos: boolean, io: Output): void {
+  if (isConst(vocabDim)) {
+    const outside = prompt.find((t) => t >= vocabDim.value);
+    if (outside !== undefined) throw new UserError(`generate: the prompt's token ${outside} is outside the model's vocabulary of ${vocabDim.value} (${path} has ${tokenizer.vocabSize} tokens; set the model's vocabulary size to match)`);
+    if (vocabDim.value > tokenizer.vocabSize) io.err(`note: the model's ${vocabDim.value} logits outnumber the ${tokenizer.vocabSize} tokens of ${path}; generated ids from ${tokenizer.vocabSize} on have no text`);
+  }
+  if (noEos) io.err(`note: ${path} names no end-of-sequence token (see --eos); generating --max-new-tokens tokens`);
+}
+
+/** Text without a line break: streamed as it comes when the output can, else kept for `flush`. */
+const pending = new WeakMap<Output, string>();
+function write(io: Output, text: string): void {
+  if (text === "") return;
+  if (io.write) io.write(text);
+  else pending.set(io, (pending.get(io) ?? "") + text);
+}
+function flush(io: Output): void {
+  const rest = pending.get(io);
+  pending.delete(io);
+  if (rest !== undefined) io.out(rest.endsWith("\n") ? rest.slice(0, -1) : rest);
 }

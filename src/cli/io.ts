@@ -19,6 +19,8 @@ export function readSource(path: string): string {
 export interface Output {
   out(line: string): void;
   err(line: string): void;
+  /** Text to standard output as it is, no line break added (streamed generation); optional. */
+  write?(text: string): void;
   readonly color: boolean;
 }
 
@@ -35,6 +37,7 @@ export const processOutput = (): Output => {
   quietOnClosedPipe(process.stderr);
   return {
     out: (l) => process.stdout.write(l + "\n"),
+    write: (text) => process.stdout.write(text),
     err: (l) => process.stderr.write(l + "\n"),
     color: Boolean(process.stderr.isTTY) && !process.env.NO_COLOR,
   };

@@ -25,6 +25,10 @@ commands:
                                       run the model on tensors from files (random weights without --weights)
       [--profile]                     print the time spent per op and per scope
   generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [--weights w.safetensors] [--source 4,5,6]
+      [--tokenizer tokenizer.json --prompt "text" | --prompt-ids 1,2,3]
+                                      with a Hugging Face tokenizer.json: the prompt is text, the
+                                      output text streams as tokens arrive, and generation stops at
+                                      the tokenizer's end-of-sequence token unless --eos says otherwise
       [--beam K --length-penalty A --n-best N] [--sample --temperature T --top-k K --top-p P]
       [--bos ID] [--eos ID] [--seed S] [--json] [--recompute]
                                       generate tokens: greedy, beam search or seeded sampling, one
@@ -137,6 +141,8 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           stdio: { type: "boolean" },
           watch: { type: "boolean" },
           prompt: { type: "string" },
+          "prompt-ids": { type: "string" },
+          tokenizer: { type: "string" },
           source: { type: "string" },
           "max-new-tokens": { type: "string" },
           beam: { type: "string" },
@@ -221,13 +227,17 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
       const seed = int(values.seed, "--seed", 0)!;
       const bos = int(values.bos, "--bos");
       const eos = int(values.eos, "--eos");
+      if (values.prompt !== undefined && values["prompt-ids"] !== undefined) throw new UsageError("generate: give --prompt or --prompt-ids, not both");
+      const textPrompt = values.tokenizer !== undefined && values.prompt !== undefined;
       return runGenerate(
         {
           file: single(positionals, command),
           overrides: overridesFrom(values.set),
           build: buildOptions(values, io),
           seed,
-          prompt: parseIds(values.prompt ?? "", "--prompt"),
+          prompt: textPrompt ? [] : values["prompt-ids"] !== undefined ? parseIds(values["prompt-ids"], "--prompt-ids") : parseIds(values.prompt ?? "", "--prompt", "; for a text prompt give --tokenizer tokenizer.json"),
+          ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+          ...(textPrompt ? { promptText: values.prompt } : {}),
           ...(values.source !== undefined ? { source: parseIds(values.source, "--source") } : {}),
           maxNewTokens: int(required(values["max-new-tokens"], "--max-new-tokens N", command), "--max-new-tokens")!,
           ...(bos !== undefined ? { bos } : {}),

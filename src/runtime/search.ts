@@ -58,6 +58,8 @@ function argmax(xs: ArrayLike<number>): number {
 export interface GreedyOptions {
   readonly maxNewTokens: number;
   readonly eos?: number;
+  /** Called with each new token as soon as it is chosen (to stream text). */
+  readonly onToken?: (token: number) => void;
 }
 
 /** The most probable token at every step, until EOS or `maxNewTokens`. */
@@ -71,6 +73,7 @@ export function greedy<S>(decoder: Decoder<S>, prompt: readonly number[], opts: 
     const t = argmax(lp);
     tokens.push(t);
     logProb += lp[t];
+    opts.onToken?.(t);
     if (t === opts.eos || tokens.length >= max) break;
     ({ state, logits } = decoder.step(state, t));
   }
@@ -164,6 +167,8 @@ export interface SampleOptions {
   readonly topP?: number;
   /** The same seed gives the same tokens. */
   readonly seed?: number;
+  /** Called with each new token as soon as it is drawn (to stream text). */
+  readonly onToken?: (token: number) => void;
 }
 
 /**
@@ -186,6 +191,7 @@ export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: 
     const t = drawToken(logSoftmax(logits, temperature), topK, topP, rand());
     tokens.push(t);
     logProb += logSoftmax(logits)[t];
+    opts.onToken?.(t);
     if (t === opts.eos || tokens.length >= max) break;
     ({ state, logits } = decoder.step(state, t));
   }
