@@ -41,7 +41,10 @@ const COMMANDS: Readonly<Record<string, string>> = {
     BUILD,
   ]),
   generate: usage("generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [options]", "Generate tokens: greedy, beam search or seeded sampling, one position per step through a decoding session.", [
-    "  --prompt IDS         the prompt's token ids, separated by commas",
+    "  --prompt IDS         the prompt's token ids, separated by commas (with --tokenizer: the prompt's text)",
+    "  --tokenizer <file>   a Hugging Face tokenizer.json: the prompt is text, the generated text streams as",
+    "                       tokens arrive, and generation stops at the tokenizer's end-of-sequence token",
+    "  --prompt-ids IDS     the prompt's token ids, also with --tokenizer",
     "  --max-new-tokens N   how many tokens to generate (required)",
     "  --weights <file>     the weights (safetensors); without it, seeded random weights (a warning says so)",
     "  --source IDS         an encoder-decoder's source token ids",
