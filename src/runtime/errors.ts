@@ -18,6 +18,8 @@ export const RuntimeMessages = {
   Threads_0_got_1: { code: 5015, message: "createThreadedModel: threads must be an integer from 1 to {0}; got {1}" },
   Threaded_model_closed_0: { code: 5016, message: "the threaded model was closed {0}" },
   Threaded_options_0: { code: 5017, message: "createThreadedModel takes options such as { threads: 2 }; got {0}" },
+  Weights_options_0: { code: 5018, message: "the weights options are not valid: {0}" },
+  Checkpoint_0_problems_1: { code: 5019, message: "the checkpoint {0} cannot be read ({1}):\n{2}" },
 } as const;
 
 const fill = (template: string, args: readonly (string | number)[]) => template.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
@@ -43,10 +45,26 @@ export class ShapeError extends TfmcRuntimeError {
   }
 }
 
-/** Every missing, extra, mis-shaped or mis-typed weight, reported at once. */
+/**
+ * Every missing, extra, mis-shaped or mis-typed weight, reported at once, with hints naming the
+ * option (a prefix to strip or add, entries to ignore) that would help.
+ */
 export class WeightsError extends TfmcRuntimeError {
-  constructor(readonly problems: readonly string[]) {
-    super(RuntimeMessages.Weights_problems_0, [problems.length, problems.map((p) => "  - " + p).join("\n")]);
+  constructor(
+    readonly problems: readonly string[],
+    readonly hints: readonly string[] = [],
+  ) {
+    super(RuntimeMessages.Weights_problems_0, [problems.length, [...problems.map((p) => "  - " + p), ...hints.map((h) => "  hint: " + h)].join("\n")]);
+  }
+}
+
+/** A sharded checkpoint whose index and shards disagree, or a file that cannot be read; every problem at once. */
+export class CheckpointError extends TfmcRuntimeError {
+  constructor(
+    readonly checkpoint: string,
+    readonly problems: readonly string[],
+  ) {
+    super(RuntimeMessages.Checkpoint_0_problems_1, [checkpoint, problems.length === 1 ? "1 problem" : `${problems.length} problems`, problems.map((p) => "  - " + p).join("\n")]);
   }
 }
 

@@ -14,3 +14,4 @@ export * from "./session.js";
 export * from "./activations.js";
 export * from "./wasmMemory.js";
 export * from "./wasmAttention.js";
+export * from "./sharded.js";
