@@ -7,9 +7,9 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatDim, formatType, isConst, type ConfigValue, type Dim, type TensorType } from "../semantics/types.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
-import { readBytes } from "./files.js";
 import { readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 import { loadCompiled } from "./run.js";
 import { continuation, loadTokenizer, TextStream, type TextTokenizer } from "./tokenizer.js";
 
@@ -17,7 +17,7 @@ export interface GenerateOptions {
   readonly file: string;
   readonly overrides: readonly ConfigOverride[];
   readonly build?: BuildOptions;
-  readonly weights?: string;
+  readonly weights?: WeightsFlags;
   readonly seed: number;
   readonly prompt: readonly number[];
   /** A Hugging Face tokenizer.json: the prompt is `promptText` (when given) and output is text. */
@@ -105,12 +105,12 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
 
   const mod = await loadCompiled(g, false, opts.build?.target);
   if (!opts.weights) io.err(`warning: no --weights: ${g.meta.name} generates with random weights (seed ${opts.seed}), so its tokens mean nothing; give trained ones with --weights <file.safetensors>`);
-  const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
+  const weights = opts.weights ? readWeights(opts.weights.path) : randomWeights(mod.spec.parameters, opts.seed);
   const ids = (xs: readonly number[], dtype: string) => (dtype === "i64" ? BigInt64Array.from(xs, BigInt) : Int32Array.from(xs));
   let results: Generated[];
   let stream: TextStream | undefined;
   try {
-    const model = mod.createModel(weights);
+    const model = mod.createModel(weights, opts.weights?.options);
     const fixed = source && opts.source ? { [source.name]: { data: ids(opts.source, source.type.dtype), shape: [1, opts.source.length] } } : undefined;
     const sessions = (model as Partial<SessionModel>).startSession ? (model as unknown as SessionModel) : undefined;
     if (!sessions && !opts.recompute) {

@@ -5,6 +5,7 @@ import { InternalGraphError, type BuildOptions } from "./pipeline.js";
 import { PassVerificationError } from "../passes/pipeline.js";
 import { processOutput, UsageError, UserError, type Output } from "./io.js";
 import { commandUsage } from "./usage.js";
+import { weightsFlags } from "./weightsFlags.js";
 
 const USAGE = `usage: tfmc <command> [options]
 
@@ -24,6 +25,12 @@ commands:
   run <file.tfm> --out <out.safetensors> [--weights <w.safetensors>] [--inputs <in.safetensors>] [--seed n]
                                       run the model on tensors from files (random weights without --weights)
       [--profile]                     print the time spent per op and per scope
+      --weights also takes a sharded checkpoint's model.safetensors.index.json, or a folder holding
+      it or model.safetensors (also for generate); F16 and BF16 are read as float32
+      [--weights-prefix-strip P]      remove P from the front of the file's names that start with it
+      [--weights-prefix-add P]        then put P in front of every name
+      [--weights-ignore GLOB]         leave out the file's entries that match (repeatable; * within
+                                      one dot-separated part, ** across parts: 'h.*.attn.bias')
   generate <file.tfm> --prompt 1,2,3 --max-new-tokens N [--weights w.safetensors] [--source 4,5,6]
       [--tokenizer tokenizer.json --prompt "text" | --prompt-ids 1,2,3]
                                       with a Hugging Face tokenizer.json: the prompt is text, the
@@ -127,6 +134,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           check: { type: "boolean" },
           runtime: { type: "string" },
           weights: { type: "string" },
+          "weights-prefix-strip": { type: "string" },
+          "weights-prefix-add": { type: "string" },
+          "weights-ignore": { type: "string", multiple: true },
           inputs: { type: "string" },
           seed: { type: "string" },
           opt: { type: "string", short: "O" },
@@ -194,6 +204,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     case "run": {
       const seed = values.seed === undefined ? 0 : Number(values.seed);
       if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`run: --seed takes a non-negative integer, got '${values.seed}'`);
+      const weights = weightsFlags(values, command);
       const { runModel } = await import("./run.js");
       return runModel(
         {
@@ -203,13 +214,14 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           seed,
           profile: Boolean(values.profile),
           build: buildOptions(values, io),
-          ...(values.weights ? { weights: values.weights } : {}),
+          ...(weights ? { weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),
         },
         io,
       );
     }
     case "generate": {
+      const weights = weightsFlags(values, command);
       const { runGenerate, parseIds } = await import("./generate.js");
       const int = (v: string | undefined, flag: string, fallback?: number): number | undefined => {
         if (v === undefined) return fallback;
@@ -250,7 +262,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
               : values.sample
                 ? { kind: "sample", temperature: num(values.temperature, "--temperature", 1), topK: int(values["top-k"], "--top-k", 0)!, topP: num(values["top-p"], "--top-p", 1), sampleSeed: seed }
                 : { kind: "greedy" },
-          ...(values.weights ? { weights: values.weights } : {}),
+          ...(weights ? { weights } : {}),
         },
         io,
       );

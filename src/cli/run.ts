@@ -6,16 +6,18 @@ import { TfmcRuntimeError } from "../runtime/errors.js";
 import { randomWeights } from "../runtime/random.js";
 import { readSafetensors, SafetensorsError, writeSafetensors } from "../runtime/safetensors.js";
 import type { Tensor } from "../runtime/tensor.js";
+import type { WeightsOptions } from "../runtime/weightNames.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatType } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
 import { readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 
 export interface RunOptions {
   readonly file: string;
-  readonly weights?: string;
+  readonly weights?: WeightsFlags;
   readonly inputs?: string;
   readonly out: string;
   readonly overrides: readonly ConfigOverride[];
@@ -26,7 +28,7 @@ export interface RunOptions {
 
 export interface LoadedModule {
   spec: { parameters: { name: string; shape: number[] }[] };
-  createModel(w: unknown): { forward(inputs: Record<string, Tensor>): Record<string, Tensor>; profile?(): readonly ProfileEntry[] };
+  createModel(w: unknown, options?: WeightsOptions): { forward(inputs: Record<string, Tensor>): Record<string, Tensor>; profile?(): readonly ProfileEntry[] };
 }
 
 interface ProfileEntry {
@@ -70,11 +72,11 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     throw new UserError(`run: ${opts.inputs} has no tensor ${missing.map((i) => `'${i.name}'`).join(", ")}; ${name} takes one tensor per input, named as here:\n${list}`);
   }
   const mod = await loadCompiled(built.graph, opts.profile ?? false, opts.build?.target);
-  const weights = opts.weights ? readBytes(opts.weights, "weights") : randomWeights(mod.spec.parameters, opts.seed);
+  const weights = opts.weights ? readWeights(opts.weights.path) : randomWeights(mod.spec.parameters, opts.seed);
   let outputs: Record<string, Tensor>;
   let profile: readonly ProfileEntry[] = [];
   try {
-    const model = mod.createModel(weights);
+    const model = mod.createModel(weights, opts.weights?.options);
     outputs = model.forward(feeds);
     profile = model.profile?.() ?? [];
   } catch (e) {

@@ -10,6 +10,15 @@ const BUILD = [
   "  --dump-after PASS    print the IR after the named pass ('lower' for the graph before any pass)",
 ].join("\n");
 const HELP = "  -h, --help           show this help";
+const WEIGHTS_NAMES = [
+  "  --weights-prefix-strip P",
+  "                       remove P from the front of the file's names that start with it",
+  "  --weights-prefix-add P",
+  "                       then put P in front of every name",
+  "  --weights-ignore GLOB",
+  "                       leave out the file's entries that match (repeatable; * within one",
+  "                       dot-separated part, ** across parts: 'h.*.attn.bias')",
+].join("\n");
 
 const usage = (synopsis: string, what: string, options: readonly string[]): string =>
   [`usage: tfmc ${synopsis}`, "", what, "", "options:", ...options, HELP].join("\n");
@@ -34,7 +43,9 @@ const COMMANDS: Readonly<Record<string, string>> = {
   run: usage("run <file.tfm> --out <out.safetensors> [options]", "Run the model on tensors from files; write every output to <out.safetensors>.", [
     "  -o, --out <file>     where the outputs go (required)",
     "  --inputs <file>      the inputs, one tensor per model input, named as in the model (safetensors)",
-    "  --weights <file>     the weights (safetensors); without it, seeded random weights",
+    "  --weights <path>     the weights: a .safetensors file, a sharded checkpoint's model.safetensors.index.json",
+    "                       or a folder holding either (F16, BF16 read as float32); without it, seeded random weights",
+    WEIGHTS_NAMES,
     "  --seed N             the seed of the random weights (default 0)",
     "  --profile            print the time spent per op and per scope",
     SET,
@@ -46,7 +57,9 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "                       tokens arrive, and generation stops at the tokenizer's end-of-sequence token",
     "  --prompt-ids IDS     the prompt's token ids, also with --tokenizer",
     "  --max-new-tokens N   how many tokens to generate (required)",
-    "  --weights <file>     the weights (safetensors); without it, seeded random weights (a warning says so)",
+    "  --weights <path>     the weights: a .safetensors file, a sharded checkpoint's model.safetensors.index.json",
+    "                       or a folder holding either; without it, seeded random weights (a warning says so)",
+    WEIGHTS_NAMES,
     "  --source IDS         an encoder-decoder's source token ids",
     "  --bos ID, --eos ID   a token put before the prompt; a token that ends a sequence",
     "  --beam K             beam search with K beams (--length-penalty A, --n-best N)",
