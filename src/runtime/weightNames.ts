@@ -96,7 +96,9 @@ function bestPrefix(longer: readonly string[], shorter: ReadonlySet<string>): { 
     for (let i = name.indexOf("."); i >= 0; i = name.indexOf(".", i + 1)) {
       if (shorter.has(name.slice(i + 1))) {
         const p = name.slice(0, i + 1);
-        found.set(p, [...(found.get(p) ?? []), name]);
+        const list = found.get(p);
+        if (list) list.push(name);
+        else found.set(p, [name]);
       }
     }
   }
@@ -129,7 +131,9 @@ export function weightHints(missing: readonly string[], unexpected: readonly { n
   for (const u of unexpected) {
     if (explained.has(u.name)) continue;
     const g = layerGlob(u.original);
-    groups.set(g, [...(groups.get(g) ?? []), u.original]);
+    const list = groups.get(g);
+    if (list) list.push(u.original);
+    else groups.set(g, [u.original]);
   }
   const shownGroups = [...groups].slice(0, 5);
   for (const [glob, names] of shownGroups) {
