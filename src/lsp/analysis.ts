@@ -1,8 +1,8 @@
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
-import { checkSource } from "../semantics/check.js";
 import { formatType } from "../semantics/types.js";
 import type { Value } from "../semantics/values.js";
 import type { Expr, ModelDecl, SourceFileAst, Stmt } from "../syntax/ast.js";
+import { checkForEditor } from "./recover.js";
 
 // What the language server knows about one document, computed by the checker itself: its
 // diagnostics, the value of every expression and binding (for hover), and the declarations names
@@ -25,6 +25,8 @@ export interface Analysis {
   readonly text: string;
   readonly ast: SourceFileAst;
   readonly diagnostics: readonly Diagnostic[];
+  /** Whether the document parsed without syntax errors. */
+  readonly parsed: boolean;
   readonly observed: readonly Observed[];
 }
 
@@ -51,22 +53,20 @@ function describe(v: Value): string | undefined {
   }
 }
 
-/** Checks the document, recording what every expression evaluated to. */
+/** Checks the document (what of it parses, when it has syntax errors), recording what every expression evaluated to. */
 export function analyze(text: string): Analysis {
   const bySpan = new Map<string, Observed>();
-  const { ast, diagnostics } = checkSource(text, [], {
-    observe: (span, value, parameters) => {
-      const d = describe(value);
-      if (d === undefined) return;
-      const key = `${span.start}:${span.end}`;
-      let o = bySpan.get(key);
-      if (!o) bySpan.set(key, (o = { span, values: new Set(), parameters: 0, calls: 0 }));
-      o.values.add(d);
-      o.parameters += parameters;
-      o.calls++;
-    },
+  const { ast, diagnostics, parsed } = checkForEditor(text, (span, value, parameters) => {
+    const d = describe(value);
+    if (d === undefined) return;
+    const key = `${span.start}:${span.end}`;
+    let o = bySpan.get(key);
+    if (!o) bySpan.set(key, (o = { span, values: new Set(), parameters: 0, calls: 0 }));
+    o.values.add(d);
+    o.parameters += parameters;
+    o.calls++;
   });
-  return { text, ast, diagnostics: diagnostics.sorted(), observed: [...bySpan.values()] };
+  return { text, ast, diagnostics, parsed, observed: [...bySpan.values()] };
 }
 
 const contains = (s: Span, offset: number) => s.start <= offset && offset < s.end;
@@ -88,7 +88,12 @@ export function hoverAt(a: Analysis, offset: number): HoverInfo | undefined {
   return { span: best.span, text: lines.join("\n") };
 }
 
-type Reference = { kind: "name" | "callee"; name: string; span: Span; block?: Extract<Stmt, { kind: "block" }> };
+type Reference = {
+  kind: "name" | "callee";
+  name: string;
+  span: Span;
+  block?: Extract<Stmt, { kind: "block" }>;
+};
 
 /** The name or called block at `offset`, with the block declaration it sits in. */
 function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
@@ -97,10 +102,21 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
     if (!contains(e.span, offset) || found) return;
     switch (e.kind) {
       case "name":
-        found = { kind: "name", name: e.name, span: e.span, ...(block ? { block } : {}) };
+        found = {
+          kind: "name",
+          name: e.name,
+          span: e.span,
+          ...(block ? { block } : {}),
+        };
         return;
       case "call":
-        if (contains(e.callee.span, offset)) found = { kind: "callee", name: e.callee.name, span: e.callee.span, ...(block ? { block } : {}) };
+        if (contains(e.callee.span, offset))
+          found = {
+            kind: "callee",
+            name: e.callee.name,
+            span: e.callee.span,
+            ...(block ? { block } : {}),
+          };
         else for (const arg of e.args) visitExpr(arg.value, block);
         return;
       case "labeled":
@@ -151,12 +167,12 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
 }
 
 /** Every statement of a body, those inside `if` branches included, in source order. */
-function flatten(stmts: readonly Stmt[]): Stmt[] {
+export function flatten(stmts: readonly Stmt[]): Stmt[] {
   return stmts.flatMap((s) => (s.kind === "if" ? [s, ...flatten(s.then), ...flatten(s.else ?? [])] : [s]));
 }
 
 /** Label declarations (`label: layer(...)`) anywhere in the model, by their joined path. */
-function labels(model: ModelDecl): Map<string, Span> {
+export function labels(model: ModelDecl): Map<string, Span> {
   const out = new Map<string, Span>();
   const visit = (e: Expr): void => {
     switch (e.kind) {

@@ -97,6 +97,22 @@ function exprDepthExceeds(stmts: readonly Stmt[], limit: number): Span | undefin
   return undefined;
 }
 
+/** A token as editor features see it: its type's name ("Identifier", "LParen", "LineComment", ...) and offsets. */
+export interface EditorToken {
+  readonly type: string;
+  readonly image: string;
+  readonly start: number;
+  /** Exclusive. */
+  readonly end: number;
+}
+
+/** Every token of `text` in order, comments and unterminated strings included (for completion). */
+export function lexForEditor(text: string): EditorToken[] {
+  const lexed = getLexer().tokenize(text.length > MAX_FILE_BYTES ? "" : text);
+  const all = [...lexed.tokens, ...(lexed.groups["comments"] ?? [])].sort((a, b) => a.startOffset - b.startOffset);
+  return all.map((t) => ({ type: t.tokenType.name, image: t.image, start: t.startOffset, end: t.startOffset + t.image.length }));
+}
+
 export function parseTfm(text: string): ParseResult {
   const diagnostics = new DiagnosticBag();
   const empty: SourceFileAst = { models: [], comments: [] };
