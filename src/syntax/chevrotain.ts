@@ -7,5 +7,5 @@ const entry = import.meta.resolve("chevrotain");
 const bundled = new URL("../chevrotain.mjs", entry).href;
 const lib = (await import(bundled)) as typeof Chevrotain;
 
-export const { createToken, Lexer, CstParser, createSyntaxDiagramsCode } = lib;
+export const { createToken, createTokenInstance, Lexer, CstParser, createSyntaxDiagramsCode } = lib;
 export type { CstElement, CstNode, IParserErrorMessageProvider, IRecognitionException, IToken, TokenType, Lexer as LexerType } from "chevrotain";

@@ -3,6 +3,7 @@ import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Comment, Expr, SourceFileAst, Stmt } from "./ast.js";
 import { AstBuilder, tokenSpan } from "./cstToAst.js";
+import { repairTokens } from "./repair.js";
 import { describeToken } from "./errorMessages.js";
 import { getParser } from "./parser.js";
 import { decodeString } from "./strings.js";
@@ -156,14 +157,16 @@ export function parseTfm(text: string): ParseResult {
   }
 
   const parser = getParser();
-  parser.input = tokens;
+  parser.input = repairTokens(tokens, diagnostics);
   const cst = parser.file();
   const eof = endSpan(text);
-  // Recovery can report several errors for one mistake; the first on each line is the useful one.
-  const linesWithErrors = new Set<number>();
+  // Recovery can report several errors for one mistake; the first on each line is the useful one,
+  // and an error that follows straight on from a line with an error is usually its echo.
+  const linesWithErrors = new Set<number>(diagnostics.items.map((d) => d.span.line));
   for (const err of parser.errors) {
     const line = Number.isFinite(err.token?.startLine) ? err.token.startLine! : eof.line;
-    if (linesWithErrors.has(line)) continue;
+    const after = (err as { previousToken?: IToken }).previousToken?.startLine;
+    if (linesWithErrors.has(line) || (after !== undefined && after !== line && linesWithErrors.has(after))) continue;
     linesWithErrors.add(line);
     reportParseError(err, diagnostics, eof);
   }
@@ -183,6 +186,8 @@ function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: S
     case "MismatchedTokenException":
       // The file rule ends where the model ends; anything after it is "expected end of file".
       if (a === "EOF") bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [b ?? ""]);
+      // A body ends where a token cannot start a statement: that token is the mistake, not the '}'.
+      else if (a === "'}'" && span !== eof && err.context?.ruleStack.at(-1) === "body") bag.error(Diagnostics.Unexpected_0_1, span, [b ?? "", "a statement or '}'"]);
       else bag.error(Diagnostics.Expected_0_found_1, span, [a, b ?? ""]);
       break;
     case "NotAllInputParsedException":
