@@ -1,4 +1,5 @@
 import { DiagnosticBag, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
+import { Diagnostics } from "../diagnostics/messages.js";
 import { checkSemantics } from "../semantics/elaborate.js";
 import type { ValueObserver } from "../semantics/elaborator.js";
 import type { Arg, Expr, ModelDecl, SourceFileAst, Stmt } from "../syntax/ast.js";
@@ -37,11 +38,18 @@ export function checkForEditor(text: string, observe: ValueObserver): EditorChec
   const damaged = parsed
     ? []
     : damagedRegions(
+        text,
         ast,
         syntax.items.map((d) => d.span),
       );
+  // Names written where the syntax is broken may be declared there: what the checker says about
+  // them elsewhere ("unknown name", "already declared", a missing argument of a block whose
+  // header is broken) follows from the syntax error.
+  const suspect = new Set(damaged.flatMap((r) => text.slice(r.start, r.end).match(/[A-Za-z_][A-Za-z0-9_]*/g) ?? []));
   for (const d of seeded.items.slice(syntax.items.length)) {
-    if (!damaged.some((r) => r.start <= d.span.start && d.span.start <= r.end)) bag.add(d);
+    if (damaged.some((r) => r.start <= d.span.start && d.span.start <= r.end)) continue;
+    if (!parsed && (d.code === Diagnostics.No_model_in_file.code || quotedNames(d.message).some((n) => suspect.has(n)))) continue;
+    bag.add(d);
   }
   const model = ast.models[0];
   if (model) {
@@ -56,14 +64,16 @@ export function checkForEditor(text: string, observe: ValueObserver): EditorChec
   return { ast, diagnostics: bag.sorted(), parsed };
 }
 
+const quotedNames = (message: string) => [...message.matchAll(/'([A-Za-z_][A-Za-z0-9_]*)'/g)].map((m) => m[1]);
 const inside = (s: Span, outer: Span) => outer.start <= s.start && s.end <= outer.end;
 
 /**
  * The text each syntax error spoils: from the start of the statement it falls in (or the one
- * before it, when the error is where the next statement should begin) to the error. For a block
+ * before it, when the error is where the next statement should begin) to the end of its line, and
+ * the whole of that line. For a block
  * or `if`, only its header up to the error, unless the error is inside a statement of its body.
  */
-export function damagedRegions(ast: SourceFileAst, errors: readonly Span[]): Span[] {
+export function damagedRegions(text: string, ast: SourceFileAst, errors: readonly Span[]): Span[] {
   const out: Span[] = [];
   for (const e of errors) {
     const model = ast.models.find((m) => m.span.start <= e.start && e.start <= m.span.end) ?? ast.models[ast.models.length - 1];
@@ -77,9 +87,14 @@ export function damagedRegions(ast: SourceFileAst, errors: readonly Span[]): Spa
       start = s.span.start;
       const inner = s.kind === "block" ? s.body : s.kind === "if" ? [...s.then, ...(s.else ?? [])] : undefined;
       if (!inner || e.start > s.span.end || !inner.some((x) => x.span.start < e.start)) break;
+      // A block with a broken body reports at its name ("no return"): that is damaged too.
+      if (s.kind === "block") out.push(s.name.span);
       list = inner;
     }
-    out.push({ ...e, start, end: Math.max(e.end, e.start) });
+    // Recovery may have read the line as statements of their own: the whole line is damaged.
+    const eol = text.indexOf("\n", e.start);
+    const bol = text.lastIndexOf("\n", e.start - 1) + 1;
+    out.push({ ...e, start: Math.min(start, bol), end: Math.max(e.end, eol < 0 ? text.length : eol) });
   }
   return out;
 }

@@ -242,7 +242,9 @@ export class AstBuilder {
     if (labeled) {
       const label = this.labelPath(this.node(labeled.children, "labelPath"), span);
       const ref = this.node(labeled.children, "reference");
-      return { kind: "labeled", label, expr: ref ? this.reference(ref) : { kind: "error", span }, span };
+      const expr: Expr = ref ? this.reference(ref) : { kind: "error", span };
+      // `label:` with nothing after it (recovery): the whole expression is missing, not misused.
+      return expr.kind === "error" ? expr : { kind: "labeled", label, expr, span };
     }
     const ref = this.node(c, "reference");
     if (ref) return this.reference(ref);
@@ -264,6 +266,7 @@ export class AstBuilder {
     const path = this.labelPath(pathNode, span);
     const pathToks = pathNode ? tokensOf(pathNode) : [];
     const onlyString = pathToks.length === 1 && pathToks[0].tokenType.name === "StringLiteral";
+    if (pathToks.length === 0) return { kind: "error", span };
     if (this.tok(c, "LParen") || (c["LParen"]?.length ?? 0) > 0) {
       const callee: Ident = { name: path.parts.join("."), span: path.span };
       return { kind: "call", callee, args: this.nodes(c, "argument").map((a) => this.argument(a)), span };
