@@ -34,7 +34,7 @@ export function checkForEditor(text: string, observe: ValueObserver): EditorChec
     observed.push({ span });
     observe(span, value, parameters);
   };
-  checkSemantics(ast, [], seeded, { observe: record });
+  const checked = guarded(() => checkSemantics(ast, [], seeded, { observe: record }));
   const damaged = parsed
     ? []
     : damagedRegions(
@@ -62,6 +62,19 @@ export function checkForEditor(text: string, observe: ValueObserver): EditorChec
     }
   }
   return { ast, diagnostics: bag.sorted(), parsed };
+}
+
+/**
+ * Runs the checker, which must not take the language server down with it on text it has not
+ * been hardened against: then the syntax diagnostics stand alone.
+ */
+function guarded(check: () => void): boolean {
+  try {
+    check();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 const quotedNames = (message: string) => [...message.matchAll(/'([A-Za-z_][A-Za-z0-9_]*)'/g)].map((m) => m[1]);
@@ -145,9 +158,8 @@ function preview(model: ModelDecl, block: BlockStmt, observe: ValueObserver): vo
     },
   ];
   const ast: SourceFileAst = { models: [{ ...model, body }], comments: [] };
-  checkSemantics(ast, [], new DiagnosticBag(), {
-    observe: (span, value, parameters) => {
-      if (inside(span, block.span) && !(span.start === block.name.span.start && span.end === block.name.span.end)) observe(span, value, parameters);
-    },
-  });
+  const keep: ValueObserver = (span, value, parameters) => {
+    if (inside(span, block.span) && !(span.start === block.name.span.start && span.end === block.name.span.end)) observe(span, value, parameters);
+  };
+  guarded(() => checkSemantics(ast, [], new DiagnosticBag(), { observe: keep }));
 }
