@@ -88,12 +88,7 @@ export function hoverAt(a: Analysis, offset: number): HoverInfo | undefined {
   return { span: best.span, text: lines.join("\n") };
 }
 
-type Reference = {
-  kind: "name" | "callee";
-  name: string;
-  span: Span;
-  block?: Extract<Stmt, { kind: "block" }>;
-};
+type Reference = { kind: "name" | "callee"; name: string; span: Span; block?: Extract<Stmt, { kind: "block" }> };
 
 /** The name or called block at `offset`, with the block declaration it sits in. */
 function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
@@ -102,21 +97,10 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
     if (!contains(e.span, offset) || found) return;
     switch (e.kind) {
       case "name":
-        found = {
-          kind: "name",
-          name: e.name,
-          span: e.span,
-          ...(block ? { block } : {}),
-        };
+        found = { kind: "name", name: e.name, span: e.span, ...(block ? { block } : {}) };
         return;
       case "call":
-        if (contains(e.callee.span, offset))
-          found = {
-            kind: "callee",
-            name: e.callee.name,
-            span: e.callee.span,
-            ...(block ? { block } : {}),
-          };
+        if (contains(e.callee.span, offset)) found = { kind: "callee", name: e.callee.name, span: e.callee.span, ...(block ? { block } : {}) };
         else for (const arg of e.args) visitExpr(arg.value, block);
         return;
       case "labeled":

@@ -32,11 +32,7 @@ export interface Completions {
   readonly replace: Span;
 }
 
-const keyword = (label: string, rank = 3): CompletionEntry => ({
-  label,
-  kind: "keyword",
-  rank,
-});
+const keyword = (label: string, rank = 3): CompletionEntry => ({ label, kind: "keyword", rank });
 
 export function completionsAt(a: Analysis, offset: number): Completions {
   const cx = cursorContext(a.text, offset);
@@ -113,18 +109,8 @@ function argSpecs(callee: string, block: BlockStmt | undefined, text: string): S
   }
   if (callee === "repeat") {
     return [
-      {
-        name: "count",
-        kind: "int",
-        required: true,
-        doc: OTHER_CALLS.repeat.params[0].doc,
-      },
-      {
-        name: "block",
-        kind: "block",
-        required: true,
-        doc: OTHER_CALLS.repeat.params[1].doc,
-      },
+      { name: "count", kind: "int", required: true, doc: OTHER_CALLS.repeat.params[0].doc },
+      { name: "block", kind: "block", required: true, doc: OTHER_CALLS.repeat.params[1].doc },
     ];
   }
   return undefined;
@@ -133,12 +119,7 @@ function argSpecs(callee: string, block: BlockStmt | undefined, text: string): S
 function valuesFor(spec: ArgSpec, names: Names): CompletionEntry[] {
   switch (spec.kind) {
     case "choice":
-      return (spec.choices ?? []).map((c) => ({
-        label: c,
-        kind: "choice",
-        detail: `${spec.name}`,
-        rank: 0,
-      }));
+      return (spec.choices ?? []).map((c) => ({ label: c, kind: "choice", detail: `${spec.name}`, rank: 0 }));
     case "bool":
       return [keyword("true", 0), keyword("false", 0)];
     case "label":
@@ -207,12 +188,7 @@ class Names {
       for (const i of s.items) {
         if (i.name.name === "" || out.some((o) => o.label === i.name.name)) continue;
         const v = this.valueAt(i.name.span);
-        out.push({
-          label: i.name.name,
-          kind: "config",
-          detail: v ? `config ${i.name.name}: ${v}` : "config",
-          rank: 1,
-        });
+        out.push({ label: i.name.name, kind: "config", detail: v ? `config ${i.name.name}: ${v}` : "config", rank: 1 });
       }
     }
     return out;
@@ -223,66 +199,29 @@ class Names {
     const out = new Map<string, CompletionEntry>();
     for (const s of flatten(this.model?.body ?? [])) {
       if (s.kind !== "input") continue;
-      for (const d of s.type.dims)
-        if (d.kind === "name" && !config.has(d.name))
-          out.set(d.name, {
-            label: d.name,
-            kind: "symbol",
-            detail: "dimension",
-            rank: 1,
-          });
+      for (const d of s.type.dims) if (d.kind === "name" && !config.has(d.name)) out.set(d.name, { label: d.name, kind: "symbol", detail: "dimension", rank: 1 });
     }
     return [...out.values()];
   }
 
   labels(): CompletionEntry[] {
-    return this.model
-      ? [...labels(this.model).keys()].map((l) => ({
-          label: l,
-          kind: "label",
-          detail: "label",
-          rank: 0,
-        }))
-      : [];
+    return this.model ? [...labels(this.model).keys()].map((l) => ({ label: l, kind: "label", detail: "label", rank: 0 })) : [];
   }
 
   blocks(rank = 2): CompletionEntry[] {
     return (this.model?.body ?? [])
       .filter((s): s is BlockStmt => s.kind === "block" && s.name.name !== "")
-      .map((b) => ({
-        label: b.name.name,
-        kind: "block",
-        detail: blockSignature(this.a.text, b).label,
-        rank,
-      }));
+      .map((b) => ({ label: b.name.name, kind: "block", detail: blockSignature(this.a.text, b).label, rank }));
   }
 
   callables(): CompletionEntry[] {
-    const layers: CompletionEntry[] = Object.entries(LAYERS).map(([name, l]) => ({
-      label: name,
-      kind: "layer",
-      detail: layerSignature(name)!.label,
-      doc: l.doc,
-      rank: 2,
-    }));
-    const repeat: CompletionEntry = {
-      label: "repeat",
-      kind: "function",
-      detail: "repeat(count: int, block: block, x, ...)",
-      doc: OTHER_CALLS.repeat.doc,
-      rank: 2,
-    };
+    const layers: CompletionEntry[] = Object.entries(LAYERS).map(([name, l]) => ({ label: name, kind: "layer", detail: layerSignature(name)!.label, doc: l.doc, rank: 2 }));
+    const repeat: CompletionEntry = { label: "repeat", kind: "function", detail: "repeat(count: int, block: block, x, ...)", doc: OTHER_CALLS.repeat.doc, rank: 2 };
     return [...layers, ...this.blocks(), repeat];
   }
 
   expression(): CompletionEntry[] {
-    const fns: CompletionEntry[] = Object.keys(CONST_FUNCTIONS).map((f) => ({
-      label: f,
-      kind: "function",
-      detail: "compile-time",
-      doc: OTHER_CALLS[f]?.doc ?? "",
-      rank: 3,
-    }));
+    const fns: CompletionEntry[] = Object.keys(CONST_FUNCTIONS).map((f) => ({ label: f, kind: "function", detail: "compile-time", doc: OTHER_CALLS[f]?.doc ?? "", rank: 3 }));
     const atTop = this.blockDecl === undefined;
     return [...this.variables(), ...this.configs(), ...(atTop ? this.symbols() : []), ...this.callables(), ...fns, keyword("true"), keyword("false"), keyword("not")];
   }

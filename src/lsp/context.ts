@@ -25,11 +25,7 @@ export type Enclosing = { readonly kind: "file" } | { readonly kind: "model" } |
 
 export interface CursorContext {
   /** The identifier being typed (possibly empty), which a completion replaces. */
-  readonly word: {
-    readonly start: number;
-    readonly end: number;
-    readonly text: string;
-  };
+  readonly word: { readonly start: number; readonly end: number; readonly text: string };
   /** The token before the word. */
   readonly prev?: EditorToken;
   readonly inCommentOrString: boolean;
@@ -65,13 +61,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
   const toks = all.filter((t) => !t.type.endsWith("Comment"));
   // The word under the cursor: an identifier or keyword token that ends at (or spans) the cursor.
   let wordTok = toks.find((t) => t.start < offset && offset <= t.end && WORD.test(t.image));
-  const word = wordTok
-    ? {
-        start: wordTok.start,
-        end: wordTok.end,
-        text: text.slice(wordTok.start, offset),
-      }
-    : { start: offset, end: offset, text: "" };
+  const word = wordTok ? { start: wordTok.start, end: wordTok.end, text: text.slice(wordTok.start, offset) } : { start: offset, end: offset, text: "" };
   const before = toks.filter((t) => t.end <= word.start);
   const prev = before[before.length - 1];
   const newLine = prev === undefined || text.slice(prev.end, word.start).includes("\n");
@@ -180,25 +170,14 @@ function callAt(toks: readonly EditorToken[], open: number, commas: number, argS
       start = i + 1;
     }
   }
-  return {
-    callee: parts.join("."),
-    calleeStart: toks[k].start,
-    declaration,
-    argIndex: commas,
-    positionalBefore,
-    named,
-    ...currentArg(toks, argFrom),
-  };
+  return { callee: parts.join("."), calleeStart: toks[k].start, declaration, argIndex: commas, positionalBefore, named, ...currentArg(toks, argFrom) };
 }
 
 /** The argument that starts at token `start` and runs to the cursor. */
 function currentArg(toks: readonly EditorToken[], start: number): { currentName?: string; atArgStart: boolean } {
   const first = toks[start];
   const named = first !== undefined && toks[start + 1]?.type === "Equals" && WORD.test(first.image);
-  return {
-    ...(named ? { currentName: first.image } : {}),
-    atArgStart: start >= toks.length,
-  };
+  return { ...(named ? { currentName: first.image } : {}), atArgStart: start >= toks.length };
 }
 
 /**

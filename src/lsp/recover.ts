@@ -126,37 +126,12 @@ function preview(model: ModelDecl, block: BlockStmt, observe: ValueObserver): vo
   for (const p of block.params) {
     if (!p.type) continue;
     const name = { name: `%${p.name.name}`, span: p.name.span };
-    inputs.push({
-      kind: "input",
-      name,
-      optional: p.optional,
-      type: p.type,
-      constraints: [],
-      span: p.span,
-    });
+    inputs.push({ kind: "input", name, optional: p.optional, type: p.type, constraints: [], span: p.span });
     const value: Expr = { kind: "name", name: name.name, span: p.name.span };
-    args.push({
-      name: { name: p.name.name, span: p.name.span },
-      value,
-      span: p.span,
-    });
+    args.push({ name: { name: p.name.name, span: p.name.span }, value, span: p.span });
   }
-  const call: Expr = {
-    kind: "call",
-    callee: block.name,
-    args,
-    span: block.name.span,
-  };
-  const body: Stmt[] = [
-    ...setup,
-    ...inputs,
-    {
-      kind: "assign",
-      target: { name: "%result", span: block.name.span },
-      value: call,
-      span: block.name.span,
-    },
-  ];
+  const call: Expr = { kind: "call", callee: block.name, args, span: block.name.span };
+  const body: Stmt[] = [...setup, ...inputs, { kind: "assign", target: { name: "%result", span: block.name.span }, value: call, span: block.name.span }];
   const ast: SourceFileAst = { models: [{ ...model, body }], comments: [] };
   const keep: ValueObserver = (span, value, parameters) => {
     if (inside(span, block.span) && !(span.start === block.name.span.start && span.end === block.name.span.end)) observe(span, value, parameters);

@@ -14,10 +14,7 @@ import { signatureAt } from "./signature.js";
 const { CompletionItemKind, createConnection, DiagnosticSeverity, MarkupKind, ProposedFeatures, StreamMessageReader, StreamMessageWriter, TextDocuments, TextDocumentSyncKind } = lsp;
 
 function range(doc: TextDocument, span: Span): lsp.Range {
-  return {
-    start: doc.positionAt(span.start),
-    end: doc.positionAt(Math.max(span.end, span.start)),
-  };
+  return { start: doc.positionAt(span.start), end: doc.positionAt(Math.max(span.end, span.start)) };
 }
 
 const KINDS: Record<CompletionKind, lsp.CompletionItemKind> = {
@@ -42,14 +39,7 @@ function toLsp(doc: TextDocument, d: Diagnostic): lsp.Diagnostic {
     code: `TFM${d.code}`,
     source: "tfmc",
     message: d.hint ? `${d.message}\n${d.hint}` : d.message,
-    ...(d.related
-      ? {
-          relatedInformation: d.related.map((r) => ({
-            location: { uri: doc.uri, range: range(doc, r.span) },
-            message: r.message,
-          })),
-        }
-      : {}),
+    ...(d.related ? { relatedInformation: d.related.map((r) => ({ location: { uri: doc.uri, range: range(doc, r.span) }, message: r.message })) } : {}),
   };
 }
 
@@ -74,20 +64,14 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
       definitionProvider: true,
       documentFormattingProvider: true,
       completionProvider: { triggerCharacters: ["(", ",", "=", ":", "["] },
-      signatureHelpProvider: {
-        triggerCharacters: ["(", ","],
-        retriggerCharacters: [","],
-      },
+      signatureHelpProvider: { triggerCharacters: ["(", ","], retriggerCharacters: [","] },
     },
     serverInfo: { name: "tfmc", version: "0.1.0" },
   }));
 
   documents.onDidChangeContent(({ document }) => {
     const a = analysisOf(document);
-    void connection.sendDiagnostics({
-      uri: document.uri,
-      diagnostics: a.diagnostics.map((d) => toLsp(document, d)),
-    });
+    void connection.sendDiagnostics({ uri: document.uri, diagnostics: a.diagnostics.map((d) => toLsp(document, d)) });
   });
   documents.onDidClose(({ document }) => {
     analyses.delete(document.uri);
@@ -98,12 +82,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
     const doc = documents.get(textDocument.uri);
     if (!doc) return null;
     const h = hoverAt(analysisOf(doc), doc.offsetAt(position));
-    return h
-      ? {
-          contents: { kind: "markdown", value: h.text },
-          range: range(doc, h.span),
-        }
-      : null;
+    return h ? { contents: { kind: "markdown", value: h.text }, range: range(doc, h.span) } : null;
   });
 
   connection.onDefinition(({ textDocument, position }) => {
@@ -138,10 +117,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
         {
           label: s.label,
           ...(s.doc ? { documentation: { kind: MarkupKind.Markdown, value: s.doc } } : {}),
-          parameters: s.params.map((p) => ({
-            label: [p.label[0], p.label[1]] as [number, number],
-            ...(p.doc ? { documentation: p.doc } : {}),
-          })),
+          parameters: s.params.map((p) => ({ label: [p.label[0], p.label[1]] as [number, number], ...(p.doc ? { documentation: p.doc } : {}) })),
         },
       ],
       activeSignature: 0,
@@ -154,15 +130,7 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
     if (!doc) return null;
     const r = formatTfm(doc.getText());
     if (!r.ok || r.text === doc.getText()) return [];
-    return [
-      {
-        range: {
-          start: { line: 0, character: 0 },
-          end: doc.positionAt(doc.getText().length),
-        },
-        newText: r.text,
-      },
-    ];
+    return [{ range: { start: { line: 0, character: 0 }, end: doc.positionAt(doc.getText().length) }, newText: r.text }];
   });
 
   documents.listen(connection);

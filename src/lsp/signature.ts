@@ -41,10 +41,7 @@ function build(name: string, pieces: readonly { text: string; doc?: string }[], 
   pieces.forEach((p, i) => {
     if (i > 0) label += ", ";
     if (i === star) label += "*, ";
-    params.push({
-      label: [label.length, label.length + p.text.length],
-      ...(p.doc ? { doc: p.doc } : {}),
-    });
+    params.push({ label: [label.length, label.length + p.text.length], ...(p.doc ? { doc: p.doc } : {}) });
     label += p.text;
   });
   return { label: `${label})`, params };
@@ -55,31 +52,18 @@ export function layerSignature(name: string): { label: string; params: Signature
   const layer = layerNamed(name);
   if (!layer) return undefined;
   const specs = [...layer.args.filter((s) => !s.keywordOnly), ...layer.args.filter((s) => s.keywordOnly)];
-  const pieces = specs.map((s) => ({
-    text: `${s.name}${s.required ? "" : "?"}: ${argType(s)}`,
-    doc: ARG_DOCS[name]?.[s.name],
-  }));
+  const pieces = specs.map((s) => ({ text: `${s.name}${s.required ? "" : "?"}: ${argType(s)}`, doc: ARG_DOCS[name]?.[s.name] }));
   const star = specs.findIndex((s) => s.keywordOnly);
   return build(name, pieces, star < 0 ? -1 : star);
 }
 
 export function blockSignature(text: string, decl: BlockStmt): { label: string; params: SignatureParam[] } {
-  const pieces = decl.params.map((p) => ({
-    text: text.slice(p.span.start, p.span.end),
-  }));
+  const pieces = decl.params.map((p) => ({ text: text.slice(p.span.start, p.span.end) }));
   return build(decl.name.name, pieces, -1);
 }
 
 /** The active parameter among `specs` (in signature order) for the argument being written. */
-function activeIndex(
-  names: readonly string[],
-  keywordOnly: readonly boolean[],
-  call: {
-    currentName?: string;
-    named: readonly string[];
-    positionalBefore: number;
-  },
-): number {
+function activeIndex(names: readonly string[], keywordOnly: readonly boolean[], call: { currentName?: string; named: readonly string[]; positionalBefore: number }): number {
   if (call.currentName !== undefined) {
     const i = names.indexOf(call.currentName);
     return i < 0 ? names.length : i;
@@ -121,17 +105,10 @@ export function signatureAt(a: Analysis, offset: number): SignatureInfo | undefi
   if (other) {
     const sig = build(
       call.callee,
-      other.params.map((p) => ({
-        text: p.name,
-        ...(p.doc ? { doc: p.doc } : {}),
-      })),
+      other.params.map((p) => ({ text: p.name, ...(p.doc ? { doc: p.doc } : {}) })),
       -1,
     );
-    return {
-      ...sig,
-      doc: other.doc,
-      active: Math.min(call.argIndex, other.params.length - 1),
-    };
+    return { ...sig, doc: other.doc, active: Math.min(call.argIndex, other.params.length - 1) };
   }
   return undefined;
 }

@@ -65,9 +65,7 @@ function repairBraces(tokens: readonly IToken[], diagnostics: DiagnosticBag): IT
     if (first && missing > 0 && t.tokenType !== T.RBrace) {
       // Close the blocks (never the model's) whose indented body this line has left.
       for (let top = stack[stack.length - 1]; stack.length > 1 && missing > 0 && top.body !== undefined && top.body > top.indent && col <= top.indent; top = stack[stack.length - 1]) {
-        diagnostics.error(Diagnostics.Expected_0_found_1, tokenSpan(t), ["'}'", describeToken(t)], {
-          related: [{ span: tokenSpan(top.brace), message: "the '{' that is not closed" }],
-        });
+        diagnostics.error(Diagnostics.Expected_0_found_1, tokenSpan(t), ["'}'", describeToken(t)], { related: [{ span: tokenSpan(top.brace), message: "the '{' that is not closed" }] });
         const s = t.startOffset;
         const closing = createTokenInstance(T.RBrace, "}", s, s, t.startLine ?? 1, t.startLine ?? 1, col, col);
         closing.isInsertedInRecovery = true;
