@@ -1,4 +1,7 @@
-// Errors thrown by generated modules. Each carries a stable code from the 5xxx band.
+// Errors thrown by generated modules. Each carries a stable code from the 5xxx band. Arguments
+// (input names, tensor names, dtype names) come from outside and are made printable.
+
+import { capped, MAX_LISTED, MAX_PRINTED_CHARS, plural, printable } from "./printable.js";
 
 export const RuntimeMessages = {
   Missing_input_0: { code: 5001, message: "input '{0}' is missing" },
@@ -7,7 +10,7 @@ export const RuntimeMessages = {
   Input_0_dim_1_is_2_expected_3: { code: 5004, message: "input '{0}' dimension {1} is {2}; expected {3}" },
   Input_0_dim_1_is_2_but_3_is_4: { code: 5005, message: "input '{0}' dimension {1} is {2}, but '{3}' was bound to {4} by input '{5}'" },
   Dim_0_is_1_above_2: { code: 5006, message: "'{0}' is {1}, above its limit of {2} (input '{3}' dimension {4})" },
-  Weights_problems_0: { code: 5007, message: "the weights do not fit the model ({0} problems):\n{1}" },
+  Weights_problems_0: { code: 5007, message: "the weights do not fit the model ({0}):" },
   Id_0_out_of_range_1: { code: 5008, message: "token id {0} in {2} is outside the embedding table {3} of {1} rows" },
   Input_0_data_length_1_expected_2: { code: 5009, message: "input '{0}' holds {1} values, but its shape {2} needs {3}" },
   Unknown_input_0: { code: 5010, message: "unknown input '{0}'; the model takes {1}" },
@@ -19,14 +22,29 @@ export const RuntimeMessages = {
   Threaded_model_closed_0: { code: 5016, message: "the threaded model was closed {0}" },
   Threaded_options_0: { code: 5017, message: "createThreadedModel takes options such as { threads: 2 }; got {0}" },
   Weights_options_0: { code: 5018, message: "the weights options are not valid: {0}" },
-  Checkpoint_0_problems_1: { code: 5019, message: "the checkpoint {0} cannot be read ({1}):\n{2}" },
+  Checkpoint_0_problems_1: { code: 5019, message: "the checkpoint {0} cannot be read ({1}):" },
 } as const;
 
-const fill = (template: string, args: readonly (string | number)[]) => template.replace(/\{(\d+)\}/g, (_, i: string) => String(args[Number(i)] ?? ""));
+type Arg = string | number | bigint;
+
+const fill = (template: string, args: readonly Arg[]) =>
+  template.replace(/\{(\d+)\}/g, (_, i: string) => {
+    const a = args[Number(i)];
+    // Generous: an argument may be a list of the model's own names as well as one outside name.
+    return typeof a === "string" ? printable(a, 5 * MAX_PRINTED_CHARS) : String(a ?? "");
+  });
+
+/** Lines of a list for a message: each printable, the first MAX_LISTED, then how many more. */
+function listLines(items: readonly string[], bullet: string): string {
+  // An item quotes names already cut to MAX_PRINTED_CHARS; the line around them is short.
+  return capped(items.map((p) => printable(p, 3 * MAX_PRINTED_CHARS)), MAX_LISTED)
+    .map((p) => `\n${bullet}${p}`)
+    .join("");
+}
 
 export class TfmcRuntimeError extends Error {
   readonly code: string;
-  constructor(info: { code: number; message: string }, args: readonly (string | number)[]) {
+  constructor(info: { code: number; message: string }, args: readonly Arg[]) {
     super(fill(info.message, args));
     this.code = `TFM${info.code}`;
     this.name = new.target.name;
@@ -37,7 +55,7 @@ export class TfmcRuntimeError extends Error {
 export class ShapeError extends TfmcRuntimeError {
   constructor(
     info: { code: number; message: string },
-    args: readonly (string | number)[],
+    args: readonly Arg[],
     readonly input: string,
     readonly dim?: number,
   ) {
@@ -47,14 +65,16 @@ export class ShapeError extends TfmcRuntimeError {
 
 /**
  * Every missing, extra, mis-shaped or mis-typed weight, reported at once, with hints naming the
- * option (a prefix to strip or add, entries to ignore) that would help.
+ * option (a prefix to strip or add, entries to ignore) that would help: all of them in `problems`
+ * and `hints`, the first MAX_LISTED problems in the message, then how many more.
  */
 export class WeightsError extends TfmcRuntimeError {
   constructor(
     readonly problems: readonly string[],
     readonly hints: readonly string[] = [],
   ) {
-    super(RuntimeMessages.Weights_problems_0, [problems.length, [...problems.map((p) => "  - " + p), ...hints.map((h) => "  hint: " + h)].join("\n")]);
+    super(RuntimeMessages.Weights_problems_0, [plural(problems.length, "problem")]);
+    this.message += listLines(problems, "  - ") + listLines(hints, "  hint: ");
   }
 }
 
@@ -64,7 +84,8 @@ export class CheckpointError extends TfmcRuntimeError {
     readonly checkpoint: string,
     readonly problems: readonly string[],
   ) {
-    super(RuntimeMessages.Checkpoint_0_problems_1, [checkpoint, problems.length === 1 ? "1 problem" : `${problems.length} problems`, problems.map((p) => "  - " + p).join("\n")]);
+    super(RuntimeMessages.Checkpoint_0_problems_1, [checkpoint, plural(problems.length, "problem")]);
+    this.message += listLines(problems, "  - ");
   }
 }
 
@@ -74,6 +95,6 @@ export class ThreadedModelError extends TfmcRuntimeError {}
 /** A decoding session used outside its bounds: its length, batch or capacity. */
 export class SessionError extends TfmcRuntimeError {}
 
-/** A token id past the table's rows; `from` names the ids ("input 'tokens'"), `table` the weight. */
-export const idOutOfRange = (id: number, rows: number, from = "the ids", table = "table"): TfmcRuntimeError =>
+/** A token id past the table's rows; `from` names the ids ("input 'tokens'"), `table` the weight. A BigInt64Array's ids print exactly. */
+export const idOutOfRange = (id: number | bigint, rows: number, from = "the ids", table = "table"): TfmcRuntimeError =>
   new TfmcRuntimeError(RuntimeMessages.Id_0_out_of_range_1, [id, rows, from, table]);

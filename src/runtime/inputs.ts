@@ -1,4 +1,5 @@
 import { RuntimeMessages as M, ShapeError } from "./errors.js";
+import { describeValue } from "./printable.js";
 import type { DType, Tensor } from "./tensor.js";
 
 /** How a generated module describes one input: dims are numbers or symbol names. */
@@ -64,7 +65,7 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     }
     shape.forEach((actual, k) => {
       const want = spec.shape[k];
-      if (!Number.isSafeInteger(actual) || actual < 0) throw new ShapeError(M.Input_0_dim_1_is_2_expected_3, [spec.name, k, String(actual), "a non-negative integer"], spec.name, k);
+      if (!Number.isSafeInteger(actual) || actual < 0) throw new ShapeError(M.Input_0_dim_1_is_2_expected_3, [spec.name, k, describeValue(actual), "a non-negative integer"], spec.name, k);
       if (typeof want === "number") {
         if (actual !== want) throw new ShapeError(M.Input_0_dim_1_is_2_expected_3, [spec.name, k, actual, want], spec.name, k);
         return;

@@ -3,6 +3,7 @@
  * that tie it to the byte buffer. Everything here runs before any tensor data is copied, so a
  * hostile file is refused having cost at most one decode of its (bounded) header.
  */
+import { printable } from "./printable.js";
 import { JsonError, JsonNonInteger, parseStrictJson, type JsonObject, type JsonValue } from "./strictJson.js";
 
 export type SafeDType = "F32" | "F16" | "BF16" | "I64" | "I32" | "U8" | "BOOL";
@@ -102,7 +103,8 @@ export function describe(v: unknown): string {
   else if (typeof v === "bigint") s = `${v}n`;
   else if (v === undefined) s = "undefined";
   else s = JSON.stringify(v) ?? String(v);
-  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+  // JSON escapes C0 controls; printable also escapes C1 controls, separators and bidi overrides.
+  return printable(s.length > 60 ? `${s.slice(0, 57)}...` : s);
 }
 
 const isIndex = (v: unknown): v is number => typeof v === "number" && Number.isSafeInteger(v) && v >= 0 && !Object.is(v, -0);

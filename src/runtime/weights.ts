@@ -3,13 +3,59 @@ import { readSafetensors } from "./safetensors.js";
 import type { Tensor } from "./tensor.js";
 import type { ParamSpec } from "./random.js";
 import { nameRules, renamed, weightHints } from "./weightNames.js";
+import { describeValue, printable } from "./printable.js";
 
 export { globToRegExp, type WeightsOptions } from "./weightNames.js";
 
-/** Weights as `createModel` takes them: safetensors bytes, or tensors by parameter name. */
-export type WeightsSource = Uint8Array | ArrayBuffer | ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
+/** Weights as `createModel` takes them: safetensors bytes, or tensors by parameter name. Tensors are used by reference, not copied. */
+export type WeightsSource = Uint8Array | ArrayBuffer | DataView | ReadonlyMap<string, Tensor> | Readonly<Record<string, Tensor>>;
+
+const ACCEPTED = "safetensors bytes (a Uint8Array, ArrayBuffer or DataView) or tensors by name (a Map or an object of { data: Float32Array, shape: number[] })";
 
 const describe = (s: readonly number[]) => `[${s.join(", ")}]`;
+const isShape = (s: unknown): s is number[] => Array.isArray(s) && s.every((d) => Number.isSafeInteger(d) && d >= 0);
+
+/** One entry of the weights as given: the value itself, and its shape, data and dtype name when it has them. */
+interface Entry {
+  readonly value: unknown;
+  readonly shape?: unknown;
+  readonly data?: unknown;
+  readonly dtype?: string;
+}
+
+/** Bytes of a safetensors file in any of the forms accepted, or null for tensors by name. */
+function bytesOf(source: unknown): Uint8Array | null {
+  if (source instanceof Uint8Array) return source;
+  if (source instanceof ArrayBuffer) return new Uint8Array(source);
+  if (source instanceof DataView) return new Uint8Array(source.buffer, source.byteOffset, source.byteLength);
+  if (typeof SharedArrayBuffer !== "undefined" && source instanceof SharedArrayBuffer) return new Uint8Array(source);
+  return null;
+}
+
+function entriesOf(source: unknown): Map<string, Entry> {
+  const bytes = bytesOf(source);
+  if (bytes) {
+    try {
+      const { tensors } = readSafetensors(bytes);
+      return new Map([...tensors].map(([k, t]) => [k, { value: t, shape: t.shape, data: t.data, dtype: t.dtype }]));
+    } catch (e) {
+      throw new TfmcRuntimeError(M.Weights_unreadable_0, [(e as Error).message]);
+    }
+  }
+  if (source === null || typeof source !== "object" || ArrayBuffer.isView(source)) {
+    throw new TfmcRuntimeError(M.Weights_unreadable_0, [`expected ${ACCEPTED}; got ${describeValue(source)}`]);
+  }
+  const pairs: [string, unknown][] = source instanceof Map ? [...(source as Map<unknown, unknown>)].map(([k, v]) => [String(k), v]) : Object.entries(source);
+  return new Map(
+    pairs.map(([k, t]) => {
+      const o = t !== null && typeof t === "object" ? (t as { shape?: unknown; data?: unknown; dtype?: unknown }) : undefined;
+      const data = o?.data;
+      // A map from readSafetensors or readShardedSafetensors keeps the file's dtype name.
+      const dtype = typeof o?.dtype === "string" ? o.dtype : data === undefined ? "no data" : describeValue(data).replace(/^an? /, "");
+      return [k, { value: t, shape: o?.shape, data, dtype }];
+    }),
+  );
+}
 
 /**
  * Reads and checks weights against the model's parameters, renaming and ignoring entries as
@@ -19,25 +65,10 @@ const describe = (s: readonly number[]) => `[${s.join(", ")}]`;
  */
 export function loadWeights(params: readonly ParamSpec[], source: WeightsSource, options?: unknown, otherKeys: readonly string[] = []): Record<string, Float32Array> {
   const rules = nameRules(options, otherKeys);
-  let entries: Map<string, { shape: readonly number[]; data: Tensor["data"]; dtype: string }>;
-  if (source instanceof Uint8Array || source instanceof ArrayBuffer) {
-    try {
-      const { tensors } = readSafetensors(source);
-      entries = new Map([...tensors].map(([k, t]) => [k, { shape: t.shape, data: t.data, dtype: t.dtype }]));
-    } catch (e) {
-      throw new TfmcRuntimeError(M.Weights_unreadable_0, [(e as Error).message]);
-    }
-  } else if (source instanceof Map) {
-    // A map from readSafetensors or readShardedSafetensors keeps the file's dtype name.
-    entries = new Map([...source].map(([k, t]) => [k, { shape: t.shape, data: t.data, dtype: (t as { dtype?: string }).dtype ?? t.data?.constructor?.name ?? "unknown" }]));
-  } else if (source !== null && typeof source === "object") {
-    entries = new Map(Object.entries(source as Record<string, Tensor>).map(([k, t]) => [k, { shape: t?.shape, data: t?.data, dtype: t?.data?.constructor?.name ?? "unknown" }]));
-  } else {
-    throw new TfmcRuntimeError(M.Weights_unreadable_0, ["expected safetensors bytes or a map of tensors"]);
-  }
+  const entries = entriesOf(source);
   const problems: string[] = [];
   // The file's entries under the model's names; `from` keeps each one's name in the file.
-  const byName = new Map<string, { shape: readonly number[]; data: Tensor["data"]; dtype: string; from: string }>();
+  const byName = new Map<string, Entry & { from: string }>();
   const ignoredAs = new Map<string, string>();
   const used = new Set<string>();
   for (const [original, t] of entries) {
@@ -45,37 +76,46 @@ export function loadWeights(params: readonly ParamSpec[], source: WeightsSource,
     const pattern = rules.ignore.find((p) => original.search(p.re) >= 0);
     if (pattern) {
       used.add(pattern.text);
-      ignoredAs.set(name, `the file's '${original}' is ignored by '${pattern.text}'`);
+      ignoredAs.set(name, `the file's '${printable(original)}' is ignored by '${printable(pattern.text)}'`);
       continue;
     }
     const other = byName.get(name);
-    if (other) problems.push(`the file's '${other.from}' and '${original}' both become '${name}'`);
+    if (other) problems.push(`the file's '${printable(other.from)}' and '${printable(original)}' both become '${printable(name)}'`);
     else byName.set(name, { ...t, from: original });
   }
-  if (rules.strip && ![...entries.keys()].some((n) => n.startsWith(rules.strip))) problems.push(`no name in the file starts with '${rules.strip}', the prefix to strip`);
-  for (const p of rules.ignore) if (!used.has(p.text)) problems.push(`the ignore pattern '${p.text}' matches no entry of the file`);
-  const from = (t: { from: string }, name: string) => (t.from === name ? "" : ` (the file's '${t.from}')`);
+  if (rules.strip && ![...entries.keys()].some((n) => n.startsWith(rules.strip))) problems.push(`no name in the file starts with '${printable(rules.strip)}', the prefix to strip`);
+  for (const p of rules.ignore) if (!used.has(p.text)) problems.push(`the ignore pattern '${printable(p.text)}' matches no entry of the file`);
+  const from = (t: { from: string }, name: string) => (t.from === name ? "" : ` (the file's '${printable(t.from)}')`);
   const out: Record<string, Float32Array> = Object.create(null);
   const missing: string[] = [];
   for (const p of params) {
     const t = byName.get(p.name);
+    const name = printable(p.name);
     if (!t) {
       const why = ignoredAs.get(p.name);
-      problems.push(`missing '${p.name}' ${describe(p.shape)}${why ? `: ${why}` : ""}`);
+      problems.push(`missing '${name}' ${describe(p.shape)}${why ? `: ${why}` : ""}`);
       if (!why) missing.push(p.name);
       continue;
     }
-    if (!(t.data instanceof Float32Array)) {
-      problems.push(`'${p.name}'${from(t, p.name)} has dtype ${t.dtype}; expected F32 (or F16/BF16 in safetensors)`);
+    if (t.value === null || typeof t.value !== "object") {
+      problems.push(`'${name}'${from(t, p.name)} is ${describeValue(t.value)}; expected a tensor { data: Float32Array, shape: ${describe(p.shape)} }`);
       continue;
     }
-    if (!Array.isArray(t.shape) || t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
-      problems.push(`'${p.name}'${from(t, p.name)} has shape ${Array.isArray(t.shape) ? describe(t.shape) : "unknown"}; expected ${describe(p.shape)}`);
+    if (!(t.data instanceof Float32Array)) {
+      problems.push(`'${name}'${from(t, p.name)} has dtype ${t.dtype}; expected F32 (or F16/BF16 in safetensors)`);
+      continue;
+    }
+    if (!isShape(t.shape)) {
+      problems.push(`'${name}'${from(t, p.name)} has shape ${describeValue(t.shape)}; a shape is an array of non-negative integers, here ${describe(p.shape)}`);
+      continue;
+    }
+    if (t.shape.length !== p.shape.length || t.shape.some((d, i) => d !== p.shape[i])) {
+      problems.push(`'${name}'${from(t, p.name)} has shape ${describe(t.shape)}; expected ${describe(p.shape)}`);
       continue;
     }
     const n = p.shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== n) {
-      problems.push(`'${p.name}'${from(t, p.name)} holds ${t.data.length} values; its shape ${describe(p.shape)} needs ${n}`);
+      problems.push(`'${name}'${from(t, p.name)} holds ${t.data.length} values; its shape ${describe(p.shape)} needs ${n}`);
       continue;
     }
     out[p.name] = t.data;
@@ -84,7 +124,7 @@ export function loadWeights(params: readonly ParamSpec[], source: WeightsSource,
   const unexpected: { name: string; original: string }[] = [];
   for (const [name, t] of byName) {
     if (known.has(name)) continue;
-    problems.push(`unexpected '${name}'${from(t, name)}: the model has no such parameter`);
+    problems.push(`unexpected '${printable(name)}'${from(t, name)}: the model has no such parameter`);
     unexpected.push({ name, original: t.from });
   }
   if (problems.length > 0) throw new WeightsError(problems, weightHints(missing, unexpected));
