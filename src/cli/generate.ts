@@ -7,9 +7,10 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatDim, formatType, isConst, type ConfigValue, type Dim, type TensorType } from "../semantics/types.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
-import { readSource, UsageError, UserError, type Output } from "./io.js";
+import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 import { readWeights, type WeightsFlags } from "./weightsFlags.js";
+import { searchUsageError } from "./generateArgs.js";
 import { loadCompiled } from "./run.js";
 import { continuation, loadTokenizer, TextStream, type TextTokenizer } from "./tokenizer.js";
 
@@ -44,16 +45,6 @@ function describe(what: string, xs: readonly { name: string; type: TensorType }[
   return `${xs.length === 1 ? `one ${what}` : `${xs.length} ${what}s`} ${xs.map((x) => `${x.name}: ${formatType(x.type)}`).join(", ")}`;
 }
 
-/** `--prompt 1,2,3`: token ids, non-negative integers. */
-export function parseIds(text: string, flag: string, hint = ""): number[] {
-  if (text.trim() === "") return [];
-  return text.split(",").map((s) => {
-    const v = Number(s.trim());
-    if (!Number.isSafeInteger(v) || v < 0 || s.trim() === "") throw new UsageError(`${flag} takes token ids separated by commas, got '${text}'${hint}`);
-    return v;
-  });
-}
-
 /**
  * `tfmc generate`: decodes from a model whose logits output is [B, T, vocab] over a token input
  * [B, T] (with a second token input as the source of an encoder-decoder), by greedy search, beam
@@ -66,7 +57,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.graph) {
-    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
   const g = built.graph;
@@ -136,10 +127,10 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
           : [sample(decoder, prompt, { ...common, temperature: s.temperature, topK: s.topK, topP: s.topP, seed: s.sampleSeed })];
   } catch (e) {
     if (e instanceof TfmcRuntimeError) {
-      io.err(`tfmc: error ${e.code}: ${e.message}`);
+      io.err(`tfmc: error ${e.code}: ${printableLines(e.message)}`);
       return 1;
     }
-    if (e instanceof SearchOptionsError) throw new UsageError(`generate: ${e.message}`);
+    if (e instanceof SearchOptionsError) throw searchUsageError(e);
     throw e;
   }
   if (stream) {

@@ -28,7 +28,75 @@ export interface Generated {
   readonly score: number;
 }
 
-export class SearchOptionsError extends Error {}
+/** The search options, by the names this API gives them. */
+export type SearchOption = "maxNewTokens" | "beams" | "nBest" | "lengthPenalty" | "temperature" | "topK" | "topP" | "seed" | "eos";
+
+/** An option out of its bounds: which one, what it must be, and the value given. */
+export class SearchOptionsError extends Error {
+  constructor(
+    readonly option: SearchOption,
+    readonly requirement: string,
+    readonly value: unknown,
+  ) {
+    super(`${option} must be ${requirement}, got ${typeof value === "string" ? JSON.stringify(value) : String(value)}`);
+    this.name = "SearchOptionsError";
+  }
+}
+
+/**
+ * Bounds of the search options. Beam search keeps `beams` decoder states and weighs at most
+ * beams² candidates a step; the length penalty's power of `maxNewTokens` stays finite; below the
+ * smallest temperature sampling is greedy search in all but name, and logits / temperature could
+ * overflow; seeds past 2^32 - 1 would repeat smaller ones.
+ */
+export const SEARCH_LIMITS = { maxNewTokens: 1 << 20, beams: 256, lengthPenalty: 10, temperature: [1e-4, 1e4], seed: 2 ** 32 - 1 } as const;
+
+function intIn(option: SearchOption, v: unknown, min: number, max: number, what = `an integer from ${min} to ${max}`): number {
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < min || v > max) throw new SearchOptionsError(option, what, v);
+  return v;
+}
+
+function numberIn(option: SearchOption, v: unknown, min: number, max: number, what = `a number from ${min} to ${max}`): number {
+  if (typeof v !== "number" || !(v >= min && v <= max)) throw new SearchOptionsError(option, what, v);
+  return v;
+}
+
+/** A seed of the generators here and of randomWeights: an integer from 0 to 2^32 - 1. */
+export const checkSeed = (v: unknown): number => intIn("seed", v, 0, SEARCH_LIMITS.seed);
+const checkMax = (v: unknown) => intIn("maxNewTokens", v, 1, SEARCH_LIMITS.maxNewTokens);
+const checkEos = (v: unknown) => (v === undefined ? undefined : intIn("eos", v, 0, Number.MAX_SAFE_INTEGER, "a token id (an integer >= 0)"));
+
+/** `eos` against the vocabulary the model's logits have: a token that can never be drawn is a mistake. */
+function checkEosInVocabulary(eos: number | undefined, vocabulary: number): void {
+  if (eos !== undefined && eos >= vocabulary) throw new SearchOptionsError("eos", `a token id below the vocabulary size, ${vocabulary}`, eos);
+}
+
+/** Checks greedy search's options; throws SearchOptionsError naming the first one out of bounds. */
+export function checkGreedyOptions(opts: GreedyOptions): void {
+  checkMax(opts.maxNewTokens);
+  checkEos(opts.eos);
+}
+
+/** Checks beam search's options (see SEARCH_LIMITS); nBest is at most beams. */
+export function checkBeamOptions(opts: BeamOptions): void {
+  const beams = intIn("beams", opts.beams, 1, SEARCH_LIMITS.beams);
+  checkMax(opts.maxNewTokens);
+  numberIn("lengthPenalty", opts.lengthPenalty ?? 1, 0, SEARCH_LIMITS.lengthPenalty);
+  intIn("nBest", opts.nBest ?? 1, 1, beams, `an integer from 1 to the number of beams, ${beams}`);
+  checkEos(opts.eos);
+}
+
+/** Checks sampling's options (see SEARCH_LIMITS). */
+export function checkSampleOptions(opts: SampleOptions): void {
+  checkMax(opts.maxNewTokens);
+  const [tMin, tMax] = SEARCH_LIMITS.temperature;
+  numberIn("temperature", opts.temperature ?? 1, tMin, tMax);
+  intIn("topK", opts.topK ?? 0, 0, Number.MAX_SAFE_INTEGER, "an integer >= 0 (0: every token)");
+  const topP = opts.topP ?? 1;
+  if (typeof topP !== "number" || !(topP > 0 && topP <= 1)) throw new SearchOptionsError("topP", "in (0, 1]", topP);
+  checkSeed(opts.seed ?? 0);
+  checkEos(opts.eos);
+}
 
 /** log softmax(logits / temperature) in float64. */
 export function logSoftmax(logits: ArrayLike<number>, temperature = 1): Float64Array {
@@ -41,11 +109,6 @@ export function logSoftmax(logits: ArrayLike<number>, temperature = 1): Float64A
   const lse = max + Math.log(sum);
   for (let i = 0; i < n; i++) out[i] = logits[i] / temperature - lse;
   return out;
-}
-
-function positiveInt(v: number, what: string): number {
-  if (!Number.isSafeInteger(v) || v < 1) throw new SearchOptionsError(`${what} must be a positive integer, got ${v}`);
-  return v;
 }
 
 /** Index of the largest value; the lowest index wins a tie (as torch.argmax). */
@@ -64,8 +127,10 @@ export interface GreedyOptions {
 
 /** The most probable token at every step, until EOS or `maxNewTokens`. */
 export function greedy<S>(decoder: Decoder<S>, prompt: readonly number[], opts: GreedyOptions): Generated {
-  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
+  checkGreedyOptions(opts);
+  const max = opts.maxNewTokens;
   let { state, logits } = decoder.start(prompt);
+  checkEosInVocabulary(opts.eos, logits.length);
   const tokens: number[] = [];
   let logProb = 0;
   for (;;) {
@@ -107,11 +172,8 @@ interface Beam<S> {
  * its logProb / maxNewTokens^α (α >= 0). Beams still live at the end count as finished.
  */
 export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], opts: BeamOptions): Generated[] {
-  const width = positiveInt(opts.beams, "beams");
-  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
-  const alpha = opts.lengthPenalty ?? 1;
-  if (!Number.isFinite(alpha) || alpha < 0) throw new SearchOptionsError(`lengthPenalty must be a number >= 0, got ${alpha}`);
-  const nBest = Math.min(positiveInt(opts.nBest ?? 1, "nBest"), width);
+  checkBeamOptions(opts);
+  const [width, max, alpha, nBest] = [opts.beams, opts.maxNewTokens, opts.lengthPenalty ?? 1, opts.nBest ?? 1];
   const score = (logProb: number, length: number) => logProb / Math.pow(length, alpha);
   const finished: Generated[] = [];
   const keepFinished = (g: Generated) => {
@@ -121,12 +183,13 @@ export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], op
   };
 
   const first = decoder.start(prompt);
+  checkEosInVocabulary(opts.eos, first.logits.length);
   let live: Beam<S>[] = [{ tokens: [], logProb: 0, state: first.state, logits: first.logits }];
   for (let length = 1; length <= max && live.length > 0; length++) {
     const candidates: { beam: number; token: number; logProb: number }[] = [];
     live.forEach((b, beam) => {
       const lp = logSoftmax(b.logits);
-      for (let t = 0; t < lp.length; t++) candidates.push({ beam, token: t, logProb: b.logProb + lp[t] });
+      for (const t of topTokens(lp, width)) candidates.push({ beam, token: t, logProb: b.logProb + lp[t] });
     });
     candidates.sort((a, b) => b.logProb - a.logProb || a.beam - b.beam || a.token - b.token);
     const chosen = candidates.slice(0, width);
@@ -176,15 +239,11 @@ export interface SampleOptions {
  * The log-probability reported is under the unfiltered distribution at temperature 1.
  */
 export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: SampleOptions): Generated {
-  const max = positiveInt(opts.maxNewTokens, "maxNewTokens");
-  const temperature = opts.temperature ?? 1;
-  if (!(temperature > 0) || !Number.isFinite(temperature)) throw new SearchOptionsError(`temperature must be > 0, got ${temperature}`);
-  const topK = opts.topK ?? 0;
-  if (!Number.isSafeInteger(topK) || topK < 0) throw new SearchOptionsError(`topK must be an integer >= 0, got ${topK}`);
-  const topP = opts.topP ?? 1;
-  if (!(topP > 0 && topP <= 1)) throw new SearchOptionsError(`topP must be in (0, 1], got ${topP}`);
+  checkSampleOptions(opts);
+  const [max, temperature, topK, topP] = [opts.maxNewTokens, opts.temperature ?? 1, opts.topK ?? 0, opts.topP ?? 1];
   const rand = seededRandom(opts.seed ?? 0);
   let { state, logits } = decoder.start(prompt);
+  checkEosInVocabulary(opts.eos, logits.length);
   const tokens: number[] = [];
   let logProb = 0;
   for (;;) {
@@ -197,6 +256,20 @@ export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: 
   }
   decoder.release?.(state);
   return { tokens, logProb, score: logProb };
+}
+
+/**
+ * The `k` tokens of highest log-probability (ties: lower id first), in no particular order; all of
+ * them when k >= their number. The k best candidates of a beam step are among the k best tokens
+ * of each beam, so a step weighs at most beams² candidates however large the vocabulary.
+ */
+export function topTokens(lp: Float64Array, k: number): number[] {
+  const all = Array.from(lp.keys());
+  if (k >= lp.length) return all;
+  const threshold = Float64Array.from(lp).sort()[lp.length - k];
+  const above = all.filter((t) => lp[t] > threshold);
+  const ties = all.filter((t) => lp[t] === threshold).slice(0, k - above.length);
+  return [...above, ...ties];
 }
 
 /** One draw from the filtered distribution, with `u` uniform in [0, 1). */

@@ -108,7 +108,7 @@ describe("tfmc generate matches PyTorch", () => {
     expect(both.code).toBe(2);
     const badP = await generate(["--prompt", "1", "--max-new-tokens", "2", "--sample", "--top-p", "2"]);
     expect(badP.code).toBe(2);
-    expect(badP.err).toContain("topP");
+    expect(badP.err).toContain("--top-p must be in (0, 1], got 2");
     const noPrompt = await generate(["--max-new-tokens", "2"]);
     expect(noPrompt.code).toBe(2);
     expect(noPrompt.err).toContain("--bos");
