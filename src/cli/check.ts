@@ -3,7 +3,7 @@ import { diagnosticToJson, formatDiagnostic, formatSummary } from "../diagnostic
 import { checkSource, parameterCount } from "../semantics/check.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { isConst, formatType, type Dim, type TensorType } from "../semantics/types.js";
-import { readSource, type Output } from "./io.js";
+import { printable, readSource, type Output } from "./io.js";
 
 export interface CheckOptions {
   readonly files: readonly string[];
@@ -16,7 +16,7 @@ const jsonShape = (shape: readonly (Dim | number)[]): (number | string)[] => sha
 const jsonTensor = (name: string, t: TensorType) => ({ name, dtype: t.dtype, shape: jsonShape(t.shape), type: formatType(t) });
 
 export function printDiagnostics(io: Output, path: string, text: string, diags: readonly Diagnostic[]): void {
-  for (const d of diags) io.err(formatDiagnostic(d, path, text, { color: io.color }) + "\n");
+  for (const d of diags) io.err(formatDiagnostic(d, printable(path), text, { color: io.color }) + "\n");
 }
 
 /** `tfmc check`: every diagnostic of each file, then a summary of outputs and parameters. */
@@ -47,9 +47,9 @@ export function runCheck(opts: CheckOptions, io: Output): number {
       continue;
     }
     printDiagnostics(io, path, text, diags);
-    if (errors > 0 || diags.length > 0) io.err(`${path}: ${formatSummary(errors, diags.length - errors)}`);
+    if (errors > 0 || diags.length > 0) io.err(`${printable(path)}: ${formatSummary(errors, diags.length - errors)}`);
     if (model) {
-      io.out(`${path}: model ${model.name} is well formed`);
+      io.out(`${printable(path)}: model ${model.name} is well formed`);
       for (const i of model.inputs) io.out(`  input  ${i.name}${i.optional ? "?" : ""}: ${formatType(i.type)}`);
       for (const o of model.outputs) io.out(`  output ${o.name}: ${formatType(o.type)}`);
       io.out(`  parameters: ${parameterCount(model).toLocaleString("en-US")} in ${model.params.length} tensors`);

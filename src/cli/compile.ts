@@ -4,7 +4,7 @@ import { formatSummary } from "../diagnostics/format.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { printDiagnostics } from "./check.js";
 import { sameContent, writeFilesAtomically } from "./files.js";
-import { readSource, type Output } from "./io.js";
+import { printable, readSource, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 import { RUNTIME_DIR, runtimeChoice, runtimeCopy } from "./runtimeCopy.js";
 
@@ -31,7 +31,7 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
   const diags = diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!graph) {
-    io.err(`${opts.file}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
+    io.err(`${printable(opts.file)}: ${formatSummary(diagnostics.errorCount, diags.length - diagnostics.errorCount)}; nothing written`);
     return 1;
   }
   const emitted = await emitModel(graph, { emit: opts.emit, profile: opts.profile ?? false, target: opts.build?.target ?? "ts", wasmFile: opts.wasmFile ?? false, runtime: runtime.specifier });
@@ -40,12 +40,12 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
   const shown = [...emitted.map((f) => join(opts.outDir, f.name)), ...(copy.length > 0 ? [join(opts.outDir, RUNTIME_DIR) + "/"] : [])];
   if (opts.check) {
     const stale = files.filter((f) => !sameContent(join(opts.outDir, f.name), f.text));
-    for (const f of stale) io.err(`${join(opts.outDir, f.name)} is out of date; run tfmc compile`);
-    if (stale.length === 0) io.out(`${shown.join(", ")}: up to date`);
+    for (const f of stale) io.err(`${printable(join(opts.outDir, f.name))} is out of date; run tfmc compile`);
+    if (stale.length === 0) io.out(`${shown.map((p) => printable(p)).join(", ")}: up to date`);
     return stale.length > 0 ? 1 : 0;
   }
   writeFilesAtomically(opts.outDir, files);
-  for (const f of emitted) io.out(`wrote ${join(opts.outDir, f.name)}`);
-  if (copy.length > 0) io.out(`wrote ${join(opts.outDir, RUNTIME_DIR)}/ (the runtime the module imports, ${copy.length} files)`);
+  for (const f of emitted) io.out(`wrote ${printable(join(opts.outDir, f.name))}`);
+  if (copy.length > 0) io.out(`wrote ${printable(join(opts.outDir, RUNTIME_DIR))}/ (the runtime the module imports, ${copy.length} files)`);
   return 0;
 }

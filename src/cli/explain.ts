@@ -5,7 +5,7 @@ import { PIPELINE } from "../passes/pipeline.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import type { LayerNode } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
-import { readSource, UsageError, type Output } from "./io.js";
+import { printable, readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
 
 export interface ExplainOptions {
@@ -27,7 +27,7 @@ function parseAt(at: string | undefined, symbols: readonly string[]): { sym: str
   const defaultSym = symbols.find((s) => s !== "B") ?? symbols[0] ?? "L";
   if (!at) return { sym: defaultSym, values: [128, 1024, 8192] };
   const m = /^(?:([A-Za-z_]\w*)=)?(\d+(?:,\d+)*)$/.exec(at);
-  if (!m) throw new UsageError(`--at takes NAME=n,n,... (e.g. T=128,1024), got '${at}'`);
+  if (!m) throw new UsageError(`--at takes NAME=n,n,... (e.g. T=128,1024), got '${printable(at)}'`);
   return { sym: m[1] ?? defaultSym, values: m[2].split(",").map(Number) };
 }
 
@@ -93,7 +93,7 @@ export function runExplain(opts: ExplainOptions, io: Output): number {
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.graph || !built.model || !built.lowered || !built.optimized) {
-    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
   const model = built.model;

@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { UserError } from "./io.js";
+import { printable, UserError } from "./io.js";
 
 /**
  * Writes each file through a temporary sibling and a rename, so a reader never sees a half-written
@@ -10,7 +10,7 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
-    throw new UserError(`cannot create the output folder ${dir}: ${(e as Error).message}`);
+    throw new UserError(`cannot create the output folder ${printable(dir)}: ${printable((e as Error).message)}`);
   }
   const staged: [string, string][] = [];
   try {
@@ -24,7 +24,7 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
     for (const [temp, final] of staged) renameSync(temp, final);
   } catch (e) {
     for (const [temp] of staged) rmSync(temp, { force: true });
-    throw new UserError(`cannot write to ${dir}: ${(e as Error).message}`);
+    throw new UserError(`cannot write to ${printable(dir)}: ${printable((e as Error).message)}`);
   }
 }
 
@@ -43,6 +43,6 @@ export function readBytes(path: string, what: string): Uint8Array {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
-    throw new UserError(`${what} ${path}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : "cannot be read"}`);
+    throw new UserError(`${what} ${printable(path)}: ${code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : "cannot be read"}`);
   }
 }

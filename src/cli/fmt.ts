@@ -3,7 +3,7 @@ import { formatSummary } from "../diagnostics/format.js";
 import { formatTfm } from "../format/format.js";
 import { printDiagnostics } from "./check.js";
 import { writeFilesAtomically } from "./files.js";
-import { readSource, type Output } from "./io.js";
+import { printable, readSource, type Output } from "./io.js";
 
 export interface FmtOptions {
   readonly files: readonly string[];
@@ -20,18 +20,18 @@ export function runFmt(opts: FmtOptions, io: Output): number {
     if (!result.ok) {
       const diags = result.diagnostics.sorted();
       printDiagnostics(io, path, text, diags);
-      io.err(`${path}: ${formatSummary(result.diagnostics.errorCount, diags.length - result.diagnostics.errorCount)}; not formatted`);
+      io.err(`${printable(path)}: ${formatSummary(result.diagnostics.errorCount, diags.length - result.diagnostics.errorCount)}; not formatted`);
       failed = true;
       continue;
     }
     if (result.text === text) continue;
     if (opts.check) {
-      io.err(`${path}: not formatted; run tfmc fmt ${path}`);
+      io.err(`${printable(path)}: not formatted; run tfmc fmt ${printable(path)}`);
       failed = true;
       continue;
     }
     writeFilesAtomically(dirname(path), [{ name: basename(path), text: result.text }]);
-    io.out(`formatted ${path}`);
+    io.out(`formatted ${printable(path)}`);
   }
   return failed ? 1 : 0;
 }

@@ -130,6 +130,11 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
       io.err(`tfmc: error ${e.code}: ${printableLines(e.message)}`);
       return 1;
     }
+    if (e instanceof SearchOptionsError && e.option === "eos" && opts.eos === undefined) {
+      // Not a flag's fault: the id came from the model's eos_token_id or the tokenizer.
+      const from = modelEos(g.meta.config.get("eos_token_id")) !== undefined ? `${g.meta.name}'s eos_token_id` : `the tokenizer's end-of-sequence token`;
+      throw new UserError(`generate: ${from}, ${eos}, is not below the model's vocabulary size (${e.requirement.replace(/^.*, /, "")}); give --eos`);
+    }
     if (e instanceof SearchOptionsError) throw searchUsageError(e);
     throw e;
   }
@@ -160,10 +165,10 @@ function modelEos(v: ConfigValue | undefined): number | undefined {
 function checkVocab(tokenizer: TextTokenizer, path: string, vocabDim: Dim, prompt: readonly number[], noEos: boolean, io: Output): void {
   if (isConst(vocabDim)) {
     const outside = prompt.find((t) => t >= vocabDim.value);
-    if (outside !== undefined) throw new UserError(`generate: the prompt's token ${outside} is outside the model's vocabulary of ${vocabDim.value} (${path} has ${tokenizer.vocabSize} tokens; set the model's vocabulary size to match)`);
-    if (vocabDim.value > tokenizer.vocabSize) io.err(`note: the model's ${vocabDim.value} logits outnumber the ${tokenizer.vocabSize} tokens of ${path}; generated ids from ${tokenizer.vocabSize} on have no text`);
+    if (outside !== undefined) throw new UserError(`generate: the prompt's token ${outside} is outside the model's vocabulary of ${vocabDim.value} (${printable(path)} has ${tokenizer.vocabSize} tokens; set the model's vocabulary size to match)`);
+    if (vocabDim.value > tokenizer.vocabSize) io.err(`note: the model's ${vocabDim.value} logits outnumber the ${tokenizer.vocabSize} tokens of ${printable(path)}; generated ids from ${tokenizer.vocabSize} on have no text`);
   }
-  if (noEos) io.err(`note: ${path} names no end-of-sequence token (see --eos); generating --max-new-tokens tokens`);
+  if (noEos) io.err(`note: ${printable(path)} names no end-of-sequence token (see --eos); generating --max-new-tokens tokens`);
 }
 
 /** Text without a line break: streamed as it comes when the output can, else kept for `flush`. */

@@ -26,6 +26,8 @@ export function searchUsageError(e: SearchOptionsError): UsageError {
 
 export interface GenerateFlags {
   readonly prompt?: string;
+  readonly "prompt-ids"?: string;
+  readonly tokenizer?: string;
   readonly source?: string;
   readonly "max-new-tokens"?: string;
   readonly beam?: string;
@@ -71,9 +73,12 @@ const num = (v: string, flag: string): number => {
   return n;
 };
 
-/** The search part of GenerateOptions from the flags; UsageError for any flag out of place or out of bounds. */
-export function searchFromFlags(values: GenerateFlags): Pick<GenerateOptions, "seed" | "prompt" | "source" | "maxNewTokens" | "bos" | "eos" | "strategy"> {
+type SearchPart = Pick<GenerateOptions, "seed" | "prompt" | "tokenizer" | "promptText" | "source" | "maxNewTokens" | "bos" | "eos" | "strategy">;
+
+/** The prompt and search part of GenerateOptions from the flags; UsageError for any flag out of place or out of bounds. */
+export function searchFromFlags(values: GenerateFlags): SearchPart {
   if (values.beam !== undefined && values.sample) throw new UsageError("generate: choose --beam or --sample, not both");
+  if (values.prompt !== undefined && values["prompt-ids"] !== undefined) throw new UsageError("generate: give --prompt or --prompt-ids, not both");
   for (const [flag, needs] of NEEDS) {
     if (values[flag] === undefined) continue;
     if (needs === "beam" && values.beam === undefined) throw new UsageError(`generate: --${flag} goes with --beam K (beam search); without it, it would be ignored`);
@@ -116,9 +121,17 @@ export function searchFromFlags(values: GenerateFlags): Pick<GenerateOptions, "s
     if (e instanceof SearchOptionsError) throw searchUsageError(e);
     throw e;
   }
+  const textPrompt = values.tokenizer !== undefined && values.prompt !== undefined;
+  const prompt = textPrompt
+    ? []
+    : values["prompt-ids"] !== undefined
+      ? parseIds(values["prompt-ids"], "--prompt-ids")
+      : parseIds(values.prompt ?? "", "--prompt", "; for a text prompt give --tokenizer tokenizer.json");
   return {
     seed,
-    prompt: parseIds(values.prompt ?? "", "--prompt"),
+    prompt,
+    ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
+    ...(textPrompt ? { promptText: values.prompt } : {}),
     ...(values.source !== undefined ? { source: parseIds(values.source, "--source") } : {}),
     maxNewTokens,
     ...(bos !== undefined ? { bos } : {}),

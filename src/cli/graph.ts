@@ -7,7 +7,7 @@ import { renderSvg, toHtml } from "../viz/render.js";
 import { vizFromIr, vizFromSource, type Stage, type VizGraph } from "../viz/vizGraph.js";
 import { printDiagnostics } from "./check.js";
 import { writeFilesAtomically } from "./files.js";
-import { readSource, UsageError, type Output } from "./io.js";
+import { printable, readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
 
 export type GraphFormat = "svg" | "dot" | "mermaid" | "html";
@@ -23,17 +23,17 @@ const listed = FORMATS.map((f) => `${f} (${EXTENSIONS[f].join(", ")})`).join(", 
  * given; one that names another format than `--format` is refused too.
  */
 export function graphFormat(format: string | undefined, out: string | undefined): GraphFormat {
-  if (format !== undefined && !FORMATS.includes(format as GraphFormat)) throw new UsageError(`graph: --format takes ${FORMATS.join(", ")}, got '${format}'`);
+  if (format !== undefined && !FORMATS.includes(format as GraphFormat)) throw new UsageError(`graph: --format takes ${FORMATS.join(", ")}, got '${printable(format)}'`);
   const ext = out === undefined ? undefined : extname(out).toLowerCase();
   const named = ext === undefined ? undefined : FORMATS.find((f) => EXTENSIONS[f].includes(ext));
   if (format !== undefined) {
-    if (named !== undefined && named !== format) throw new UsageError(`graph: -o ${out} names a ${named} file, but --format is ${format}`);
+    if (named !== undefined && named !== format) throw new UsageError(`graph: -o ${printable(out!)} names a ${named} file, but --format is ${format}`);
     return format as GraphFormat;
   }
   if (out === undefined) return "dot";
   if (named === undefined) {
-    const what = ext ? `'${ext}' is no format tfmc writes` : "a name without an extension gives no format";
-    throw new UsageError(`graph: -o ${out}: ${what}; it writes ${listed}: end the name with one of these, or give --format`);
+    const what = ext ? `'${printable(ext)}' is no format tfmc writes` : "a name without an extension gives no format";
+    throw new UsageError(`graph: -o ${printable(out)}: ${what}; it writes ${listed}: end the name with one of these, or give --format`);
   }
   return named;
 }
@@ -54,7 +54,7 @@ export async function runGraph(opts: GraphOptions, io: Output): Promise<number> 
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.model || !built.lowered || !built.graph) {
-    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
   const stageGraph = (s: Stage): VizGraph => (s === "source" ? vizFromSource(built.model!, text) : vizFromIr(s === "lowered" ? built.lowered! : built.graph!, text));
@@ -82,6 +82,6 @@ export async function runGraph(opts: GraphOptions, io: Output): Promise<number> 
     return 0;
   }
   writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: output }]);
-  io.out(`wrote ${opts.out}`);
+  io.out(`wrote ${printable(opts.out)}`);
   return 0;
 }

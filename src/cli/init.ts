@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { basename, join, resolve } from "node:path";
 import { emitModel } from "../codegen/emit.js";
 import { writeFilesAtomically } from "./files.js";
-import { UsageError, UserError, type Output } from "./io.js";
+import { printable, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
 import { runtimeChoice, runtimeCopy } from "./runtimeCopy.js";
 
@@ -72,7 +72,7 @@ export async function runInit(dirArg: string | undefined, io: Output): Promise<n
   const dir = resolve(dirArg ?? ".");
   const raw = basename(dir);
   const name = /^[A-Za-z_][A-Za-z0-9_]*$/.test(raw) ? raw : raw.replace(/[^A-Za-z0-9_]/g, "_").replace(/^(?=\d)/, "m_") || "model";
-  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`init: cannot make a model name from '${raw}'`);
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new UsageError(`init: cannot make a model name from '${printable(raw)}'`);
   const sources = [
     { name: "package.json", text: PACKAGE(raw) },
     { name: "model.tfm", text: MODEL(name) },
@@ -80,14 +80,14 @@ export async function runInit(dirArg: string | undefined, io: Output): Promise<n
   ];
   const shown = dirArg ?? ".";
   const existing = [...sources.map((f) => f.name), "generated"].filter((f) => existsSync(join(dir, f)));
-  if (existing.length > 0) throw new UserError(`init: ${existing.map((f) => join(shown, f)).join(", ").replace(/, ([^,]*)$/, " and $1")} already exist${existing.length === 1 ? "s" : ""}; nothing written`);
+  if (existing.length > 0) throw new UserError(`init: ${existing.map((f) => printable(join(shown, f))).join(", ").replace(/, ([^,]*)$/, " and $1")} already exist${existing.length === 1 ? "s" : ""}; nothing written`);
   const { graph, diagnostics } = buildGraph(MODEL(name), []);
   if (!graph) throw new Error(`the starter model does not compile: ${diagnostics.items.map((d) => d.message).join("; ")}`);
   const runtime = runtimeChoice("copy");
   const compiled = [...(await emitModel(graph, { emit: "js", runtime: runtime.specifier })), ...runtimeCopy()].map((f) => ({ name: `generated/${f.name}`, text: f.text }));
   writeFilesAtomically(dir, [...sources, ...compiled]);
-  for (const f of sources) io.out(`wrote ${join(shown, f.name)}`);
-  io.out(`wrote ${join(shown, "generated")}/ (the model compiled by \`${COMPILE}\`, and the runtime it imports)`);
+  for (const f of sources) io.out(`wrote ${printable(join(shown, f.name))}`);
+  io.out(`wrote ${printable(join(shown, "generated"))}/ (the model compiled by \`${COMPILE}\`, and the runtime it imports)`);
   const cd = dir === process.cwd() ? "" : `cd ${shellWord(shown)} && `;
   io.out(`next: ${cd}node run.mjs`);
   return 0;

@@ -1,9 +1,10 @@
 import { parseArgs } from "node:util";
 import { parseOverride, type ConfigOverride } from "../semantics/overrides.js";
+import { SEARCH_LIMITS } from "../runtime/search.js";
 import { runCheck } from "./check.js";
 import { InternalGraphError, type BuildOptions } from "./pipeline.js";
 import { PassVerificationError } from "../passes/pipeline.js";
-import { processOutput, UsageError, UserError, type Output } from "./io.js";
+import { guardedOutput, printable, printableLines, processOutput, UsageError, UserError, type Output } from "./io.js";
 import { commandUsage } from "./usage.js";
 import { weightsFlags } from "./weightsFlags.js";
 
@@ -62,7 +63,7 @@ options:
 function overridesFrom(values: readonly string[] | undefined): ConfigOverride[] {
   return (values ?? []).map((s) => {
     const o = parseOverride(s);
-    if (typeof o === "string") throw new UsageError(o);
+    if (typeof o === "string") throw new UsageError(printable(o, 1000));
     return o;
   });
 }
@@ -90,8 +91,8 @@ function wasmFileOption(values: { "wasm-file"?: boolean; target?: string }): boo
 
 function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string; target?: string }, io: Output): BuildOptions {
   const kernels = ["softmax", "linear", "performer", "linformer", "local"];
-  if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${values.attention}'`);
-  if (values.target !== undefined && values.target !== "ts" && values.target !== "wasm") throw new UsageError(`--target takes ts or wasm, got '${values.target}'`);
+  if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${printable(values.attention)}'`);
+  if (values.target !== undefined && values.target !== "ts" && values.target !== "wasm") throw new UsageError(`--target takes ts or wasm, got '${printable(values.target)}'`);
   return {
     ...(values.attention ? { attentionKernel: values.attention } : {}),
     ...(values.target === "wasm" ? { target: "wasm" as const } : {}),
@@ -168,7 +169,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
         },
       });
     } catch (e) {
-      throw new UsageError((e as Error).message);
+      throw new UsageError(printable((e as Error).message, 1000));
     }
   })();
   if (values.help) {
@@ -181,7 +182,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
       return runCheck({ files: positionals, overrides: overridesFrom(values.set), json: Boolean(values.json) }, io);
     case "compile": {
       const emit = values.emit ?? "ts";
-      if (emit !== "ts" && emit !== "js") throw new UsageError(`compile: --emit takes ts or js, got '${emit}'`);
+      if (emit !== "ts" && emit !== "js") throw new UsageError(`compile: --emit takes ts or js, got '${printable(emit)}'`);
       // Loaded on demand: code generation pulls in prettier, which `check` has no use for.
       const { runCompile } = await import("./compile.js");
       if (values.watch && values.check) throw new UsageError("compile: --watch and --check do not go together");
@@ -203,7 +204,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "run": {
       const seed = values.seed === undefined ? 0 : Number(values.seed);
-      if (!Number.isSafeInteger(seed) || seed < 0) throw new UsageError(`run: --seed takes a non-negative integer, got '${values.seed}'`);
+      if (values.seed?.trim() === "" || !Number.isSafeInteger(seed) || seed < 0 || seed > SEARCH_LIMITS.seed) {
+        throw new UsageError(`run: --seed takes an integer from 0 to ${SEARCH_LIMITS.seed}, got '${printable(String(values.seed))}'`);
+      }
       const weights = weightsFlags(values, command);
       const { runModel } = await import("./run.js");
       return runModel(
@@ -222,46 +225,16 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "generate": {
       const weights = weightsFlags(values, command);
-      const { runGenerate, parseIds } = await import("./generate.js");
-      const int = (v: string | undefined, flag: string, fallback?: number): number | undefined => {
-        if (v === undefined) return fallback;
-        const n = Number(v);
-        if (!Number.isSafeInteger(n) || n < 0) throw new UsageError(`generate: ${flag} takes a non-negative integer, got '${v}'`);
-        return n;
-      };
-      const num = (v: string | undefined, flag: string, fallback: number): number => {
-        if (v === undefined) return fallback;
-        const n = Number(v);
-        if (!Number.isFinite(n) || v.trim() === "") throw new UsageError(`generate: ${flag} takes a number, got '${v}'`);
-        return n;
-      };
-      if (values.beam !== undefined && values.sample) throw new UsageError("generate: choose --beam or --sample, not both");
-      const seed = int(values.seed, "--seed", 0)!;
-      const bos = int(values.bos, "--bos");
-      const eos = int(values.eos, "--eos");
-      if (values.prompt !== undefined && values["prompt-ids"] !== undefined) throw new UsageError("generate: give --prompt or --prompt-ids, not both");
-      const textPrompt = values.tokenizer !== undefined && values.prompt !== undefined;
+      const { runGenerate } = await import("./generate.js");
+      const { searchFromFlags } = await import("./generateArgs.js");
       return runGenerate(
         {
           file: single(positionals, command),
           overrides: overridesFrom(values.set),
           build: buildOptions(values, io),
-          seed,
-          prompt: textPrompt ? [] : values["prompt-ids"] !== undefined ? parseIds(values["prompt-ids"], "--prompt-ids") : parseIds(values.prompt ?? "", "--prompt", "; for a text prompt give --tokenizer tokenizer.json"),
-          ...(values.tokenizer !== undefined ? { tokenizer: values.tokenizer } : {}),
-          ...(textPrompt ? { promptText: values.prompt } : {}),
-          ...(values.source !== undefined ? { source: parseIds(values.source, "--source") } : {}),
-          maxNewTokens: int(required(values["max-new-tokens"], "--max-new-tokens N", command), "--max-new-tokens")!,
-          ...(bos !== undefined ? { bos } : {}),
-          ...(eos !== undefined ? { eos } : {}),
+          ...searchFromFlags(values),
           json: Boolean(values.json),
           recompute: Boolean(values.recompute),
-          strategy:
-            values.beam !== undefined
-              ? { kind: "beam", beams: int(values.beam, "--beam")!, lengthPenalty: num(values["length-penalty"], "--length-penalty", 1), nBest: int(values["n-best"], "--n-best", 1)! }
-              : values.sample
-                ? { kind: "sample", temperature: num(values.temperature, "--temperature", 1), topK: int(values["top-k"], "--top-k", 0)!, topP: num(values["top-p"], "--top-p", 1), sampleSeed: seed }
-                : { kind: "greedy" },
           ...(weights ? { weights } : {}),
         },
         io,
@@ -269,7 +242,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "graph": {
       const stage = values.stage ?? "optimized";
-      if (!["source", "lowered", "optimized"].includes(stage)) throw new UsageError(`graph: --stage takes source, lowered or optimized, got '${stage}'`);
+      if (!["source", "lowered", "optimized"].includes(stage)) throw new UsageError(`graph: --stage takes source, lowered or optimized, got '${printable(stage)}'`);
       const { runGraph, graphFormat } = await import("./graph.js");
       const format = graphFormat(values.format, values.out);
       return runGraph(
@@ -306,29 +279,33 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
       return runExplain({ file: single(positionals, command), overrides: overridesFrom(values.set), ...(values.at ? { at: values.at } : {}) }, io);
     }
     default:
-      throw new UsageError(`unknown command '${command}'`);
+      throw new UsageError(`unknown command '${printable(command)}'`);
   }
 }
 
-/** Runs the CLI; never lets an exception escape as a stack trace. */
-export async function main(argv: readonly string[], io: Output = processOutput()): Promise<number> {
+/**
+ * Runs the CLI; never lets an exception escape as a stack trace. Everything printed goes through
+ * guardedOutput, and one error prints at most MAX_MESSAGE_LINES lines.
+ */
+export async function main(argv: readonly string[], raw: Output = processOutput()): Promise<number> {
+  const io = guardedOutput(raw);
   try {
     return await dispatch(argv, io);
   } catch (e) {
     if (e instanceof UsageError) {
-      io.err(`tfmc: ${e.message}\n${commandUsage(argv[0]) ?? USAGE}`);
+      io.err(`tfmc: ${printableLines(e.message)}\n${commandUsage(argv[0]) ?? USAGE}`);
       return 2;
     }
     if (e instanceof UserError) {
-      io.err(`tfmc: error: ${e.message}`);
+      io.err(`tfmc: error: ${printableLines(e.message)}`);
       return 1;
     }
     if (e instanceof PassVerificationError && /^no pass is named/.test(e.message)) {
-      io.err(`tfmc: ${e.message}`);
+      io.err(`tfmc: ${printable(e.message, 1000)}`);
       return 2;
     }
     const kind = e instanceof InternalGraphError || e instanceof PassVerificationError ? "internal error TFM3001" : "internal error";
-    io.err(`tfmc: ${kind}: ${(e as Error)?.message ?? String(e)}\nPlease report this with the input that caused it.`);
+    io.err(`tfmc: ${kind}: ${printableLines((e as Error)?.message ?? String(e))}\nPlease report this with the input that caused it.`);
     return 3;
   }
 }

@@ -11,7 +11,7 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatType } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
-import { readSource, UsageError, UserError, type Output } from "./io.js";
+import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph, type BuildOptions } from "./pipeline.js";
 import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 
@@ -48,7 +48,7 @@ function readTensors(path: string, what: string): Map<string, Tensor> {
   try {
     return readSafetensors(readBytes(path, what)).tensors;
   } catch (e) {
-    if (e instanceof SafetensorsError) throw new UserError(`${what} ${path}: ${e.message}`);
+    if (e instanceof SafetensorsError) throw new UserError(`${what} ${printable(path)}: ${e.message}`);
     throw e;
   }
 }
@@ -60,16 +60,16 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.graph) {
-    io.err(`${opts.file}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
+    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
     return 1;
   }
   const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
-  const missing = built.graph.inputs.filter((i) => !i.optional && !(i.name in feeds));
+  const missing = built.graph.inputs.filter((i) => !i.optional && !Object.hasOwn(feeds, i.name));
   if (missing.length > 0) {
     const list = built.graph.inputs.map((i) => `  ${i.name}: ${formatType(i.type)}${i.optional ? " (optional)" : ""}`).join("\n");
     const name = built.graph.meta.name;
     if (!opts.inputs) throw new UsageError(`run: ${name} needs its inputs: pass them with --inputs <in.safetensors>, one tensor per input, named as here:\n${list}`);
-    throw new UserError(`run: ${opts.inputs} has no tensor ${missing.map((i) => `'${i.name}'`).join(", ")}; ${name} takes one tensor per input, named as here:\n${list}`);
+    throw new UserError(`run: ${printable(opts.inputs)} has no tensor ${missing.map((i) => `'${i.name}'`).join(", ")}; ${name} takes one tensor per input, named as here:\n${list}`);
   }
   const mod = await loadCompiled(built.graph, opts.profile ?? false, opts.build?.target);
   const weights = opts.weights ? readWeights(opts.weights.path) : randomWeights(mod.spec.parameters, opts.seed);
@@ -81,14 +81,14 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     profile = model.profile?.() ?? [];
   } catch (e) {
     if (e instanceof TfmcRuntimeError) {
-      io.err(`tfmc: error ${e.code}: ${e.message}`);
+      io.err(`tfmc: error ${e.code}: ${printableLines(e.message)}`);
       return 1;
     }
     throw e;
   }
   writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: writeSafetensors(outputs) }]);
   for (const [name, t] of Object.entries(outputs)) io.out(`${name}: f32[${t.shape.join(", ")}]`);
-  io.out(`wrote ${opts.out}`);
+  io.out(`wrote ${printable(opts.out)}`);
   if (opts.profile) io.err(formatProfile(profile));
   return 0;
 }

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { Tokenizer } from "@huggingface/tokenizers";
-import { readSource, UserError } from "./io.js";
+import { printable, readSource, UserError } from "./io.js";
 
 // Text for `tfmc generate --tokenizer`: a Hugging Face tokenizer.json read by Hugging Face's own
 // JavaScript implementation (@huggingface/tokenizers), never by a tokenizer of ours.
@@ -38,9 +38,9 @@ function readJson(path: string, what: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch (e) {
-    throw new UserError(`${path}: not valid JSON (${(e as Error).message})`);
+    throw new UserError(`${printable(path)}: not valid JSON (${printable((e as Error).message, 1000)})`);
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UserError(`${path}: ${what} must be a JSON object`);
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new UserError(`${printable(path)}: ${what} must be a JSON object`);
   return value as Record<string, unknown>;
 }
 
@@ -53,7 +53,7 @@ function eosToken(tok: HfTokenizer, json: Record<string, unknown>, config: Recor
   const content = typeof named === "string" ? named : typeof named === "object" && named !== null ? (named as { content?: unknown }).content : undefined;
   if (typeof content === "string") {
     const id = tok.token_to_id(content);
-    if (id === undefined) throw new UserError(`${configPath}: eos_token '${content}' is not a token of the tokenizer`);
+    if (id === undefined) throw new UserError(`${printable(configPath)}: eos_token '${printable(content)}' is not a token of the tokenizer`);
     return { id, token: content, from: configPath };
   }
   const added = Array.isArray(json.added_tokens) ? (json.added_tokens as { id?: unknown; content?: unknown; special?: unknown }[]) : [];
@@ -73,7 +73,7 @@ export function loadTokenizer(path: string): TextTokenizer {
   try {
     tok = new Tokenizer(json, config ?? {}) as HfTokenizer;
   } catch (e) {
-    throw new UserError(`${path}: not a tokenizer @huggingface/tokenizers can read: ${(e as Error)?.message ?? String(e)}`);
+    throw new UserError(`${printable(path)}: not a tokenizer @huggingface/tokenizers can read: ${printable((e as Error)?.message ?? String(e), 1000)}`);
   }
   let vocabSize = 0;
   for (const id of tok.get_vocab(true).values()) vocabSize = Math.max(vocabSize, id + 1);
@@ -83,7 +83,7 @@ export function loadTokenizer(path: string): TextTokenizer {
     try {
       return f();
     } catch (e) {
-      throw new UserError(`${path}: cannot ${what}: ${(e as Error)?.message ?? String(e)}`);
+      throw new UserError(`${printable(path)}: cannot ${what}: ${printable((e as Error)?.message ?? String(e), 1000)}`);
     }
   };
   return {

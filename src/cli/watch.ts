@@ -1,7 +1,7 @@
 import { watch } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
 import { runCompile, type CompileOptions } from "./compile.js";
-import { UserError, type Output } from "./io.js";
+import { printable, UserError, type Output } from "./io.js";
 
 /** How long a burst of file events settles before recompiling (editors write in several steps). */
 const SETTLE_MS = 60;
@@ -15,10 +15,10 @@ export async function runWatch(opts: CompileOptions, io: Output, signal?: AbortS
   const compile = async (): Promise<void> => {
     try {
       const code = await runCompile(opts, io);
-      io.err(code === 0 ? `watching ${opts.file} for changes` : `kept the last good output; watching ${opts.file} for changes`);
+      io.err(code === 0 ? `watching ${printable(opts.file)} for changes` : `kept the last good output; watching ${printable(opts.file)} for changes`);
     } catch (e) {
       if (!(e instanceof UserError)) throw e;
-      io.err(`tfmc: error: ${e.message}; watching ${opts.file} for changes`);
+      io.err(`tfmc: error: ${e.message}; watching ${printable(opts.file)} for changes`);
     }
   };
   await compile();
