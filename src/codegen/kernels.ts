@@ -159,7 +159,7 @@ export const KERNELS: Record<Op, KernelTemplate> = {
       fn: `function $K(out, table, ids${plist(params)}) {
   for (let i = 0; i < ${count}; i++) {
     const id = Number(ids[i]);
-    if (!(id >= 0 && id < ${V})) throw idOutOfRange(id, ${V}, from, tableName);
+    if (!(id >= 0 && id < ${V})) throw idOutOfRange(ids[i], ${V}, from, tableName);
     for (let c = 0, src = id * ${d}, dst = i * ${d}; c < ${d}; c++) out[dst + c] = table[src + c];
   }
 }`,

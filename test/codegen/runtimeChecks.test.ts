@@ -81,3 +81,52 @@ describe("forward checks every input", () => {
     expect(ok.logits.shape).toEqual([1, 2, 20]);
   });
 });
+
+describe("hostile weights and ids get clear, printable, bounded errors", () => {
+  it("weights as a DataView are read like the bytes they view", () => {
+    const bytes = writeSafetensors(randomWeights(mha.spec.parameters, 2));
+    const padded = new Uint8Array(bytes.length + 8);
+    padded.set(bytes, 8);
+    expect(() => mha.createModel(new DataView(padded.buffer, 8, bytes.length))).not.toThrow();
+    const e = thrown(() => mha.createModel(new Float32Array(4) as never));
+    expect(e).toBeInstanceOf(TfmcRuntimeError);
+    expect(e.message).toMatch(/expected safetensors bytes \(a Uint8Array, ArrayBuffer or DataView\) or tensors by name .*; got a Float32Array/);
+  });
+
+  it("a Map with null entries and shapes of strings are problems, not TypeErrors", () => {
+    const w = new Map<string, unknown>(Object.entries(randomWeights(mha.spec.parameters, 2)));
+    const [first, second] = mha.spec.parameters;
+    w.set(first.name, null);
+    w.set(second.name, { data: new Float32Array(second.shape.reduce((a, b) => a * b, 1)), shape: second.shape.map(String) });
+    const e = thrown(() => mha.createModel(w as never));
+    expect(e).toBeInstanceOf(WeightsError);
+    expect(e.message).toMatch(/^the weights do not fit the model \(2 problems\):/);
+    expect(e.message).toContain(`'${first.name}' is null; expected a tensor { data: Float32Array, shape: [${first.shape.join(", ")}] }`);
+    expect(e.message).toContain(`'${second.name}' has shape [${second.shape.map((d) => `"${d}"`).join(", ")}]; a shape is an array of non-negative integers`);
+  });
+
+  it("says '1 problem', escapes control characters in names, and lists 20 problems then how many more", () => {
+    const w: Record<string, unknown> = randomWeights(mha.spec.parameters, 2);
+    w["x\n\u001b[2K\rwrote /etc/passwd"] = { data: new Float32Array(1), shape: [1] };
+    const one = thrown(() => mha.createModel(w as never));
+    expect(one.message).toMatch(/\(1 problem\):\n  - unexpected 'x\\n\\u001b\[2K\\rwrote \/etc\/passwd': the model has no such parameter$/);
+    for (let i = 0; i < 3000; i++) w[`extra.${i}`] = { data: new Float32Array(1), shape: [1] };
+    const many = thrown(() => mha.createModel(w as never)) as WeightsError;
+    expect(many.problems).toHaveLength(3001);
+    const lines = many.message.split("\n");
+    expect(lines).toHaveLength(22);
+    expect(lines[21]).toBe("  - and 2981 more");
+    expect(many.message).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
+  });
+
+  it("a BigInt64 id of -2^63 is printed exactly", () => {
+    const m = gpt.createModel(randomWeights(gpt.spec.parameters, 4));
+    const e = thrown(() => m.forward({ tokens: { data: BigInt64Array.from([1n, -(2n ** 63n)]), shape: [1, 2] } }));
+    expect(e.message).toBe("token id -9223372036854775808 in input 'tokens' is outside the embedding table wte.weight of 20 rows");
+  });
+
+  it("an unknown input's name is printed with its control characters escaped", () => {
+    const e = thrown(() => mha.createModel(randomWeights(mha.spec.parameters, 3)).forward({ "q\u001b]0;owned\u0007": { data: new Float32Array(1), shape: [1] } }));
+    expect(e.message).toMatch(/^unknown input 'q\\u001b\]0;owned\\u0007'/);
+  });
+});
