@@ -1,10 +1,43 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { printable, UserError } from "./io.js";
 
+/** Where a file is written: through a symbolic link to its target, keeping an existing file's mode and owner. */
+interface Destination {
+  readonly final: string;
+  readonly existing?: { readonly mode: number; readonly uid: number; readonly gid: number };
+}
+
+function destination(path: string): Destination {
+  let st: Stats;
+  try {
+    st = lstatSync(path);
+  } catch {
+    return { final: path };
+  }
+  let final = path;
+  if (st.isSymbolicLink()) {
+    try {
+      final = realpathSync(path);
+    } catch {
+      throw new UserError(`cannot write ${printable(path)}: it is a symbolic link to a file that does not exist`);
+    }
+    st = statSync(final);
+  }
+  if (st.isDirectory()) throw new UserError(`cannot write ${printable(path)}: it is a directory`);
+  return { final, existing: { mode: st.mode & 0o777, uid: st.uid, gid: st.gid } };
+}
+
+let tempCount = 0;
+const tempBeside = (final: string, kind: string) => join(dirname(final), `.${basename(final)}.${process.pid}.${tempCount++}.${kind}`);
+
 /**
- * Writes each file through a temporary sibling and a rename, so a reader never sees a half-written
- * file and a failure leaves the previous output in place. Names may hold folders (`a/b.js`).
+ * Writes the files all or nothing. Each is written to a temporary file beside its destination
+ * (through a symbolic link, beside the link's target), with the mode of the file it replaces; only
+ * when every one is written are they renamed into place, the files they replace kept aside until
+ * all renames succeed. On any failure the temporary files are removed and the previous files
+ * restored, so a reader never sees a half-written file nor a mix of old and new ones. Names may
+ * hold folders (`a/b.js`).
  */
 export function writeFilesAtomically(dir: string, files: readonly { name: string; text: string | Uint8Array }[]): void {
   try {
@@ -12,19 +45,55 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
   } catch (e) {
     throw new UserError(`cannot create the output folder ${printable(dir)}: ${printable((e as Error).message)}`);
   }
-  const staged: [string, string][] = [];
+  const destinations = files.map((f) => destination(join(dir, f.name)));
+  const staged: { temp: string; final: string; backup?: string }[] = [];
+  let renamed = 0;
   try {
-    for (const f of files) {
-      const final = join(dir, f.name);
+    files.forEach((f, i) => {
+      const { final, existing } = destinations[i];
       mkdirSync(dirname(final), { recursive: true });
-      const temp = join(dirname(final), `.${basename(final)}.${process.pid}.tmp`);
-      writeFileSync(temp, f.text);
-      staged.push([temp, final]);
+      const temp = tempBeside(final, "tmp");
+      // Created private, then given the replaced file's mode: never readable by more than it was.
+      writeFileSync(temp, f.text, existing ? { mode: 0o600 } : {});
+      staged.push({ temp, final });
+      if (existing) {
+        chmodSync(temp, existing.mode);
+        try {
+          chownSync(temp, existing.uid, existing.gid);
+        } catch {
+          // Only the owner's own files, or root, can be given an owner; the mode is what matters.
+        }
+      }
+    });
+    staged.forEach((s, i) => {
+      if (!destinations[i].existing) return;
+      s.backup = tempBeside(s.final, "old");
+      linkOrCopy(s.final, s.backup);
+    });
+    for (const s of staged) {
+      renameSync(s.temp, s.final);
+      renamed++;
     }
-    for (const [temp, final] of staged) renameSync(temp, final);
   } catch (e) {
-    for (const [temp] of staged) rmSync(temp, { force: true });
+    staged.forEach((s, i) => {
+      if (i < renamed) {
+        if (s.backup) renameSync(s.backup, s.final);
+        else rmSync(s.final, { force: true });
+      } else rmSync(s.temp, { force: true });
+    });
+    for (const s of staged) if (s.backup) rmSync(s.backup, { force: true });
+    if (e instanceof UserError) throw e;
     throw new UserError(`cannot write to ${printable(dir)}: ${printable((e as Error).message)}`);
+  }
+  for (const s of staged) if (s.backup) rmSync(s.backup, { force: true });
+}
+
+/** A second name for a file's content, to restore it from: a hard link, or a copy where links are not supported. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
   }
 }
 
