@@ -130,7 +130,7 @@ export class WasmGlue {
       ` * before createModel; createThreadedModel calls it when it has not been.`,
       ` */`,
       `export async function loadWasm(dir${t(": URL")} = new URL(".", import.meta.url))${t(": Promise<void>")} {`,
-      `const [plain, shared] = await Promise.all([readWasmFile(new URL(${str(this.fileName(false))}, dir)), readWasmFile(new URL(${str(this.fileName(true))}, dir))]);`,
+      `const [plain, shared] = await Promise.all([readWasmFile(new URL(${str(this.fileName(false))}, dir), ${this.plan.binary.length}), readWasmFile(new URL(${str(this.fileName(true))}, dir), ${this.plan.sharedBinary.length})]);`,
       `wasmFiles = { plain, shared };`,
       `}`,
     ];

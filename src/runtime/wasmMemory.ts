@@ -3,6 +3,8 @@
 // the memory plan, made again (growing the memory when needed) each time the input shapes change.
 // Growing detaches earlier views, so arena views are only ever taken after `arena`.
 
+import { printable } from "./printable.js";
+
 const PAGE = 65536;
 /** The most a shared memory may grow to (2 GiB); shared memories must declare a maximum. */
 export const MAX_PAGES = 32768;
@@ -22,21 +24,54 @@ export class WasmNotLoadedError extends Error {
   }
 }
 
+/** A .wasm file that is not the model's kernels: truncated, corrupt, or from another compile. */
+export class WasmFileError extends Error {
+  /** `file` null: the kernels embedded in the module. */
+  constructor(file: string | null, why: string) {
+    const what = file === null ? "the WebAssembly kernels embedded in this model's module are corrupt" : `${printable(file)} is not this model's WebAssembly kernels`;
+    super(`${what}: ${why}; compile the model again (tfmc compile --target wasm${file === null ? "" : " --wasm-file"})`);
+    this.name = "WasmFileError";
+  }
+}
+
+/** The smallest module with a SIMD instruction: whether this engine has WebAssembly SIMD. */
+const SIMD_PROBE = Uint8Array.of(0, 97, 115, 109, 1, 0, 0, 0, 1, 5, 1, 96, 0, 1, 123, 3, 2, 1, 0, 10, 10, 1, 8, 0, 65, 0, 253, 15, 253, 98, 11);
+export const wasmSimdSupported = (): boolean => typeof WebAssembly === "object" && WebAssembly.validate(SIMD_PROBE);
+
+/**
+ * Checks that `bytes` can be the kernels read from `file`: the WebAssembly header, the size the
+ * compiler wrote (when known), and, on an engine with SIMD, that the module validates. An engine
+ * without SIMD is not the file's fault; createModel says so.
+ */
+export function checkWasmBinary(bytes: Uint8Array<ArrayBuffer>, file: string, expectedBytes?: number): void {
+  const header = [0, 0x61, 0x73, 0x6d, 1, 0, 0, 0];
+  if (bytes.length < 8 || header.some((b, i) => bytes[i] !== b)) throw new WasmFileError(file, `it does not start with the WebAssembly header ("\\0asm", version 1)`);
+  if (expectedBytes !== undefined && bytes.length !== expectedBytes) throw new WasmFileError(file, `it holds ${bytes.length} bytes, not the ${expectedBytes} written by the compiler (truncated or corrupt)`);
+  if (wasmSimdSupported() && !WebAssembly.validate(bytes)) throw new WasmFileError(file, "it is not a valid WebAssembly module (corrupt)");
+}
+
 /** The binaries loadWasm read, or a clear error if it has not run. */
 export function loadedWasm<T>(files: T | null, file: string): T {
   if (files === null) throw new WasmNotLoadedError(file);
   return files;
 }
 
-/** A .wasm file's bytes: from the file system for file: URLs (Node), else with fetch. */
-export async function readWasmFile(url: URL): Promise<Uint8Array<ArrayBuffer>> {
+/**
+ * A .wasm file's bytes: from the file system for file: URLs (Node), else with fetch; checked by
+ * checkWasmBinary against the size the compiler wrote.
+ */
+export async function readWasmFile(url: URL, expectedBytes?: number): Promise<Uint8Array<ArrayBuffer>> {
+  let bytes: Uint8Array<ArrayBuffer>;
   if (url.protocol === "file:") {
     const { readFile } = await import("node:fs/promises");
-    return new Uint8Array(await readFile(url));
+    bytes = new Uint8Array(await readFile(url));
+  } else {
+    const response = await fetch(url);
+    if (!response.ok) throw new Error(`cannot fetch ${printable(url.href)}: HTTP ${response.status}`);
+    bytes = new Uint8Array(await response.arrayBuffer());
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`cannot fetch ${url.href}: HTTP ${response.status}`);
-  return new Uint8Array(await response.arrayBuffer());
+  checkWasmBinary(bytes, url.protocol === "file:" ? decodeURIComponent(url.pathname) : url.href, expectedBytes);
+  return bytes;
 }
 
 /** Base64 (as the module embeds its binary) to bytes, in Node and in browsers. */
@@ -55,7 +90,8 @@ export class WasmMemory {
 
   /** `shared`: the memory is shared (a binary built for it), so worker threads can run the kernels on it. */
   constructor(binary: Uint8Array<ArrayBuffer>, opts: { shared?: boolean } = {}) {
-    if (typeof WebAssembly !== "object" || !WebAssembly.validate(binary)) throw new WasmUnavailableError();
+    if (!wasmSimdSupported()) throw new WasmUnavailableError();
+    if (!WebAssembly.validate(binary)) throw new WasmFileError(null, "they are not a valid WebAssembly module");
     this.memory = opts.shared ? new WebAssembly.Memory({ initial: 1, maximum: MAX_PAGES, shared: true }) : new WebAssembly.Memory({ initial: 1 });
     this.fn = WasmMemory.attach(binary, this.memory);
   }

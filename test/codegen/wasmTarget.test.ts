@@ -1,13 +1,13 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { pathToFileURL } from "node:url";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { buildGraph } from "../../src/cli/pipeline.js";
 import { emitModel } from "../../src/codegen/emit.js";
 import { planWasm } from "../../src/codegen/wasmTarget.js";
 import { constantNodes } from "../../src/ir/incremental.js";
 import { randomWeights, seededRandom } from "../../src/runtime/random.js";
-import { packPanels, WasmMemory, WasmUnavailableError } from "../../src/runtime/wasmMemory.js";
+import { packPanels, WasmFileError, WasmMemory, WasmUnavailableError } from "../../src/runtime/wasmMemory.js";
 import { Code, I32, moduleBytes, V128 } from "../../src/wasm/binary.js";
 import { SimdMath, type Activation } from "../../src/wasm/simdMath.js";
 import { gelu, geluTanh, sigmoid, silu } from "../../src/runtime/math.js";
@@ -50,9 +50,16 @@ describe("the WebAssembly SIMD dense kernel", () => {
     }
   });
 
-  it("says clearly when the engine cannot run it", () => {
-    expect(() => new WasmMemory(new Uint8Array([0, 97, 115, 109, 9, 9]))).toThrow(WasmUnavailableError);
-    expect(() => new WasmMemory(new Uint8Array([0]))).toThrow(/no WebAssembly, or no SIMD\); compile with --target ts/);
+  it("says clearly when the engine cannot run it, and when the binary is at fault instead", () => {
+    const validate = vi.spyOn(WebAssembly, "validate").mockReturnValue(false);
+    try {
+      expect(() => new WasmMemory(new Uint8Array([0, 97, 115, 109, 9, 9]))).toThrow(WasmUnavailableError);
+      expect(() => new WasmMemory(new Uint8Array([0]))).toThrow(/no WebAssembly, or no SIMD\); compile with --target ts/);
+    } finally {
+      validate.mockRestore();
+    }
+    expect(() => new WasmMemory(new Uint8Array([0, 97, 115, 109, 9, 9]))).toThrow(WasmFileError);
+    expect(() => new WasmMemory(new Uint8Array([0]))).toThrow(/the WebAssembly kernels embedded in this model's module are corrupt: they are not a valid WebAssembly module; compile the model again \(tfmc compile --target wasm\)$/);
   });
 });
 
@@ -166,6 +173,38 @@ describe("--target wasm --wasm-file", () => {
     } finally {
       await threaded.close();
     }
+  });
+});
+
+describe("--wasm-file: a damaged .wasm file", () => {
+  it("is refused by loadWasm, which names the file and says it is truncated or corrupt, not that the engine lacks SIMD", async () => {
+    const g = graphOf("examples/torch/encoder_layer.tfm", "-O2", "d_model=32", "nhead=4", "dim_feedforward=48");
+    const out = join(ROOT, "test", ".generated", "wasm-file-damaged");
+    rmSync(out, { recursive: true, force: true });
+    mkdirSync(out, { recursive: true });
+    const runtime = relative(out, join(ROOT, "dist", "runtime", "index.js")).replace(/\\/g, "/");
+    const files = await emitModel(g, { emit: "js", runtime, target: "wasm", wasmFile: true });
+    for (const f of files) writeFileSync(join(out, f.name), f.text);
+    const good = files[2].text as Uint8Array;
+    const load = async (bytes: Uint8Array, copy: string) => {
+      // A fresh copy of the module each time: loadWasm keeps what it read.
+      writeFileSync(join(out, `${copy}.js`), files[0].text);
+      writeFileSync(join(out, "encoder_layer.wasm"), bytes);
+      const mod = (await import(pathToFileURL(join(out, `${copy}.js`)).href)) as { loadWasm(): Promise<void> };
+      return mod.loadWasm().then(
+        () => "loaded",
+        (e: Error) => `${e.name}: ${e.message}`,
+      );
+    };
+    const file = join(out, "encoder_layer.wasm");
+    expect(await load(good.subarray(0, good.length >> 1), "truncated")).toBe(
+      `WasmFileError: ${file} is not this model's WebAssembly kernels: it holds ${good.length >> 1} bytes, not the ${good.length} written by the compiler (truncated or corrupt); compile the model again (tfmc compile --target wasm --wasm-file)`,
+    );
+    expect(await load(good.subarray(0, 4), "header")).toMatch(/^WasmFileError: .*encoder_layer\.wasm is not this model's WebAssembly kernels: it does not start with the WebAssembly header/);
+    const flipped = good.slice();
+    for (let i = 40; i < flipped.length; i += 7) flipped[i] ^= 0xff;
+    expect(await load(flipped, "corrupt")).toMatch(/^WasmFileError: .*encoder_layer\.wasm is not this model's WebAssembly kernels: it is not a valid WebAssembly module \(corrupt\)/);
+    expect(await load(good, "intact")).toBe("loaded");
   });
 });
 
