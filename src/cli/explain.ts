@@ -3,7 +3,7 @@ import type { IrGraph } from "../ir/graph.js";
 import { nodeFlops, peakActivationBytes, Poly } from "../passes/cost.js";
 import { PIPELINE } from "../passes/pipeline.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import type { LayerNode } from "../semantics/types.js";
+import type { LayerNode, SymbolInfo } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { printable, readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
@@ -23,12 +23,47 @@ function layerOf(scope: string): string {
   return idx >= 0 ? parts.slice(0, idx + 1).join(".") : parts[0];
 }
 
-function parseAt(at: string | undefined, symbols: readonly string[]): { sym: string; values: number[] } {
+interface At {
+  /** The symbol that varies across the columns, and its values. */
+  readonly sym: string;
+  readonly values: readonly number[];
+  /** Symbols given one value each. */
+  readonly fixed: ReadonlyMap<string, number>;
+}
+
+/**
+ * `--at T=128,1024`, `--at 128,1024` (the first length symbol), `--at B=2,T=16,32`: each NAME=n
+ * starts a symbol, bare numbers add values to it. One symbol may have several values; every
+ * name must be a symbol of the model, and every value within its `where` limit.
+ */
+function parseAt(at: string | undefined, model: { readonly name: string; readonly symbols: readonly SymbolInfo[] }): At {
+  const symbols = model.symbols.map((s) => s.name);
   const defaultSym = symbols.find((s) => s !== "B") ?? symbols[0] ?? "L";
-  if (!at) return { sym: defaultSym, values: [128, 1024, 8192] };
-  const m = /^(?:([A-Za-z_]\w*)=)?(\d+(?:,\d+)*)$/.exec(at);
-  if (!m) throw new UsageError(`--at takes NAME=n,n,... (e.g. T=128,1024), got '${printable(at)}'`);
-  return { sym: m[1] ?? defaultSym, values: m[2].split(",").map(Number) };
+  if (!at) return { sym: defaultSym, values: [128, 1024, 8192], fixed: new Map() };
+  const bad = () => new UsageError(`explain: --at takes NAME=n,n,... or NAME=n,NAME=n,... (e.g. T=128,1024 or B=2,T=16), got '${printable(at)}'`);
+  const given = new Map<string, number[]>();
+  let current: string | undefined;
+  for (const part of at.split(",")) {
+    const m = /^(?:([A-Za-z_]\w*)=)?(\d+)$/.exec(part.trim());
+    if (!m) throw bad();
+    const name = m[1] ?? current ?? (given.size === 0 ? defaultSym : undefined);
+    if (name === undefined) throw bad();
+    if (m[1] !== undefined && given.has(name)) throw new UsageError(`explain: --at gives ${printable(name)} twice`);
+    const value = Number(m[2]);
+    const info = model.symbols.find((s) => s.name === name);
+    if (!info) {
+      const list = symbols.length > 0 ? `its symbols are ${symbols.join(", ")}` : "it has no symbols";
+      throw new UsageError(`explain: --at names ${printable(name)}, but model ${model.name} has no symbol ${printable(name)}; ${list}`);
+    }
+    if (!Number.isSafeInteger(value) || value < 1) throw new UsageError(`explain: --at ${printable(name)}=${printable(m[2])}: a length is an integer from 1 to 2^53 - 1`);
+    if (info.max !== undefined && value > info.max) throw new UsageError(`explain: --at ${name}=${value} is above the model's limit ${name} <= ${info.max}`);
+    given.set(name, [...(given.get(name) ?? []), value]);
+    current = name;
+  }
+  const varying = [...given].filter(([, vs]) => vs.length > 1);
+  if (varying.length > 1) throw new UsageError(`explain: --at can vary one symbol; ${varying.map(([n]) => n).join(" and ")} each have several values`);
+  const [sym, values] = varying[0] ?? [...given].at(-1)!;
+  return { sym, values, fixed: new Map([...given].filter(([n]) => n !== sym).map(([n, vs]) => [n, vs[0]])) };
 }
 
 const human = (n: number): string => {
@@ -98,10 +133,14 @@ export function runExplain(opts: ExplainOptions, io: Output): number {
   }
   const model = built.model;
   const symbols = model.symbols.map((s) => s.name);
-  const { sym, values } = parseAt(opts.at, symbols);
-  const envs = values.map((v) => new Map(symbols.map((s) => [s, s === sym ? v : s === "B" ? 1 : v])));
+  const { sym, values, fixed } = parseAt(opts.at, model);
+  const envs = values.map((v) => new Map(symbols.map((s) => [s, s === sym ? v : (fixed.get(s) ?? (s === "B" ? 1 : v))])));
   const head = values.map((v) => `${sym}=${v}`.padStart(14)).join("");
-  io.out(`model ${model.name}: ${symbols.filter((s) => s !== "B").join(", ") || "no symbolic lengths"} at ${values.join(", ")} (B = 1; other lengths equal ${sym})`);
+  // What the columns hold: the varied symbol, lengths that follow it, and those held fixed.
+  const following = symbols.filter((s) => s !== sym && s !== "B" && !fixed.has(s));
+  const held = [...(fixed.has("B") || sym === "B" || !symbols.includes("B") ? [] : ["B = 1"]), ...[...fixed].map(([n, v]) => `${n} = ${v}`)];
+  const notes = [...held, ...(following.length > 0 ? [`${following.join(", ")} equal ${sym}`] : [])];
+  io.out(`model ${model.name}: ${symbols.length > 0 ? sym : "no symbolic lengths"} at ${values.join(", ")}${notes.length > 0 ? ` (${notes.join("; ")})` : ""}`);
   io.out("");
   io.out(`${"layer".padEnd(24)}${"parameters".padStart(14)}  FLOPs as optimised`);
   const params = paramsByLayer(built.lowered);

@@ -31,6 +31,34 @@ describe("tfmc explain", () => {
   it("refuses a malformed --at", async () => {
     expect((await explain("examples/gpt.tfm", "--at", "T=abc")).code).toBe(2);
   });
+
+  it.each([
+    ["Q=5", "explain: --at names Q, but model tiny_gpt has no symbol Q; its symbols are B, T"],
+    ["T=17", "explain: --at T=17 is above the model's limit T <= 16"],
+    ["T=8,17", "explain: --at T=17 is above the model's limit T <= 16"],
+    ["B=2,3,T=4,5", "explain: --at can vary one symbol; B and T each have several values"],
+    ["T=4,T=5", "explain: --at gives T twice"],
+    ["T=0", "explain: --at T=0: a length is an integer from 1 to 2^53 - 1"],
+  ])("refuses --at %s, naming the symbol or the bound", async (at, message) => {
+    const { code, text } = await explain("test/models/tiny_gpt.tfm", "--at", at);
+    expect(code).toBe(2);
+    expect(text.split("\n")[0]).toBe(`tfmc: ${message}`);
+  });
+
+  it("sets several symbols at once: --at B=2,T=8,16", async () => {
+    const { code, text } = await explain("test/models/tiny_gpt.tfm", "--at", "B=2,T=8,16");
+    expect(code).toBe(0);
+    expect(text.split("\n")[0]).toBe("model tiny_gpt: T at 8, 16 (B = 2)");
+    // FLOPs are linear in B: B = 2 doubles the count of B = 1 at each length
+    const value = (h: string) => parseFloat(h) * 1000 ** ["", "K", "M", "G", "T"].indexOf(h.replace(/^[\d.]+/, ""));
+    const row = (t: string) => /FLOPs as optimised\s+(\S+)\s+(\S+)\n/.exec(t)!.slice(1).map(value);
+    const one = await explain("test/models/tiny_gpt.tfm", "--at", "B=1,T=8,16");
+    const [a, b] = row(text);
+    const [c, d] = row(one.text);
+    // (printed to 4 significant digits)
+    expect(a / c).toBeCloseTo(2, 2);
+    expect(b / d).toBeCloseTo(2, 2);
+  });
 });
 
 describe("symbolic cost polynomials", () => {
