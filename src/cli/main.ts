@@ -270,9 +270,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     case "lsp": {
       if (!values.stdio) throw new UsageError("lsp: the language server speaks over standard input and output; run 'tfmc lsp --stdio'");
       const { startServer } = await import("../lsp/server.js");
-      startServer();
-      // The server runs until the client closes the connection.
-      return await new Promise<number>(() => {});
+      // The server runs until the client closes the connection, then exits cleanly.
+      await startServer();
+      return 0;
     }
     case "explain": {
       const { runExplain } = await import("./explain.js");

@@ -43,8 +43,15 @@ function toLsp(doc: TextDocument, d: Diagnostic): lsp.Diagnostic {
   };
 }
 
-/** Serves the protocol on the given streams (stdin and stdout for `--stdio`). */
-export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): void {
+/**
+ * Serves the protocol on the given streams (stdin and stdout for `--stdio`); settles when the
+ * client closes the input, which ends the server cleanly.
+ */
+export function startServer(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stdout): Promise<void> {
+  const closed = new Promise<void>((resolve) => {
+    input.once("end", () => resolve());
+    input.once("close", () => resolve());
+  });
   const connection = createConnection(ProposedFeatures.all, new StreamMessageReader(input), new StreamMessageWriter(output));
   const documents = new TextDocuments(TextDocument);
   const analyses = new Map<string, Analysis>();
@@ -135,4 +142,5 @@ export function startServer(input: NodeJS.ReadableStream = process.stdin, output
 
   documents.listen(connection);
   connection.listen();
+  return closed;
 }

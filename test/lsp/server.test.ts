@@ -68,3 +68,18 @@ describe("tfmc lsp --stdio", () => {
     expect(edits.result[0].newText).toBe("model m {\n  input x: f32[N]\n  output y = x + x\n}\n");
   });
 });
+
+describe("tfmc lsp --stdio when the client goes away", () => {
+  it("exits with code 0 when its input closes, initialized or not", async () => {
+    for (const initialize of [false, true]) {
+      const proc = spawn(process.execPath, [join(ROOT, "bin", "tfmc.js"), "lsp", "--stdio"], { cwd: ROOT });
+      let stderr = "";
+      proc.stderr.on("data", (c: Buffer) => void (stderr += c.toString()));
+      const exited = new Promise<number | null>((r) => proc.on("exit", (code) => r(code)));
+      if (initialize) await new Client(proc).request("initialize", { processId: null, rootUri: null, capabilities: {} });
+      proc.stdin.end();
+      expect(await exited).toBe(0);
+      expect(stderr).toBe("");
+    }
+  });
+});
