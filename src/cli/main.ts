@@ -49,6 +49,7 @@ commands:
   fmt <file.tfm>... [--check]         rewrite files in the canonical layout (--check: exit 1 if any would change)
   explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
                                       and optimised; where linear-time attention pays off; what passes did
+                                      (--at B=2,T=16,32: B held at 2 while T varies)
 
 options:
   --set name=value   override a config value (repeatable)
