@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { beamSearch, drawToken, greedy, logSoftmax, sample, SearchOptionsError, type Decoder } from "../../src/runtime/search.js";
+import { beamSearch, drawToken, greedy, logSoftmax, sample, SEARCH_LIMITS, SearchOptionsError, topTokens, type Decoder } from "../../src/runtime/search.js";
 import { ROOT } from "../helpers.js";
 
 // The toy model of scripts/fixtures/make_search_fixtures.py: logits are exact quarters, a function
@@ -79,6 +79,39 @@ describe("search strategies against the PyTorch reference", () => {
     expect(() => sample(toyDecoder(), [1], { maxNewTokens: 3, temperature: 0 })).toThrow(/temperature/);
     expect(() => sample(toyDecoder(), [1], { maxNewTokens: 3, topP: 1.5 })).toThrow(/topP/);
     expect(() => greedy(toyDecoder(), [1], { maxNewTokens: 2.5 })).toThrow(/maxNewTokens/);
+  });
+
+  it("bounds every option, and says which one by its API name", () => {
+    const failing = (f: () => unknown): [string, string] => {
+      try {
+        f();
+      } catch (e) {
+        if (e instanceof SearchOptionsError) return [e.option, e.message];
+      }
+      throw new Error("expected a SearchOptionsError");
+    };
+    const d = toyDecoder();
+    expect(failing(() => beamSearch(d, [1], { beams: SEARCH_LIMITS.beams + 1, maxNewTokens: 3 }))).toEqual(["beams", "beams must be an integer from 1 to 256, got 257"]);
+    expect(failing(() => beamSearch(d, [1], { beams: 2, nBest: 3, maxNewTokens: 3 }))).toEqual(["nBest", "nBest must be an integer from 1 to the number of beams, 2, got 3"]);
+    expect(failing(() => beamSearch(d, [1], { beams: 2, maxNewTokens: 3, lengthPenalty: 11 }))[0]).toBe("lengthPenalty");
+    expect(failing(() => greedy(d, [1], { maxNewTokens: 2 ** 20 + 1 }))[0]).toBe("maxNewTokens");
+    expect(failing(() => sample(d, [1], { maxNewTokens: 3, temperature: 1e-300 }))[0]).toBe("temperature");
+    expect(failing(() => sample(d, [1], { maxNewTokens: 3, seed: 2 ** 32 }))[0]).toBe("seed");
+    expect(failing(() => sample(d, [1], { maxNewTokens: 3, topK: -1 }))[0]).toBe("topK");
+    for (const run of [
+      () => greedy(toyDecoder(), [1], { maxNewTokens: 3, eos: V }),
+      () => beamSearch(toyDecoder(), [1], { beams: 2, maxNewTokens: 3, eos: V }),
+      () => sample(toyDecoder(), [1], { maxNewTokens: 3, eos: V }),
+    ]) {
+      expect(failing(run)).toEqual(["eos", `eos must be a token id below the vocabulary size, ${V}, got ${V}`]);
+    }
+  });
+
+  it("a beam step weighs at most beams² candidates: topTokens keeps the k best, ties to the lower id", () => {
+    const lp = Float64Array.from([0.1, 0.5, 0.5, 0.9, 0.5, -1]);
+    expect(topTokens(lp, 3).sort()).toEqual([1, 2, 3]);
+    expect(topTokens(lp, 1)).toEqual([3]);
+    expect(topTokens(lp, 10).sort()).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 
