@@ -108,7 +108,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
   if (command === undefined || command === "-h" || command === "--help" || command === "help") {
     if (command === "help" && rest.length > 0) {
       const own = commandUsage(rest[0]);
-      if (own === undefined) throw new UsageError(`help: unknown command '${rest[0]}'`);
+      if (own === undefined) throw new UsageError(`help: unknown command '${printable(rest[0])}'`);
       io.out(own);
       return 0;
     }

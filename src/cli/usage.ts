@@ -62,8 +62,8 @@ const COMMANDS: Readonly<Record<string, string>> = {
     WEIGHTS_NAMES,
     "  --source IDS         an encoder-decoder's source token ids",
     "  --bos ID, --eos ID   a token put before the prompt; a token that ends a sequence",
-    "  --beam K             beam search with K beams (--length-penalty A, --n-best N)",
-    "  --sample             sampling (--temperature T, --top-k K, --top-p P)",
+    "  --beam K             beam search with K beams, at most 256 (--length-penalty A in [0, 10], --n-best N <= K)",
+    "  --sample             sampling (--temperature T in [1e-4, 1e4], --top-k K, --top-p P in (0, 1])",
     "  --seed S             the seed of the random weights and of sampling (default 0)",
     "  --json               the results as JSON",
     "  --recompute          run the whole prefix every step, for models without decoding sessions",
@@ -82,7 +82,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
   lsp: usage("lsp --stdio", "The language server, for editors (see editors/vscode).", ["  --stdio              speak the language server protocol over standard input and output (required)"]),
   fmt: usage("fmt <file.tfm>... [options]", "Rewrite files in the canonical layout.", ["  --check              write nothing; exit 1 if any file would change"]),
   explain: usage("explain <file.tfm> [options]", "Parameters, FLOPs and activation memory per layer, as written and optimised; where linear-time attention pays off; what passes did.", [
-    "  --at T=128,1024      the lengths to evaluate at",
+    "  --at T=128,1024      the lengths to evaluate at; B=2,T=16,32 holds B at 2 while T varies",
     SET,
   ]),
 };

@@ -74,7 +74,7 @@ describe("text from outside is printed escaped", () => {
     for (let i = 0; i < 3000; i++) tensors.set(`extra.${i}`, { dtype: "F32", shape: [1], data: new Float32Array(1) });
     const weights = join(dir, "w.safetensors");
     writeFileSync(weights, writeSafetensors(tensors));
-    const r = tfmc("run", GPT, "--weights", weights, "--out", join(dir, "o.safetensors"));
+    const r = tfmc("run", GPT, "--weights", weights, "--inputs", "test/fixtures/torch/tiny_gpt/inputs.safetensors", "--out", join(dir, "o.safetensors"));
     expect(r.code).toBe(1);
     expect(r.err).toContain("(3001 problems):");
     expect(r.err).toContain(`unexpected 'a\\n\\u001b[2K\\rwrote /etc/passwd': the model has no such parameter`);
