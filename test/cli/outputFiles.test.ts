@@ -94,7 +94,8 @@ describe("compile writes all of its files or none", () => {
     expect(readFileSync(target, "utf8")).toContain("export declare function createModel");
     expect(statSync(target).mode & 0o777).toBe(0o600);
     expect(readFileSync(join(out, "m.js"), "utf8")).toContain("export function createModel");
-    expect(readdirSync(out).sort()).toEqual(["m.d.ts", "m.js"]);
+    expect(readdirSync(out).sort()).toEqual(["m.d.ts", "m.js", "tfmc-runtime"]);
+    expect(readdirSync(join(out, "tfmc-runtime")).filter((f) => f.startsWith("."))).toEqual([]);
     expect(readdirSync(dir).sort()).toEqual(["kept.js", "m.tfm", "out"]);
   });
 });
