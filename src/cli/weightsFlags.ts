@@ -2,7 +2,8 @@ import { CheckpointError } from "../runtime/errors.js";
 import { readCheckpoint } from "../runtime/node.js";
 import type { SafeTensor } from "../runtime/safetensors.js";
 import type { WeightsOptions } from "../runtime/weightNames.js";
-import { UsageError, UserError } from "./io.js";
+import { printable, UsageError, UserError } from "./io.js";
+import { listLines } from "../runtime/printable.js";
 
 /** `--weights` and the flags that say how its names become the model's (run and generate). */
 export interface WeightsFlags {
@@ -39,8 +40,8 @@ export function readWeights(path: string): Map<string, SafeTensor> {
     return readCheckpoint(path);
   } catch (e) {
     if (e instanceof CheckpointError) {
-      const list = e.problems.length === 1 ? e.problems[0] : `${e.problems.length} problems:\n${e.problems.map((p) => `  - ${p}`).join("\n")}`;
-      throw new UserError(`weights ${e.checkpoint}: ${list}`);
+      const list = e.problems.length === 1 ? printable(e.problems[0], 1000) : `${e.problems.length} problems:${listLines(e.problems, "  - ")}`;
+      throw new UserError(`weights ${printable(e.checkpoint)}: ${list}`);
     }
     throw e;
   }

@@ -1,7 +1,7 @@
 // Errors thrown by generated modules. Each carries a stable code from the 5xxx band. Arguments
 // (input names, tensor names, dtype names) come from outside and are made printable.
 
-import { capped, MAX_LISTED, MAX_PRINTED_CHARS, plural, printable } from "./printable.js";
+import { listLines, MAX_PRINTED_CHARS, plural, printable } from "./printable.js";
 
 export const RuntimeMessages = {
   Missing_input_0: { code: 5001, message: "input '{0}' is missing" },
@@ -33,14 +33,6 @@ const fill = (template: string, args: readonly Arg[]) =>
     // Generous: an argument may be a list of the model's own names as well as one outside name.
     return typeof a === "string" ? printable(a, 5 * MAX_PRINTED_CHARS) : String(a ?? "");
   });
-
-/** Lines of a list for a message: each printable, the first MAX_LISTED, then how many more. */
-function listLines(items: readonly string[], bullet: string): string {
-  // An item quotes names already cut to MAX_PRINTED_CHARS; the line around them is short.
-  return capped(items.map((p) => printable(p, 3 * MAX_PRINTED_CHARS)), MAX_LISTED)
-    .map((p) => `\n${bullet}${p}`)
-    .join("");
-}
 
 export class TfmcRuntimeError extends Error {
   readonly code: string;

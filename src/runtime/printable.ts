@@ -48,6 +48,17 @@ export function capped(items: readonly string[], max = MAX_LISTED): string[] {
   return [...items.slice(0, max), `and ${items.length - max} more`];
 }
 
+/**
+ * The items of a list as lines of a message, each after a newline and `bullet`: each printable,
+ * the first MAX_LISTED, then how many more. An item quotes names already cut to MAX_PRINTED_CHARS,
+ * so its line is cut at three times that.
+ */
+export function listLines(items: readonly string[], bullet: string): string {
+  return capped(items.map((p) => printable(p, 3 * MAX_PRINTED_CHARS)), MAX_LISTED)
+    .map((p) => `\n${bullet}${p}`)
+    .join("");
+}
+
 /** `n thing` or `n things`. */
 export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? "" : "s"}`;
 
