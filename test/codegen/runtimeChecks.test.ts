@@ -109,13 +109,15 @@ describe("hostile weights and ids get clear, printable, bounded errors", () => {
     const w: Record<string, unknown> = randomWeights(mha.spec.parameters, 2);
     w["x\n\u001b[2K\rwrote /etc/passwd"] = { data: new Float32Array(1), shape: [1] };
     const one = thrown(() => mha.createModel(w as never));
-    expect(one.message).toMatch(/\(1 problem\):\n  - unexpected 'x\\n\\u001b\[2K\\rwrote \/etc\/passwd': the model has no such parameter$/);
+    expect(one.message).toMatch(/\(1 problem\):\n  - unexpected 'x\\n\\u001b\[2K\\rwrote \/etc\/passwd': the model has no such parameter\n/);
+    expect(one.message).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
     for (let i = 0; i < 3000; i++) w[`extra.${i}`] = { data: new Float32Array(1), shape: [1] };
     const many = thrown(() => mha.createModel(w as never)) as WeightsError;
     expect(many.problems).toHaveLength(3001);
-    const lines = many.message.split("\n");
-    expect(lines).toHaveLength(22);
-    expect(lines[21]).toBe("  - and 2981 more");
+    const problems = many.message.split("\n").filter((l) => l.startsWith("  - "));
+    expect(problems).toHaveLength(21);
+    expect(problems[20]).toBe("  - and 2981 more");
+    expect(many.message.split("\n").length).toBeLessThanOrEqual(1 + 21 + 21);
     expect(many.message).not.toMatch(/[\u0000-\u0009\u000b-\u001f]/);
   });
 
