@@ -3,6 +3,7 @@ import { formatType } from "../semantics/types.js";
 import type { Value } from "../semantics/values.js";
 import type { Expr, ModelDecl, SourceFileAst, Stmt } from "../syntax/ast.js";
 import { checkForEditor } from "./recover.js";
+import { layerNamed, layerSignature } from "./signature.js";
 
 // What the language server knows about one document, computed by the checker itself: its
 // diagnostics, the value of every expression and binding (for hover), and the declarations names
@@ -72,11 +73,18 @@ export function analyze(text: string): Analysis {
 const contains = (s: Span, offset: number) => s.start <= offset && offset < s.end;
 const width = (s: Span) => s.end - s.start;
 
-/** The innermost expression or binding at `offset`: its type or value, and the parameters it declares. */
+/**
+ * The innermost expression or binding at `offset`: its type or value, and the parameters it
+ * declares; on the name of a built-in layer, also its signature and documentation.
+ */
 export function hoverAt(a: Analysis, offset: number): HoverInfo | undefined {
   let best: Observed | undefined;
   for (const o of a.observed) if (contains(o.span, offset) && (!best || width(o.span) < width(best.span))) best = o;
-  if (!best) return undefined;
+  const model = a.ast.models.find((m) => contains(m.span, offset));
+  const ref = model && referenceAt(model, offset);
+  const layer = ref?.kind === "callee" ? layerNamed(ref.name) : undefined;
+  const about = ref && layer ? ["", "---", "```tfm", layerSignature(ref.name)!.label, "```", layer.doc] : [];
+  if (!best) return ref && layer ? { span: ref.span, text: about.slice(2).join("\n") } : undefined;
   const values = [...best.values];
   const shown = values.slice(0, 4).join("\n");
   const lines = ["```tfm", values.length > 4 ? `${shown}\n…` : shown, "```"];
@@ -85,7 +93,7 @@ export function hoverAt(a: Analysis, offset: number): HoverInfo | undefined {
     const each = best.calls > 1 && best.parameters % best.calls === 0 ? ` (${(best.parameters / best.calls).toLocaleString("en-US")} per evaluation)` : "";
     lines.push(`parameters: ${best.parameters.toLocaleString("en-US")}${each}`);
   }
-  return { span: best.span, text: lines.join("\n") };
+  return { span: best.span, text: [...lines, ...about].join("\n") };
 }
 
 type Reference = { kind: "name" | "callee"; name: string; span: Span; block?: Extract<Stmt, { kind: "block" }> };

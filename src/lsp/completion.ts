@@ -59,6 +59,7 @@ function entries(a: Analysis, cx: CursorContext, offset: number): CompletionEntr
     return [...words.map((w) => keyword(w, 0)), ...names.variables()];
   }
   if (prev === "Where") return names.symbols();
+  if (prev === "Else") return [keyword("if", 0)];
   if (cx.afterLabel) return names.callables();
   if (cx.inBrackets) return [...names.configs(), ...names.symbols()];
   if (cx.prev?.type === "RBracket" && cx.statementKeyword === "input") return [keyword("where", 0)];

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { analyze } from "../../src/lsp/analysis.js";
+import { analyze, hoverAt } from "../../src/lsp/analysis.js";
 import { ARG_DOCS } from "../../src/lsp/argDocs.js";
 import { completionsAt } from "../../src/lsp/completion.js";
 import { signatureAt } from "../../src/lsp/signature.js";
@@ -49,6 +49,7 @@ describe("completion", () => {
 
   it("offers keywords where a statement begins: else after an if's body, return only in a block", () => {
     expect(labels(`${HEAD}  if use_bias {\n    y = x\n  } `)).toContain("else");
+    expect(labels(`${HEAD}  if use_bias {\n    y = x\n  } else `)).toEqual(["if"]);
     expect(labels(`${HEAD}  block b(h: f32[B, T, d]) {\n    h = h\n  }\n  `)).not.toContain("else");
     expect(labels(`${HEAD}  block b(h: f32[B, T, d]) {\n    `)).toEqual(expect.arrayContaining(["return", "if", "h"]));
     expect(labels(`${HEAD}  output y = x\n}\n`)).toEqual(["model"]);
@@ -60,6 +61,20 @@ describe("completion", () => {
     expect(labels(`${HEAD}  block `)).toEqual([]);
     expect(labels(`${HEAD}  config `)).toEqual([]);
     expect(labels(`${HEAD}  config a = 1, b|`)).toEqual([]);
+  });
+});
+
+describe("hover on a layer's name", () => {
+  it("adds the layer's signature and documentation to the type, also where the call is wrong", () => {
+    const text = `${HEAD}  y = layer_norm(x)\n  z = layer_norm()\n  output o = y\n}\n`;
+    const a = analyze(text);
+    const good = hoverAt(a, text.indexOf("layer_norm") + 2)!.text;
+    expect(good).toContain("f32[B, T, 16]");
+    expect(good).toContain("layer_norm(x: tensor, *, eps?: number, affine?: bool, bias?: bool)");
+    expect(good).toContain(LAYERS.layer_norm.doc);
+    const bad = hoverAt(a, text.lastIndexOf("layer_norm") + 2)!.text;
+    expect(bad).not.toContain("f32");
+    expect(bad).toContain(LAYERS.layer_norm.doc);
   });
 });
 
