@@ -168,7 +168,7 @@ export function parseTfm(text: string): ParseResult {
     const after = (err as { previousToken?: IToken }).previousToken?.startLine;
     if (linesWithErrors.has(line) || (after !== undefined && after !== line && linesWithErrors.has(after))) continue;
     linesWithErrors.add(line);
-    reportParseError(err, diagnostics, eof);
+    reportParseError(err, diagnostics, eof, (cst.children["modelDecl"]?.length ?? 0) > 0);
   }
   const models = new AstBuilder(eof).file(cst);
   for (const m of models) {
@@ -178,7 +178,7 @@ export function parseTfm(text: string): ParseResult {
   return { ast: { models, comments }, diagnostics };
 }
 
-function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: Span): void {
+function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: Span, afterModel: boolean): void {
   const t = err.token;
   const span = t && Number.isFinite(t.startOffset) && t.tokenType.name !== "EOF" ? tokenSpan(t) : eof;
   const [a, b] = err.message.split("\u0000");
@@ -191,7 +191,9 @@ function reportParseError(err: IRecognitionException, bag: DiagnosticBag, eof: S
       else bag.error(Diagnostics.Expected_0_found_1, span, [a, b ?? ""]);
       break;
     case "NotAllInputParsedException":
-      bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [a]);
+      // With no model before it, the file does not start with one.
+      if (afterModel) bag.error(Diagnostics.Unexpected_0_after_end_of_model, span, [a]);
+      else bag.error(Diagnostics.Expected_0_found_1, span, ["'model'", a]);
       break;
     default:
       bag.error(Diagnostics.Unexpected_0_1, span, [a, b ?? "an expression"]);

@@ -66,6 +66,9 @@ describe("parser recovery", () => {
   it("a misspelt or missing `model` keyword still gives the model", () => {
     expect(parse(GPT.replace("model gpt", "modle gpt"))).toEqual({ errors: ["2:1 expected 'model' but found 'modle'"], outline: FULL });
     expect(parse(GPT.replace("model gpt", "gpt"))).toEqual({ errors: ["2:1 expected 'model' but found 'gpt'"], outline: FULL });
+    // Typed so far: not "after the end of the model", there is none yet.
+    expect(parse("// a comment\nmod").errors).toEqual(["2:1 expected 'model' but found 'mod'"]);
+    expect(parse("model m {\n  output y = 1\n}\nx").errors).toEqual(["4:1 unexpected 'x' after the end of the model"]);
   });
 
   it("an error straight after a line with an error is taken for its echo", () => {
