@@ -51,6 +51,29 @@ describe("typing examples/gpt.tfm character by character", () => {
     expect(hovers).toBeGreaterThan(2000);
   }, 120_000);
 
+  it.each(["bert.tfm", "translator.tfm"])("the other examples, typed line by line (half a line, then all of it), keep their hovers too: %s", (file) => {
+    const source = readFileSync(join(ROOT, "examples", file), "utf8");
+    const lines = source.split("\n");
+    const startOf = (i: number) => lines.slice(0, i).reduce((n, l) => n + l.length + 1, 0);
+    const full = analyze(source);
+    const points = lines.flatMap((l, i) => {
+      for (let c = 0; c < l.length; c++) {
+        const type = typeOf(full, startOf(i) + c);
+        if (type !== undefined) return [{ line: i, offset: startOf(i) + c, type }];
+      }
+      return [];
+    });
+    expect(points.length).toBeGreaterThan(10);
+    for (let i = 0; i < lines.length; i++) {
+      for (const cut of [Math.floor(lines[i].length / 2), lines[i].length]) {
+        const text = source.slice(0, startOf(i) + cut);
+        const a = analyze(text);
+        for (const p of points) if (p.line < i) expect(typeOf(a, p.offset), `line ${p.line + 1} with ${i} lines and ${cut} characters typed`).toBe(p.type);
+        expect(Array.isArray(completionsAt(a, text.length).items)).toBe(true);
+      }
+    }
+  });
+
   const labelsAt = (prefix: string) => completionsAt(analyze(prefix), prefix.length).items.map((i) => i.label);
   const upTo = (needle: string, extra = "") => GPT.slice(0, GPT.indexOf(needle)) + extra;
 
