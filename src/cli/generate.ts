@@ -130,6 +130,11 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
       io.err(`tfmc: error ${e.code}: ${printableLines(e.message)}`);
       return 1;
     }
+    if (e instanceof RangeError && /typed array length|allocation failed/i.test(e.message)) {
+      // A session holds every position up front: more than memory (or a typed array) can take.
+      const positions = prompt.length + opts.maxNewTokens - 1;
+      throw new UserError(`generate: decoding ${positions} positions of ${g.meta.name} needs more memory than can be allocated (${e.message}); lower --max-new-tokens`);
+    }
     if (e instanceof SearchOptionsError && e.option === "eos" && opts.eos === undefined) {
       // Not a flag's fault: the id came from the model's eos_token_id or the tokenizer.
       const from = modelEos(g.meta.config.get("eos_token_id")) !== undefined ? `${g.meta.name}'s eos_token_id` : `the tokenizer's end-of-sequence token`;
