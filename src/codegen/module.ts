@@ -67,8 +67,15 @@ class ModulePrinter {
     return `v${id.slice(1)}`;
   }
 
+  private paramIndexes?: Map<string, number>;
   private paramIndex(name: string): number {
-    return this.g.meta.params.findIndex((p) => p.name === name);
+    if (!this.paramIndexes) {
+      this.paramIndexes = new Map();
+      this.g.meta.params.forEach((p, i) => {
+        if (!this.paramIndexes!.has(p.name)) this.paramIndexes!.set(p.name, i);
+      });
+    }
+    return this.paramIndexes.get(name) ?? -1;
   }
 
   isOptionalInput(id: string): boolean {

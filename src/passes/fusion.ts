@@ -175,7 +175,13 @@ export const fuseQkvProjection: Pass = {
     // Products x · slice_rows(W, start)ᵀ (+ slice_last(b, start)) whose only reader is split_heads.
     const groups = new Map<string, { dense: string; start: number; rows: number; heads: string }[]>();
     const consumers = new Map<string, string[]>();
-    for (const id of g.order()) for (const i of g.node(id).inputs) consumers.set(i, [...(consumers.get(i) ?? []), id]);
+    for (const id of g.order()) {
+      for (const i of g.node(id).inputs) {
+        const list = consumers.get(i);
+        if (list) list.push(id);
+        else consumers.set(i, [id]);
+      }
+    }
     for (const id of g.order()) {
       const d = g.node(id);
       if (d.op !== "dense" || d.attrs.act !== undefined || uses.get(id) !== 1) continue;

@@ -69,10 +69,13 @@ export function pruneDead(g: IrGraph): { graph: IrGraph; dropped: number } {
     live.add(id);
     stack.push(...n.inputs.filter((i) => !live.has(i)));
   }
+  const order = g.order();
+  // Nothing to drop, and ids already in topological order: a copy would be the same graph.
+  if (live.size === order.length && order.every((id, i) => id === `n${i}`)) return { graph: g, dropped: 0 };
   const out = new IrGraph(g.meta);
   const map = new Map<string, string>();
   let dropped = 0;
-  for (const id of g.order()) {
+  for (const id of order) {
     if (!live.has(id)) {
       dropped++;
       continue;
