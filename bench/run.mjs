@@ -9,7 +9,9 @@ import { buildGraph } from "../dist/cli/pipeline.js";
 import { emitModuleSource } from "../dist/codegen/module.js";
 import { parseOverride } from "../dist/semantics/overrides.js";
 import { randomWeights, seededRandom, writeSafetensors } from "../dist/runtime/index.js";
+import { emitModel } from "../dist/codegen/emit.js";
 import { decodeTable, runDecodeBench } from "./decode.mjs";
+import { runCompileScaling, scalingTable } from "./scaling.mjs";
 
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const QUICK = process.argv.includes("--quick") || process.env.BENCH_QUICK === "1";
@@ -19,7 +21,8 @@ mkdirSync(WORK, { recursive: true });
 const FULL = { d: 512, heads: 8, ff: 2048, S: 128, long: 1024, w5: 4096, gemm: { m: 512, k: 512, n: 2048 }, runs: 10, slowRuns: 3 };
 const SMALL = { d: 64, heads: 4, ff: 128, S: 32, long: 128, w5: 256, gemm: { m: 64, k: 64, n: 128 }, runs: 2, slowRuns: 1 };
 const P = QUICK ? SMALL : FULL;
-// `--only W1,W3` and `--engines tfmc:1,tfmc:2` narrow a run (for investigating; a full run has neither).
+// `--only W1,W3` and `--engines tfmc:1,tfmc:2` narrow a run (for investigating; a full run has neither);
+// `--only compile-scaling` runs the compile-time row alone.
 const option = (name) => {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1].split(",") : undefined;
@@ -117,6 +120,9 @@ for (const [i, w] of WORKLOADS.entries()) {
 // W6: incremental decoding, tfmc only (the peers here have no decoding sessions to compare).
 const decode = !ONLY || ONLY.some((p) => "W6 decode".startsWith(p)) ? runDecodeBench({ root: ROOT, work: WORK, quick: QUICK, buildGraph, emitModuleSource, parseOverride, log: (s) => process.stderr.write(s) }) : [];
 
+// Compile time against layer count (tfmc only).
+const scaling = !ONLY || ONLY.includes("compile-scaling") ? await runCompileScaling({ root: ROOT, quick: QUICK, buildGraph, emitModel, parseOverride, log: (s) => process.stderr.write(s) }) : [];
+
 // Ratios: each engine's time over tfmc's 1-thread time on the same workload.
 for (const r of results) {
   const base = results.find((x) => x.workload === r.workload && x.engine === "tfmc:1");
@@ -144,12 +150,13 @@ if (w5.length > 0) {
 const w4 = results.find((r) => r.workload.startsWith("W4") && r.engine === "tfmc:1");
 if (w4) console.log(`\ntfmc compile of W4's model (check, lower, optimise, emit): ${w4.compileMs.toFixed(0)} ms`);
 if (decode.length > 0) console.log(decodeTable(decode));
+if (scaling.length > 0) console.log(scalingTable(scaling));
 
 mkdirSync(join(ROOT, "bench", "results"), { recursive: true });
 const partial = ONLY || ONLY_ENGINES;
 const file = join(ROOT, "bench", "results", QUICK ? "quick.json" : partial ? "partial.json" : "bench.json");
 const machine = { cpu: os.cpus()[0]?.model, cores: os.cpus().length, node: process.version, memoryGb: Math.round(os.totalmem() / 2 ** 30) };
-writeFileSync(file, JSON.stringify({ quick: QUICK, machine, sizes: P, results, decode }, null, 2) + "\n");
+writeFileSync(file, JSON.stringify({ quick: QUICK, machine, sizes: P, results, decode, compileScaling: scaling }, null, 2) + "\n");
 console.log(`results written to ${file}`);
 const disagreeing = results.filter((r) => r.agrees === false);
 if (disagreeing.length > 0) {
