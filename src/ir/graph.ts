@@ -37,6 +37,9 @@ export class IrGraph {
   /** Scope path -> direct member node ids, scopes in creation order (a scope before its parent). */
   private readonly scopeMembers = new Map<string, string[]>();
   private counter = 0;
+  /** Ids in creation order, and whether every node's inputs were created before it (then that order is topological). */
+  private readonly ids: string[] = [];
+  private inCreationOrder = true;
   private orderCache?: readonly string[];
   /**
    * Work done by `order()` over all graphs (heap comparisons and edge visits): tests count it to
@@ -52,7 +55,9 @@ export class IrGraph {
     const id = `n${this.counter++}`;
     this.orderCache = undefined;
     this.labels.set(id, label);
+    this.ids.push(id);
     label.inputs.forEach((src, slot) => {
+      if (src === id || !this.labels.has(src)) this.inCreationOrder = false;
       if (label.inputs.indexOf(src) !== slot) return; // read twice: one consumer entry
       const list = this.readers.get(src);
       if (list) list.push(id);
@@ -95,11 +100,16 @@ export class IrGraph {
 
   private computeOrder(): string[] {
     const total = this.counter;
+    // The usual case: inputs always come first, and the smallest ready id is always the next one.
+    if (this.inCreationOrder) {
+      IrGraph.work += total;
+      return [...this.ids];
+    }
     const indegree = new Int32Array(total);
     const ready = new MinHeap(() => IrGraph.work++);
     let count = 0;
     for (let i = 0; i < total; i++) {
-      const id = `n${i}`;
+      const id = this.ids[i];
       const label = this.labels.get(id);
       if (!label) continue;
       count++;
@@ -111,7 +121,7 @@ export class IrGraph {
     }
     const done: string[] = [];
     while (ready.size > 0) {
-      const id = `n${ready.pop()}`;
+      const id = this.ids[ready.pop()];
       done.push(id);
       for (const c of this.readers.get(id) ?? []) {
         IrGraph.work++;

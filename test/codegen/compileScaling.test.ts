@@ -17,12 +17,16 @@ import { ROOT, overrides } from "../helpers.js";
 const meta = { name: "m", config: new Map(), symbols: [], params: [] };
 const label = (inputs: string[]): NodeLabel => ({ op: inputs.length === 0 ? "input" : "relu", inputs, shape: [], dtype: "f32", attrs: {}, span: { start: 0, end: 0, line: 1, col: 1 }, scope: "" });
 
-/** `width` chains of `length` nodes, all reading one input: many nodes are ready at once. */
+/**
+ * `width` chains of `length` nodes, all reading one input: many nodes are ready at once. The input
+ * is created last, so creation order is not an order of the graph and order() must sort.
+ */
 function wideGraph(width: number, length: number): IrGraph {
   const g = new IrGraph(meta);
-  const x = g.addNode(label([]));
+  const x = `n${width * length}`;
   const tails = Array.from({ length: width }, () => x);
   for (let step = 0; step < length; step++) for (let c = 0; c < width; c++) tails[c] = g.addNode(label([tails[c], tails[c]]));
+  expect(g.addNode(label([]))).toBe(x);
   return g;
 }
 
@@ -44,6 +48,7 @@ describe("IrGraph.order", () => {
     const c = g.addNode(label([b, a]));
     const d = g.addNode(label([c, c]));
     expect(g.order()).toEqual([a, b, c, d, late]);
+    expect(wideGraph(2, 2).order()).toEqual(["n4", "n0", "n1", "n2", "n3"]);
     expect(g.consumers(c)).toEqual([d]);
     expect(g.consumers(a)).toEqual([c]);
   });
