@@ -32,7 +32,7 @@ function scoreBlock(rr: number, cc: number, p: FlashParams): string {
   for (let a = 0; a < rr; a++) lines.push(Array.from({ length: cc }, (_, c) => `s${a}${c} += q${a} * k${c};`).join(" "));
   lines.push(`}`);
   for (let a = 0; a < rr; a++)
-    for (let c = 0; c < cc; c++) lines.push(`sc[(i - i0 + ${a}) * ${KEY_BLOCK} + j - j0 + ${c}] = s${a}${c} * ${p.scale};`);
+    for (let c = 0; c < cc; c++) lines.push(`sc[(i - i0 + ${a}) * ${KEY_BLOCK} + j - j0 + ${c}] = Math.fround(Math.fround(s${a}${c}) * ${p.scale});`);
   return lines.join("\n");
 }
 
@@ -86,7 +86,7 @@ for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
         let bm = -Infinity;
         for (let j = j0; j < j1; j++) {
           let ok = ${p.causal ? "j <= i" : "true"};
-          ${p.hasMasks ? `let add = 0;\n${p.maskTests}\nconst s = ok ? sc[so + j - j0] + add : -Infinity;` : "const s = ok ? sc[so + j - j0] : -Infinity;"}
+          ${p.hasMasks ? `let add = 0;\n${p.maskTests}\nconst s = ok ? Math.fround(sc[so + j - j0] + add) : -Infinity;` : "const s = ok ? sc[so + j - j0] : -Infinity;"}
           sc[so + j - j0] = s;
           if (s > bm) bm = s;
         }

@@ -20,8 +20,9 @@ function block(rows: number, cols: number, K: number, N: number, bias: boolean, 
   lines.push(`}`);
   for (let i = 0; i < rows; i++)
     for (let c = 0; c < cols; c++) {
-      const v = bias ? `c${i}${c} + b[j + ${c}]` : `c${i}${c}`;
-      lines.push(`out[(r + ${i}) * ${N} + j + ${c}] = ${act(bias ? `(${v})` : v)};`);
+      // The bias is added to the product as float32 would have stored it unfused (same overflow).
+      const v = bias ? `Math.fround(Math.fround(c${i}${c}) + b[j + ${c}])` : `c${i}${c}`;
+      lines.push(`out[(r + ${i}) * ${N} + j + ${c}] = ${act(v)};`);
     }
   return lines.join("\n");
 }

@@ -366,7 +366,7 @@ function $K(out, a, c${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
   for (let r = 0; r < ${rows}; r++) {
     const o = r * ${d};
     let mean = 0;
-    for (let i = 0; i < ${d}; i++) { const v = a[o + i] + c[o + i]; t[i] = v; mean += v; }
+    for (let i = 0; i < ${d}; i++) { const v = Math.fround(a[o + i] + c[o + i]); t[i] = v; mean += v; }
     mean /= ${d};
     let v = 0;
     for (let i = 0; i < ${d}; i++) { const u = t[i] - mean; v += u * u; }
@@ -395,7 +395,7 @@ function maskedSoftmaxKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: Kern
       let ok = ${n.attrs.causal ? "j <= i" : "true"};
       let add = 0;
       ${maskTests(m.roles)}
-      const s = ok ? scores[row + j] * ${num(n.attrs.scale as number)} + add : -Infinity;
+      const s = ok ? Math.fround(Math.fround(scores[row + j] * ${num(n.attrs.scale as number)}) + add) : -Infinity;
       out[row + j] = s;
       if (s > max) max = s;
     }

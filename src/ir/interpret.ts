@@ -7,6 +7,10 @@ import { linearAttention, linformerAttention, performerAttention, windowOf } fro
 
 // The float64 reference interpreter: plain loops, no cleverness, every value in a Float64Array.
 // It is the oracle that lowering, every pass and every generated kernel are tested against.
+// Numerics it defines: each op computes in float64, and its result is stored as float32, as every
+// generated module stores it (a value past float32's range becomes ±Infinity there). A fused op
+// rounds what the ops it replaces would have stored, so every -O level gives the same values,
+// Infinities and NaNs on the same inputs: the graph as lowered decides.
 
 export interface F64Tensor {
   readonly data: Float64Array;
@@ -48,6 +52,11 @@ function broadcaster(out: readonly number[], shape: readonly number[]): (i: numb
     for (let k = 0; k < shape.length; k++) j += Math.floor(i / outStrides[k + off]) % out[k + off] * inStrides[k];
     return j;
   };
+}
+
+/** A tensor as float32 storage would hold it. */
+function f32(x: F64Tensor): F64Tensor {
+  return { data: x.data.map(Math.fround), shape: x.shape };
 }
 
 function unary(x: F64Tensor, f: (v: number) => number): F64Tensor {
@@ -201,9 +210,11 @@ const EVAL: Record<Op, Eval> = {
     const out = new Float64Array(size(shape));
     for (let r = 0; r < out.length / N; r++)
       for (let j = 0; j < N; j++) {
-        let s = b ? b.data[j] : 0;
+        let s = 0;
         for (let k = 0; k < K; k++) s += x!.data[r * K + k] * w!.data[j * K + k];
-        out[r * N + j] = act(s);
+        // A fused bias and activation apply to the product as its own node would have stored it.
+        if (b) s = Math.fround(Math.fround(s) + b.data[j]);
+        out[r * N + j] = act(n.attrs.act === undefined ? s : Math.fround(s));
       }
     return { data: out, shape };
   },
@@ -251,10 +262,10 @@ const EVAL: Record<Op, Eval> = {
       for (let i = 0; i < row.length; i++) out[i] = row[i] * inv * (w ? w.data[i] : 1);
     }),
   mask_scores: maskScores,
-  add_layer_norm: (n, [a, b, w, bias], shape) => EVAL.layer_norm(n, [binary(a!, b!, shape, (x, y) => x + y), w, bias], shape),
+  add_layer_norm: (n, [a, b, w, bias], shape) => EVAL.layer_norm(n, [f32(binary(a!, b!, shape, (x, y) => x + y)), w, bias], shape),
   masked_softmax: (n, [scores, ...masks], shape) => {
-    const scaled = unary(scores!, (v) => v * (n.attrs.scale as number));
-    const masked = maskScores(n, [scaled, ...masks], shape);
+    const scaled = f32(unary(scores!, (v) => v * (n.attrs.scale as number)));
+    const masked = f32(maskScores(n, [scaled, ...masks], shape));
     return rows(masked, softmaxRow);
   },
   linear_attention: (n, ins) => linearAttention(n, ins),
@@ -265,8 +276,8 @@ const EVAL: Record<Op, Eval> = {
     const [B, H, L] = q!.shape;
     const S = k!.shape[2];
     const kt = transpose(k!, 2, 3, [B, H, k!.shape[3], S]);
-    const scores = matmul(q!, kt, [B, H, L, S]);
-    const probs = EVAL.masked_softmax(n, [scores, ...masks], [B, H, L, S]);
+    const scores = f32(matmul(q!, kt, [B, H, L, S]));
+    const probs = f32(EVAL.masked_softmax(n, [scores, ...masks], [B, H, L, S]));
     return matmul(probs, v!, shape);
   },
 };
@@ -329,7 +340,7 @@ export function interpret(
       values.set(id, toF64(p));
       continue;
     }
-    values.set(id, EVAL[n.op](n, n.inputs.map((i) => values.get(i)!), resolveShape(n.shape, env)));
+    values.set(id, f32(EVAL[n.op](n, n.inputs.map((i) => values.get(i)!), resolveShape(n.shape, env))));
   }
   const out: Record<string, F64Tensor> = {};
   for (const o of g.outputs) out[o.name] = values.get(o.node)!;

@@ -87,6 +87,7 @@ export class Code {
   f32Sqrt() { return this.op(0x91); }
   f32ConvertI32S() { return this.op(0xb2); }
   f32Eq() { return this.op(0x5b); }
+  f32Gt() { return this.op(0x5e); }
   f32Const(v: number) {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);

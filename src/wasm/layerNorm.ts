@@ -2,9 +2,12 @@ import { Code, F32, I32, V128, type WasmFunction } from "./binary.js";
 
 // LayerNorm of rows in WebAssembly SIMD, optionally of a sum (add & norm):
 // `(out, a, c, w, b, rows, d, eps)` with t = a (+ c) per row of d floats (a multiple of 4):
-// out = (t − mean)/√(var + eps) (· w) (+ b). Three passes over a row: the sum (with add, t is
-// written to out on the way), the squared deviations from the mean, the result. Sums are four
-// float32 lanes, added across at the end. A variant without c, w or b ignores those pointers.
+// out = (t − mean)/√(var + eps) (· w) (+ b). Four passes over a row: the largest |t| (with add, t
+// is written to out on the way), the sum, the squared deviations from the mean, the result. Sums
+// are four float32 lanes, added across at the end. A row whose largest |t| passes 2^56 is first
+// scaled by 1/max (and eps by its square), so the sums and squares stay within float32 where the
+// float64 reference computes them exactly; other rows are scaled by 1, which changes nothing.
+// A variant without c, w or b ignores those pointers.
 
 export interface LayerNormVariant {
   readonly add: boolean;
@@ -24,8 +27,9 @@ export function layerNormFunction(v: LayerNormVariant): WasmFunction {
   const src = c.local(I32);
   const dst = c.local(I32);
   const end = c.local(I32);
-  const [acc, t, mean, inv] = [0, 0, 0, 0].map(() => c.local(V128));
+  const [acc, t, mean, inv, k] = [0, 0, 0, 0, 0].map(() => c.local(V128));
   const s = c.local(F32);
+  const ks = c.local(F32);
 
   /** A loop over the row's bytes j = 0, 16, .. < d·4. */
   const overRow = (body: () => void) => {
@@ -53,20 +57,29 @@ export function layerNormFunction(v: LayerNormVariant): WasmFunction {
       overRow(() => {
         c.get(src).get(j).add().v128Load();
         if (v.add) c.get(C).get(r).get(end).mul().add().get(j).add().v128Load().f32x4Add().set(t).get(dst).get(j).add().get(t).v128Store().get(t);
-        c.get(acc).f32x4Add().set(acc);
+        c.f32x4Abs().get(acc).f32x4Max().set(acc);
       });
       if (v.add) c.get(dst).set(src);
+      // ks = 1/max|t| past 2^56, else 1
+      c.get(acc).lane(0).get(acc).lane(1).f32Max().get(acc).lane(2).f32Max().get(acc).lane(3).f32Max().set(s);
+      c.f32Const(1).get(s).f32Div().f32Const(1).get(s).f32Const(2 ** 56).f32Gt().select().tee(ks).splat().set(k);
+      c.v128Zero().set(acc);
+      overRow(() => {
+        c.get(src).get(j).add().v128Load().get(k).f32x4Mul();
+        c.get(acc).f32x4Add().set(acc);
+      });
       hsum().get(D).f32ConvertI32S().f32Div().splat().set(mean);
       c.v128Zero().set(acc);
       overRow(() => {
-        c.get(src).get(j).add().v128Load().get(mean).f32x4Sub().set(t);
+        c.get(src).get(j).add().v128Load().get(k).f32x4Mul().get(mean).f32x4Sub().set(t);
         c.get(acc).get(t).get(t).f32x4Mul().f32x4Add().set(acc);
       });
-      hsum().get(D).f32ConvertI32S().f32Div().get(EPS).f32Add().f32Sqrt().set(s);
+      // eps·ks² (eps itself when ks is 1), kept above zero so a constant scaled row gives 0/√tiny = 0.
+      hsum().get(D).f32ConvertI32S().f32Div().get(EPS).get(ks).f32Mul().get(ks).f32Mul().f32Const(1.1754944e-38).f32Max().f32Add().f32Sqrt().set(s);
       c.f32Const(1).get(s).f32Div().splat().set(inv);
       overRow(() => {
         c.get(dst).get(j).add();
-        c.get(src).get(j).add().v128Load().get(mean).f32x4Sub().get(inv).f32x4Mul();
+        c.get(src).get(j).add().v128Load().get(k).f32x4Mul().get(mean).f32x4Sub().get(inv).f32x4Mul();
         if (v.scale) c.get(W).get(j).add().v128Load().f32x4Mul();
         if (v.shift) c.get(B).get(j).add().v128Load().f32x4Add();
         c.v128Store();

@@ -24,12 +24,15 @@ export function softmaxRowsFunction(name: string): WasmFunction {
   c.i32x4Const([0, 1, 2, 3]).set(iota);
   c.get(SCALE).splat().set(scv);
 
-  /** exp((s − max)·scale) of the four scores at row + 4j, left in v; lanes whose exp underflows are 0. */
+  /**
+   * exp((s − max)·scale) of the four scores at row + 4j, left in v; lanes whose exp underflows are
+   * 0. A NaN (an infinite score: ∞ − ∞) stays NaN, as in the reference's softmax.
+   */
   const scores = () => {
     c.get(row).get(j).i32(4).mul().add().v128Load().get(mx).f32x4Sub().get(scv).f32x4Mul().set(x);
-    c.get(x).apply(() => math.k(-87)).f32x4Ge().set(keep);
+    c.get(x).apply(() => math.k(-87)).f32x4Lt().set(keep); // the lanes to zero
     math.exp(x);
-    c.get(zero).get(keep).bitselect().set(v);
+    c.set(v).get(zero).get(v).get(keep).bitselect().set(v);
   };
   /** Lanes j..j+3 that are below count, as a mask. */
   const tailMask = () => c.get(iota).get(j).i32x4Splat().i32x4Add().get(count).i32x4Splat().i32x4LtS().set(mask);
