@@ -285,14 +285,15 @@ const EVAL: Record<Op, Eval> = {
 function localAttention(n: NodeLabel, [q, k, v, ...masks]: readonly (F64Tensor | null)[], shape: number[]): F64Tensor {
   const [B, H, L] = q!.shape;
   const S = k!.shape[2];
-  const scores = matmul(q!, transpose(k!, 2, 3, [B, H, k!.shape[3], S]), [B, H, L, S]);
-  const masked = maskScores(n, [unary(scores, (x) => x * (n.attrs.scale as number)), ...masks], [B, H, L, S]);
+  // Rounded as softmax attention's ops store them, so a window covering every key gives the same values.
+  const scores = f32(matmul(q!, transpose(k!, 2, 3, [B, H, k!.shape[3], S]), [B, H, L, S]));
+  const masked = f32(maskScores(n, [f32(unary(scores, (x) => x * (n.attrs.scale as number))), ...masks], [B, H, L, S]));
   const w = n.attrs.window as number;
   for (let r = 0; r < B * H * L; r++) {
     const [lo, hi] = windowOf(r % L, S, w, Boolean(n.attrs.causal));
     for (let j = 0; j < S; j++) if (j < lo || j > hi) masked.data[r * S + j] = -Infinity;
   }
-  return matmul(rows(masked, softmaxRow), v!, shape);
+  return matmul(f32(rows(masked, softmaxRow)), v!, shape);
 }
 
 const ACTIVATIONS: Record<string, (v: number) => number> = { none: (v) => v, relu, gelu, gelu_tanh: geluTanh, silu, tanh: Math.tanh, sigmoid };
