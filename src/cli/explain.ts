@@ -39,7 +39,11 @@ interface At {
 function parseAt(at: string | undefined, model: { readonly name: string; readonly symbols: readonly SymbolInfo[] }): At {
   const symbols = model.symbols.map((s) => s.name);
   const defaultSym = symbols.find((s) => s !== "B") ?? symbols[0] ?? "L";
-  if (!at) return { sym: defaultSym, values: [128, 1024, 8192], fixed: new Map() };
+  // The default lengths, within the symbol's `where` limit (the limit itself when all are past it).
+  const max = model.symbols.find((s) => s.name === defaultSym)?.max;
+  const lengths = [128, 1024, 8192];
+  const defaults = max === undefined || max >= lengths[lengths.length - 1] ? lengths : [...lengths.filter((v) => v < max), max];
+  if (!at) return { sym: defaultSym, values: defaults, fixed: new Map() };
   const bad = () => new UsageError(`explain: --at takes NAME=n,n,... or NAME=n,NAME=n,... (e.g. T=128,1024 or B=2,T=16), got '${printable(at)}'`);
   const given = new Map<string, number[]>();
   let current: string | undefined;
@@ -62,6 +66,10 @@ function parseAt(at: string | undefined, model: { readonly name: string; readonl
   }
   const varying = [...given].filter(([, vs]) => vs.length > 1);
   if (varying.length > 1) throw new UsageError(`explain: --at can vary one symbol; ${varying.map(([n]) => n).join(" and ")} each have several values`);
+  // Only the batch given (--at B=2): the lengths keep their default values.
+  if (varying.length === 0 && [...given.keys()].every((n) => n === "B") && defaultSym !== "B" && symbols.includes(defaultSym)) {
+    return { sym: defaultSym, values: defaults, fixed: new Map([["B", given.get("B")![0]]]) };
+  }
   const [sym, values] = varying[0] ?? [...given].at(-1)!;
   return { sym, values, fixed: new Map([...given].filter(([n]) => n !== sym).map(([n, vs]) => [n, vs[0]])) };
 }

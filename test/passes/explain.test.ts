@@ -45,6 +45,14 @@ describe("tfmc explain", () => {
     expect(text.split("\n")[0]).toBe(`tfmc: ${message}`);
   });
 
+  it("--at B=2 alone holds the batch and keeps the default lengths", async () => {
+    const { code, text } = await explain("examples/gpt.tfm", "--at", "B=2");
+    expect(code).toBe(0);
+    // The defaults stay within 'where T <= ctx' (1024), as given values must.
+    expect(text.split("\n")[0]).toBe("model gpt: T at 128, 1024 (B = 2)");
+    expect((await explain("test/models/tiny_gpt.tfm")).text.split("\n")[0]).toBe("model tiny_gpt: T at 16 (B = 1)");
+  });
+
   it("sets several symbols at once: --at B=2,T=8,16", async () => {
     const { code, text } = await explain("test/models/tiny_gpt.tfm", "--at", "B=2,T=8,16");
     expect(code).toBe(0);
