@@ -37,25 +37,47 @@ export interface Builder {
  * Nodes nothing maps to are dropped only by dead-code elimination, never here.
  */
 export function rebuild(g: IrGraph, visit: (id: string, n: NodeLabel, b: Builder) => string | undefined): IrGraph {
-  const out = new IrGraph(g.meta);
+  const order = g.order();
   const map = new Map<string, string>();
+  // While nothing is replaced and ids are in order, the copy would have the same ids and labels:
+  // it is made only when the first node is added (copying the nodes before it), or never.
+  const inOrder = order.every((id, i) => id === `n${i}`);
+  let out: IrGraph | undefined;
+  let unchanged = 0;
+  const target = (): IrGraph => {
+    if (out) return out;
+    out = new IrGraph(g.meta);
+    for (const id of order.slice(0, unchanged)) {
+      const n = g.node(id);
+      out.addNode({ ...n, inputs: [...n.inputs] });
+    }
+    return out;
+  };
+  if (!inOrder) target();
   const b: Builder = {
-    add: (label) => out.addNode(label),
+    add: (label) => target().addNode(label),
     input: (oldId) => {
       const id = map.get(oldId);
       if (id === undefined) throw new Error(`rebuild: ${oldId} has not been visited yet`);
       return id;
     },
   };
-  for (const id of g.order()) {
+  for (const id of order) {
     const n = g.node(id);
     const replaced = visit(id, n, b);
-    map.set(id, replaced ?? out.addNode({ ...n, inputs: n.inputs.map(b.input) }));
+    if (replaced !== undefined) map.set(id, replaced);
+    else if (out) map.set(id, out.addNode({ ...n, inputs: n.inputs.map(b.input) }));
+    else {
+      map.set(id, id);
+      unchanged++;
+    }
   }
-  for (const i of g.inputs) out.inputs.push({ ...i, node: map.get(i.node)! });
-  for (const o of g.outputs) out.outputs.push({ ...o, node: map.get(o.node)! });
+  if (!out) return pruneDead(g).graph;
+  const built: IrGraph = out;
+  for (const i of g.inputs) built.inputs.push({ ...i, node: map.get(i.node)! });
+  for (const o of g.outputs) built.outputs.push({ ...o, node: map.get(o.node)! });
   // What a rewrite replaced is dead now; dropping it keeps use counts true for the next pass.
-  return pruneDead(out).graph;
+  return pruneDead(built).graph;
 }
 
 /** The graph without nodes that no output needs (inputs always stay: they are the interface). */
