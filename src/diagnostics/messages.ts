@@ -73,7 +73,7 @@ export const Diagnostics = {
   Block_argument_0_expected_1: { code: 2046, category: "error", message: "block parameter '{0}' {1}" },
   Config_0_must_be_constant: { code: 2047, category: "error", message: "config '{0}' must be a compile-time constant, got {1}" },
   Blocks_nested_too_deeply_0: { code: 2048, category: "error", message: "blocks are nested more than {0} calls deep" },
-  Model_too_large_0: { code: 2049, category: "error", message: "the model is too large to analyse: more than {0} layers after expanding blocks and repeats" },
+  Model_too_large_0: { code: 2049, category: "error", message: "the model is too large to analyse: more than {0} operations after expanding blocks and repeats" },
 } as const satisfies Record<string, MessageInfo>;
 
 export type DiagnosticKey = keyof typeof Diagnostics;

@@ -25,7 +25,17 @@ export interface LabelInfo {
   readonly span: Span;
 }
 
-export const MAX_NODES = 200_000;
+/**
+ * The size limit, in IR operations after expanding blocks and repeats (each layer's ops and its
+ * parameters, estimated by `operationsOf`). Compile time grows linearly with it: the limit keeps
+ * the largest model that checks compilable in seconds, far above real models (GPT-2 XL is ~2,000).
+ */
+export const MAX_OPERATIONS = 250_000;
+
+/** About how many IR operations a layer lowers to beyond its one op (attention: projections, heads, scores, softmax...). */
+const EXTRA_OPERATIONS: Readonly<Record<string, number>> = { attention: 20, ffn: 4, linear: 1, add_norm: 1 };
+
+const operationsOf = (layer: string, params: Record<string, string>) => 1 + (Object.hasOwn(EXTRA_OPERATIONS, layer) ? EXTRA_OPERATIONS[layer] : 0) + Object.keys(params).length;
 
 /**
  * Sees every value the checker computes, where it was written: each expression, and each name as
@@ -53,6 +63,8 @@ export class ElaborationState {
 
   /** Elements of every parameter declared so far. */
   parameterElements = 0;
+  /** IR operations the layers so far will lower to, about (see MAX_OPERATIONS). */
+  private operations = 0;
 
   constructor(
     readonly diags: DiagnosticBag,
@@ -78,8 +90,9 @@ export class ElaborationState {
     type: TensorType,
     span: Span,
   ): TensorValue {
-    if (this.nodes.length >= MAX_NODES) {
-      this.diags.error(Diagnostics.Model_too_large_0, span, [MAX_NODES]);
+    this.operations += operationsOf(layer, params);
+    if (this.operations > MAX_OPERATIONS) {
+      this.diags.error(Diagnostics.Model_too_large_0, span, [MAX_OPERATIONS]);
       throw new ElaborationAbort();
     }
     const node: LayerNode = { id: this.nodes.length, layer, inputs, attrs, params, type, span, scope: this.scopePath() };

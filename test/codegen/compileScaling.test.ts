@@ -8,7 +8,7 @@ import { formatModule } from "../../src/codegen/format.js";
 import { emitModuleSource } from "../../src/codegen/module.js";
 import { IrGraph } from "../../src/ir/graph.js";
 import type { NodeLabel } from "../../src/ir/node.js";
-import { ROOT, overrides } from "../helpers.js";
+import { codes, ROOT, overrides } from "../helpers.js";
 
 // Compile time must grow near-linearly with the model. Nothing here is timed: the tests count the
 // work `IrGraph.order()` does and the text given to prettier, and check that doubling the model
@@ -105,5 +105,29 @@ describe("formatModule", () => {
     };
     const [small, large] = [await formatted(100), await formatted(200)];
     expect(large / small).toBeLessThan(1.25);
+  });
+});
+
+describe("the size limit", () => {
+  const attentionLayers = (n: number) => `model m {
+  config d = 8
+  input x: f32[B, T, d]
+  block layer(x: f32[B, T, d]) {
+    return x + attn: attention(x, 2)
+  }
+  output y = h: repeat(${n}, layer, x)
+}`;
+
+  it("counts the operations layers lower to, so attention-heavy models stop where compile time would run away", () => {
+    // 10,000 attention layers are 20,000 layers but about 260,000 operations once lowered.
+    expect(codes(attentionLayers(10_000))).toEqual([2049]);
+    expect(codes(attentionLayers(5_000))).toEqual([]);
+  });
+
+  it("keeps 10,000 small layers and 3,600 transformer layers (the bench and the nested-repeat case)", () => {
+    expect(codes(deep, "layers=10000")).toEqual([]);
+    const nested = readFileSync(join(ROOT, "examples", "gpt.tfm"), "utf8").replace("h = h: repeat(layers, layer, h)", "h = h: repeat(60, group, h)").replace("  h = wte", "  block group(x: f32[B, T, d]) {\n    return g: repeat(60, layer, x)\n  }\n\n  h = wte");
+    expect(nested).toContain("repeat(60, group, h)");
+    expect(codes(nested, "d=8", "heads=2", "vocab=16", "ctx=8")).toEqual([]);
   });
 });
