@@ -4,7 +4,7 @@ import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, BinaryOp, Expr } from "../syntax/ast.js";
 import { bindArguments, type ArgSpec } from "./args.js";
 import { ElaborationState, EvaluatedArgs, reportUnknownName } from "./elaborator.js";
-import { CONST_FUNCTIONS, LAYERS } from "./layers/index.js";
+import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
 import { broadcastShapes } from "./shapes.js";
 import { formatShape, isConst, type Dim } from "./types.js";
 import { describeValue, ERROR, isNumeric, type TensorValue, type Value } from "./values.js";
@@ -207,8 +207,8 @@ export abstract class ExpressionEvaluator {
     const node = result.kind === "tensor" && result.node >= before ? this.st.nodes[result.node] : undefined;
     this.st.labels.set(path, {
       path,
-      layer: node && LAYERS[e.expr.callee.name] ? node.layer : e.expr.callee.name,
-      params: node && LAYERS[e.expr.callee.name] ? node.params : {},
+      layer: node && layerNamed(e.expr.callee.name) ? node.layer : e.expr.callee.name,
+      params: node && layerNamed(e.expr.callee.name) ? node.params : {},
       ...(node ? { node: node.id } : {}),
       span: e.label.span,
     });
@@ -231,11 +231,11 @@ export abstract class ExpressionEvaluator {
     const site = { name, span: e.span, calleeSpan: e.callee.span, ...(label.length > 0 ? { label: label.join(".") } : {}) };
     const local = this.frame.vars.get(name) ?? this.st.config.get(name);
     // A config or variable holding an activation's name may be called: `act(x)` with `config act = gelu`.
-    const target = local && (local.kind === "ident") && LAYERS[local.value] ? local.value : name;
-    const fn = CONST_FUNCTIONS[name];
+    const target = local && (local.kind === "ident") && layerNamed(local.value) ? local.value : name;
+    const fn = constFunctionNamed(name);
     if (fn && !local) return this.constCall(name, fn, e);
     if (name === "repeat" && !local) return this.repeat(e, label);
-    const layer = LAYERS[target];
+    const layer = layerNamed(target);
     if (layer) {
       const { bound } = bindArguments(this.st.diags, name, e.callee.span, layer.args, e.args);
       const args = this.evaluateArgs(layer.args, bound, e.span);

@@ -32,4 +32,11 @@ export const CONST_FUNCTIONS: Readonly<Record<string, { arity: [number, number];
   ceil: { arity: [1, 1], fn: Math.ceil },
 };
 
+/** The built-in layer called `name`, if any: own entries only, so `toString` or `__proto__` name nothing. */
+export const layerNamed = (name: string): LayerDef | undefined => (Object.hasOwn(LAYERS, name) ? LAYERS[name] : undefined);
+
+/** The compile-time function called `name`, if any (own entries only). */
+export const constFunctionNamed = (name: string): (typeof CONST_FUNCTIONS)[string] | undefined =>
+  Object.hasOwn(CONST_FUNCTIONS, name) ? CONST_FUNCTIONS[name] : undefined;
+
 export { ACTIVATIONS } from "./basic.js";
