@@ -1,3 +1,4 @@
+import { SuggestionBudget } from "./didYouMean.js";
 import type { Category, MessageInfo } from "./messages.js";
 
 /** A half-open range of source text, with the 1-based line and column of its start. */
@@ -47,6 +48,8 @@ export function makeDiagnostic(
 /** Collects diagnostics; stages report into it rather than throwing. Duplicates are dropped. */
 export class DiagnosticBag {
   readonly items: Diagnostic[] = [];
+  /** What every "did you mean" of this check may spend, together. */
+  readonly suggestions = new SuggestionBudget();
   private readonly seen = new Set<string>();
 
   error(

@@ -45,7 +45,7 @@ export function bindArguments(
           rest.push(a);
           continue;
         }
-        diags.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, callee], unknownArgumentHint(a.name.name, callee, specs.map((s) => s.name)));
+        diags.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, callee], unknownArgumentHint(a.name.name, callee, specs.map((s) => s.name), diags.suggestions));
         continue;
       }
       if (bound.has(spec.name)) {

@@ -47,7 +47,7 @@ class ModelElaborator extends ExpressionEvaluator {
     }
     for (const [name] of this.overrides) {
       if (!this.overridesUsed.has(name)) {
-        this.st.error(Diagnostics.Unknown_config_override_0, this.model.name.span, [name], didYouMeanHint(name, [...this.st.config.keys()]));
+        this.st.error(Diagnostics.Unknown_config_override_0, this.model.name.span, [name], didYouMeanHint(name, this.st.config.keys(), this.st.diags.suggestions));
       }
     }
     if (this.outputs.length === 0 && this.st.diags.errorCount === 0) this.st.error(Diagnostics.Model_has_no_output, this.model.name.span, [this.model.name.name]);
@@ -158,7 +158,7 @@ class ModelElaborator extends ExpressionEvaluator {
 
   private dtype(t: TypeExpr): DType | undefined {
     if ((DTYPES as readonly string[]).includes(t.dtype.name)) return t.dtype.name as DType;
-    this.st.error(Diagnostics.Unknown_dtype_0, t.dtype.span, [t.dtype.name], didYouMeanHint(t.dtype.name, DTYPES));
+    this.st.error(Diagnostics.Unknown_dtype_0, t.dtype.span, [t.dtype.name], didYouMeanHint(t.dtype.name, DTYPES, this.st.diags.suggestions));
     return undefined;
   }
 
@@ -297,7 +297,7 @@ class ModelElaborator extends ExpressionEvaluator {
       if (a.name) {
         const p = decl.params.find((q) => q.name.name === a.name!.name);
         if (!p) {
-          this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, decl.name.name], unknownArgumentHint(a.name.name, decl.name.name, decl.params.map((q) => q.name.name)));
+          this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, decl.name.name], unknownArgumentHint(a.name.name, decl.name.name, decl.params.map((q) => q.name.name), this.st.diags.suggestions));
           ok = false;
         } else if (given.has(p.name.name)) {
           this.st.error(Diagnostics.Argument_0_given_twice, a.name.span, [p.name.name]);

@@ -29,8 +29,10 @@ export abstract class ExpressionEvaluator {
   protected abstract callBlock(name: string, args: readonly Arg[], site: { span: Span; calleeSpan: Span }, preset: Value[] | undefined, label: readonly string[]): Value;
 
   /** Names in view, for did-you-mean. */
-  protected namesInView(): string[] {
-    return [...this.frame.vars.keys(), ...this.st.config.keys(), ...this.st.symbols.keys()];
+  protected *namesInView(): Generator<string> {
+    yield* this.frame.vars.keys();
+    yield* this.st.config.keys();
+    yield* this.st.symbols.keys();
   }
 
   lookup(name: string, span: Span): Value {
@@ -243,8 +245,14 @@ export abstract class ExpressionEvaluator {
       return this.inScope(label, () => layer.elaborate(this.st, args, { ...site, name: target }));
     }
     if (this.blocks.has(name)) return this.callBlock(name, e.args, site, undefined, label);
-    const known = [...Object.keys(LAYERS), ...this.blocks.keys(), ...Object.keys(CONST_FUNCTIONS), "repeat"];
-    return this.st.error(Diagnostics.Unknown_layer_0, e.callee.span, [name], didYouMeanHint(name, known));
+    const blocks = this.blocks;
+    function* known() {
+      yield* Object.keys(LAYERS);
+      yield* Object.keys(CONST_FUNCTIONS);
+      yield "repeat";
+      yield* blocks.keys();
+    }
+    return this.st.error(Diagnostics.Unknown_layer_0, e.callee.span, [name], didYouMeanHint(name, known(), this.st.diags.suggestions));
   }
 
   private constCall(name: string, fn: (typeof CONST_FUNCTIONS)[string], e: Extract<Expr, { kind: "call" }>): Value {
@@ -314,7 +322,7 @@ export abstract class ExpressionEvaluator {
       const choices = spec.choices ?? [];
       if (raw.kind === "ident" && choices.includes(raw.value)) return { kind: "ident", value: raw.value };
       const word = raw.kind === "ident" ? raw.value : describeValue(raw);
-      return st.error(Diagnostics.Invalid_choice_0_for_1_expected_2, span, [word, spec.name, choices.join(", ")], raw.kind === "ident" ? didYouMeanHint(raw.value, choices) : {});
+      return st.error(Diagnostics.Invalid_choice_0_for_1_expected_2, span, [word, spec.name, choices.join(", ")], raw.kind === "ident" ? didYouMeanHint(raw.value, choices, st.diags.suggestions) : {});
     }
     const v = this.demand(raw);
     if (v.kind === "error") return v;
@@ -345,7 +353,7 @@ export abstract class ExpressionEvaluator {
     const path = expr.kind === "name" ? expr.name : expr.kind === "string" ? expr.value : undefined;
     if (path === undefined) return this.st.error(Diagnostics.Expected_0_got_1, span, ["a label", "an expression"]);
     if (!this.st.resolveLabel(path)) {
-      return this.st.error(Diagnostics.Label_0_not_found, expr.span, [path], didYouMeanHint(path, [...this.st.labels.keys()]));
+      return this.st.error(Diagnostics.Label_0_not_found, expr.span, [path], didYouMeanHint(path, this.st.labels.keys(), this.st.diags.suggestions));
     }
     return { kind: "string", value: path };
   }
