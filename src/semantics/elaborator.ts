@@ -37,6 +37,12 @@ const EXTRA_OPERATIONS: Readonly<Record<string, number>> = { attention: 20, ffn:
 
 const operationsOf = (layer: string, params: Record<string, string>) => 1 + (Object.hasOwn(EXTRA_OPERATIONS, layer) ? EXTRA_OPERATIONS[layer] : 0) + Object.keys(params).length;
 
+/** The most elements one tensor may hold: typed arrays and the offsets kernels compute stay in range. */
+export const MAX_TENSOR_ELEMENTS = 2 ** 31 - 1;
+
+/** The elements of a shape's known dimensions (symbols count as 1). */
+const knownElements = (shape: readonly Dim[]): number => shape.reduce((n, d) => n * (isConst(d) ? d.value : 1), 1);
+
 /**
  * Sees every value the checker computes, where it was written: each expression, and each name as
  * it is bound (assignments, inputs, config values, block parameters). `parameters` is how many
@@ -95,6 +101,12 @@ export class ElaborationState {
       this.diags.error(Diagnostics.Model_too_large_0, span, [MAX_OPERATIONS]);
       throw new ElaborationAbort();
     }
+    const elements = knownElements(type.shape);
+    if (elements > MAX_TENSOR_ELEMENTS) {
+      // Everything computed from it would be as large: stop here with one error.
+      this.diags.error(Diagnostics.Tensor_0_too_large_1, span, [`a tensor of shape ${formatShape(type.shape)}`, elements.toLocaleString("en-US")]);
+      throw new ElaborationAbort();
+    }
     const node: LayerNode = { id: this.nodes.length, layer, inputs, attrs, params, type, span, scope: this.scopePath() };
     this.nodes.push(node);
     return { kind: "tensor", node: node.id, type, optional: false };
@@ -103,6 +115,11 @@ export class ElaborationState {
   /** Declares a parameter `<scope>.<local>`; reports a second declaration of the same name. */
   addParam(local: string, shape: number[], span: Span, dtype: DType = "f32"): string {
     const name = this.scopePath([local]);
+    const elements = shape.reduce((a, b) => a * b, 1);
+    if (elements > MAX_TENSOR_ELEMENTS) {
+      this.diags.error(Diagnostics.Tensor_0_too_large_1, span, [`parameter '${name}' of shape [${shape.join(", ")}]`, elements.toLocaleString("en-US")]);
+      return name;
+    }
     const prev = this.params.get(name);
     if (prev && this.duplicateReported.has(`${span.start}:${prev.span.start}`)) return name;
     if (prev) {
@@ -112,7 +129,7 @@ export class ElaborationState {
       });
     } else {
       this.params.set(name, { name, shape, dtype, span });
-      this.parameterElements += shape.reduce((a, b) => a * b, 1);
+      this.parameterElements += elements;
     }
     return name;
   }

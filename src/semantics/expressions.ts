@@ -149,7 +149,10 @@ export abstract class ExpressionEvaluator {
         return this.st.error(Diagnostics.Expected_0_got_1, span, ["tensors for '@'", "numbers"]);
     }
     if (!Number.isFinite(value)) return this.st.error(Diagnostics.Value_0_must_be_1, span, ["the result", `finite, got ${value}`]);
-    const isInt = ints && Number.isInteger(value) && Number.isSafeInteger(value) && (op !== "**" || r.value >= 0);
+    const integral = ints && Number.isInteger(value) && (op !== "**" || r.value >= 0);
+    // Integers stay exact: a result past 2^53 - 1 would be silently rounded.
+    if (integral && !Number.isSafeInteger(value)) return this.st.error(Diagnostics.Integer_result_0_too_large, span, [value.toLocaleString("en-US")]);
+    const isInt = integral;
     return { kind: isInt ? "int" : "float", value };
   }
 

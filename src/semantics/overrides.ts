@@ -24,9 +24,15 @@ export function parseOverride(arg: string): ConfigOverride | string {
   if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) return `--set: '${name}' is not a config name`;
   const text = arg.slice(eq + 1);
   const value = parseOverrideValue(text);
-  if (!value) return `--set ${name}: '${text}' is not a number, a boolean or a name`;
+  if (!value) return `--set ${name}: '${shorten(text)}' is not a number, a boolean or a name`;
+  if (value.kind === "int" && !Number.isSafeInteger(value.value)) {
+    return `--set ${name}: the integer ${shorten(text.trim())} is too large to be exact: the limit is 9007199254740991 (2^53 - 1)`;
+  }
+  if (value.kind === "float" && !Number.isFinite(value.value)) return `--set ${name}: ${shorten(text.trim())} is too large: the largest number is about 1.8e308`;
   return { name, value, text };
 }
+
+const shorten = (s: string): string => (s.length > 40 ? `${s.slice(0, 20)}... (${s.length} characters)` : s);
 
 export const describeConfigKind = (v: ConfigValue): string =>
   ({ int: "an integer", float: "a number", bool: "a boolean", ident: "a name", string: "a string" })[v.kind];

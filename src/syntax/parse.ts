@@ -136,6 +136,9 @@ export function parseTfm(text: string): ParseResult {
     } else if (t.tokenType === T.NumberLiteral && !Number.isFinite(Number(t.image))) {
       diagnostics.error(Diagnostics.Invalid_number_0, tokenSpan(t), [describeToken(t)]);
       tokens.push(t);
+    } else if (t.tokenType === T.NumberLiteral && /^\d+$/.test(t.image) && !Number.isSafeInteger(Number(t.image))) {
+      diagnostics.error(Diagnostics.Integer_0_too_large, tokenSpan(t), [t.image.length > 40 ? `${t.image.slice(0, 20)}... (${t.image.length} digits)` : t.image]);
+      tokens.push(t);
     } else {
       if (t.tokenType === T.StringLiteral) {
         const bad = decodeString(t.image).badEscape;
