@@ -76,6 +76,7 @@ export const Diagnostics = {
   Blocks_nested_too_deeply_0: { code: 2048, category: "error", message: "blocks are nested more than {0} calls deep" },
   Model_too_large_0: { code: 2049, category: "error", message: "the model is too large to analyse: more than {0} operations after expanding blocks and repeats" },
   Tensor_0_too_large_1: { code: 2050, category: "error", message: "{0} would hold {1} elements: a tensor holds at most 2147483647 (2^31 - 1)" },
+  Reserved_name_0_for_1: { code: 2052, category: "error", message: "'{0}' cannot name {1}: safetensors files keep their metadata under that name" },
   Integer_result_0_too_large: { code: 2051, category: "error", message: "this integer arithmetic gives {0}, past the largest exact integer 9007199254740991 (2^53 - 1)" },
 } as const satisfies Record<string, MessageInfo>;
 

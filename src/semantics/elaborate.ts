@@ -156,6 +156,13 @@ class ModelElaborator extends ExpressionEvaluator {
     return true;
   }
 
+  /** Inputs and outputs travel in safetensors files (`run --inputs`, `--out`), where this name is the header's own. */
+  private notReserved(name: string, span: Span, what: string): boolean {
+    if (name !== "__metadata__") return true;
+    this.st.error(Diagnostics.Reserved_name_0_for_1, span, [name, what]);
+    return false;
+  }
+
   private dtype(t: TypeExpr): DType | undefined {
     if ((DTYPES as readonly string[]).includes(t.dtype.name)) return t.dtype.name as DType;
     this.st.error(Diagnostics.Unknown_dtype_0, t.dtype.span, [t.dtype.name], didYouMeanHint(t.dtype.name, DTYPES, this.st.diags.suggestions));
@@ -171,7 +178,7 @@ class ModelElaborator extends ExpressionEvaluator {
 
   private input(s: Extract<Stmt, { kind: "input" }>): void {
     const name = s.name.name;
-    const ok = this.declareName(name, s.name.span);
+    const ok = this.declareName(name, s.name.span) && this.notReserved(name, s.name.span, "an input");
     const dtype = this.dtype(s.type);
     const shape: Dim[] = [];
     let valid = dtype !== undefined;
@@ -232,7 +239,7 @@ class ModelElaborator extends ExpressionEvaluator {
       this.st.error(Diagnostics.Output_0_declared_twice, s.name.span, [name]);
       return;
     }
-    if (v.kind === "error") return;
+    if (v.kind === "error" || !this.notReserved(name, s.name.span, "an output")) return;
     if (v.kind !== "tensor") {
       this.st.error(Diagnostics.Expected_0_got_1, (s.value ?? s.name).span, ["a tensor for an output", describeValue(v)]);
       return;
