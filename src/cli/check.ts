@@ -3,7 +3,7 @@ import { diagnosticToJson, formatDiagnostic, formatSummary } from "../diagnostic
 import { checkSource, parameterCount } from "../semantics/check.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { isConst, formatType, type Dim, type TensorType } from "../semantics/types.js";
-import { printable, readSource, type Output } from "./io.js";
+import { printable, readSource, UserError, type Output } from "./io.js";
 
 export interface CheckOptions {
   readonly files: readonly string[];
@@ -24,7 +24,17 @@ export function runCheck(opts: CheckOptions, io: Output): number {
   let failed = false;
   const report: unknown[] = [];
   for (const path of opts.files) {
-    const text = readSource(path);
+    let text: string;
+    try {
+      text = readSource(path);
+    } catch (e) {
+      // One unreadable file does not hide what the others have to say.
+      if (!(e instanceof UserError)) throw e;
+      failed = true;
+      if (opts.json) report.push({ file: path, ok: false, error: e.message });
+      else io.err(`tfmc: error: ${e.message}`);
+      continue;
+    }
     const { model, diagnostics } = checkSource(text, opts.overrides);
     const diags = diagnostics.sorted();
     const errors = diagnostics.errorCount;

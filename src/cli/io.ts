@@ -1,4 +1,7 @@
-import { readFileSync } from "node:fs";
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
+import { formatMessage } from "../diagnostics/diagnostic.js";
+import { Diagnostics } from "../diagnostics/messages.js";
+import { MAX_FILE_BYTES } from "../syntax/parse.js";
 import { printable, printableLines } from "../runtime/printable.js";
 
 export { printable, printableLines };
@@ -9,13 +12,43 @@ export class UsageError extends Error {}
 /** Thrown for a problem with a file or the environment: printed without a stack, exit code 1. */
 export class UserError extends Error {}
 
+/**
+ * Reads a .tfm source of at most MAX_FILE_BYTES. A regular file's size is checked before reading;
+ * anything else (a pipe, a FIFO, /dev/zero) is read up to the limit plus one byte, never further.
+ */
 export function readSource(path: string): string {
-  try {
-    return readFileSync(path, "utf8");
-  } catch (e) {
+  const fail = (e: unknown): never => {
     const code = (e as NodeJS.ErrnoException).code;
     const why = code === "ENOENT" ? "no such file" : code === "EISDIR" ? "it is a directory" : code === "EACCES" ? "permission denied" : "cannot be read";
     throw new UserError(`${printable(path)}: ${why}`);
+  };
+  const tooLarge = (size: string): never => {
+    throw new UserError(`${printable(path)}: ${formatMessage(Diagnostics.File_too_large_0.message, [size])}`);
+  };
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (e) {
+    return fail(e);
+  }
+  try {
+    const stat = fstatSync(fd);
+    if (stat.isDirectory()) return fail({ code: "EISDIR" });
+    if (stat.isFile() && stat.size > MAX_FILE_BYTES) return tooLarge(String(stat.size));
+    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    let length = 0;
+    for (;;) {
+      const n = readSync(fd, buffer, length, buffer.length - length, null);
+      if (n === 0) break;
+      length += n;
+      if (length > MAX_FILE_BYTES) return tooLarge(`more than ${MAX_FILE_BYTES}`);
+    }
+    return buffer.toString("utf8", 0, length);
+  } catch (e) {
+    if (e instanceof UserError) throw e;
+    return fail(e);
+  } finally {
+    closeSync(fd);
   }
 }
 
