@@ -6,15 +6,17 @@ export interface FormatOptions {
 
 const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
 
+/** Line `line` (1-based) of `text`, where lines end as the lexer counts them: "\r\n", "\n" or a lone "\r". */
 function lineAt(text: string, line: number): string {
+  const breaks = /\r\n?|\n/g;
   let start = 0;
   for (let l = 1; l < line; l++) {
-    const nl = text.indexOf("\n", start);
-    if (nl < 0) return "";
-    start = nl + 1;
+    if (breaks.exec(text) === null) return "";
+    start = breaks.lastIndex;
   }
-  const end = text.indexOf("\n", start);
-  return text.slice(start, end < 0 ? text.length : end).replace(/\r$/, "");
+  breaks.lastIndex = start;
+  const end = breaks.exec(text);
+  return text.slice(start, end === null ? text.length : end.index);
 }
 
 /** Makes control characters visible so a code frame cannot corrupt the terminal. */
