@@ -23,6 +23,7 @@ export const Diagnostics = {
   Invalid_escape_0: { code: 1008, category: "error", message: "invalid escape sequence {0} in string" },
   Invalid_number_0: { code: 1009, category: "error", message: "invalid number {0}" },
   File_too_large_0: { code: 1010, category: "error", message: "file is too large ({0} bytes; the limit is 1 MiB)" },
+  Expression_too_long_0: { code: 1012, category: "error", message: "expression is too long: more than {0} operators in a row; give parts of it names" },
   Integer_0_too_large: { code: 1011, category: "error", message: "integer {0} is too large to be exact: the limit is 9007199254740991 (2^53 - 1)" },
 
   // 2xxx names, values and shapes

@@ -12,6 +12,8 @@ import * as T from "./tokens.js";
 /** Deepest nesting of brackets, prefix operators and expressions that the front end accepts. */
 export const MAX_NESTING = 128;
 export const MAX_FILE_BYTES = 1 << 20;
+/** The most operators along one path through an expression, chains included. */
+export const MAX_CHAIN = 1024;
 
 let lexer: LexerType | undefined;
 const getLexer = () => (lexer ??= new Lexer(T.allTokens, { positionTracking: "full", ensureOptimizations: false }));
@@ -22,7 +24,7 @@ export interface ParseResult {
 }
 
 function endSpan(text: string): Span {
-  const lines = text.split("\n");
+  const lines = text.split(/\r\n?|\n/);
   return { start: text.length, end: text.length, line: lines.length, col: lines[lines.length - 1].length + 1 };
 }
 
@@ -48,50 +50,57 @@ function findExcessNesting(tokens: IToken[], limit: number): IToken | undefined 
   return undefined;
 }
 
-/** The depth of the AST's expressions, measured without recursion. */
-function exprDepthExceeds(stmts: readonly Stmt[], limit: number): Span | undefined {
-  const stack: { e: Expr; d: number }[] = [];
+/**
+ * Where the AST's expressions nest too deeply, measured without recursion. Nesting is `d`: a chain
+ * such as `a + b + c` is one level, its left operands staying at the chain's depth. Every operator
+ * still costs the stages that walk the tree a level of recursion, so the operators along any one
+ * path are counted too (`r`) and bounded by MAX_CHAIN.
+ */
+function exprDepthExceeds(stmts: readonly Stmt[], limit: number): { span: Span; chain: boolean } | undefined {
+  const stack: { e: Expr; d: number; r: number }[] = [];
   const pushStmt = (s: Stmt, d: number) => {
+    const push = (e: Expr) => stack.push({ e, d, r: d });
     switch (s.kind) {
       case "config":
-        for (const i of s.items) stack.push({ e: i.value, d });
+        for (const i of s.items) push(i.value);
         break;
       case "input":
-        for (const e of [...s.type.dims, ...s.constraints]) stack.push({ e, d });
+        for (const e of [...s.type.dims, ...s.constraints]) push(e);
         break;
       case "output":
-        if (s.value) stack.push({ e: s.value, d });
+        if (s.value) push(s.value);
         break;
       case "assign":
       case "return":
-        stack.push({ e: s.value, d });
+        push(s.value);
         break;
       case "if":
-        stack.push({ e: s.cond, d });
+        push(s.cond);
         for (const x of [...s.then, ...(s.else ?? [])]) pushStmt(x, d + 1);
         break;
       case "block":
-        for (const p of s.params) for (const e of p.type?.dims ?? []) stack.push({ e, d });
+        for (const p of s.params) for (const e of p.type?.dims ?? []) push(e);
         for (const x of s.body) pushStmt(x, d + 1);
         break;
     }
   };
   for (const s of stmts) pushStmt(s, 0);
   while (stack.length > 0) {
-    const { e, d } = stack.pop()!;
-    if (d > limit) return e.span;
+    const { e, d, r } = stack.pop()!;
+    if (d > limit) return { span: e.span, chain: false };
+    if (r > MAX_CHAIN) return { span: e.span, chain: true };
     switch (e.kind) {
       case "binary":
-        stack.push({ e: e.left, d: d + 1 }, { e: e.right, d: d + 1 });
+        stack.push({ e: e.left, d: e.left.kind === "binary" ? d : d + 1, r: r + 1 }, { e: e.right, d: d + 1, r: r + 1 });
         break;
       case "unary":
-        stack.push({ e: e.operand, d: d + 1 });
+        stack.push({ e: e.operand, d: d + 1, r: r + 1 });
         break;
       case "labeled":
-        stack.push({ e: e.expr, d: d + 1 });
+        stack.push({ e: e.expr, d: d + 1, r: r + 1 });
         break;
       case "call":
-        for (const a of e.args) stack.push({ e: a.value, d: d + 1 });
+        for (const a of e.args) stack.push({ e: a.value, d: d + 1, r: r + 1 });
         break;
     }
   }
@@ -175,8 +184,9 @@ export function parseTfm(text: string): ParseResult {
   }
   const models = new AstBuilder(eof).file(cst);
   for (const m of models) {
-    const span = exprDepthExceeds(m.body, MAX_NESTING);
-    if (span) diagnostics.error(Diagnostics.Nesting_too_deep_limit_0, span, [MAX_NESTING]);
+    const deep = exprDepthExceeds(m.body, MAX_NESTING);
+    if (deep?.chain) diagnostics.error(Diagnostics.Expression_too_long_0, deep.span, [MAX_CHAIN]);
+    else if (deep) diagnostics.error(Diagnostics.Nesting_too_deep_limit_0, deep.span, [MAX_NESTING]);
   }
   return { ast: { models, comments }, diagnostics };
 }
