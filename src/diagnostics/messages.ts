@@ -23,8 +23,8 @@ export const Diagnostics = {
   Invalid_escape_0: { code: 1008, category: "error", message: "invalid escape sequence {0} in string" },
   Invalid_number_0: { code: 1009, category: "error", message: "invalid number {0}" },
   File_too_large_0: { code: 1010, category: "error", message: "file is too large ({0} bytes; the limit is 1 MiB)" },
-  Expression_too_long_0: { code: 1012, category: "error", message: "expression is too long: more than {0} operators in a row; give parts of it names" },
   Integer_0_too_large: { code: 1011, category: "error", message: "integer {0} is too large to be exact: the limit is 9007199254740991 (2^53 - 1)" },
+  Expression_too_long_0: { code: 1012, category: "error", message: "expression is too long: more than {0} operators in a row; give parts of it names" },
 
   // 2xxx names, values and shapes
   No_model_in_file: { code: 2001, category: "error", message: "the file declares no model: write 'model name { ... }'" },
@@ -77,8 +77,8 @@ export const Diagnostics = {
   Blocks_nested_too_deeply_0: { code: 2048, category: "error", message: "blocks are nested more than {0} calls deep" },
   Model_too_large_0: { code: 2049, category: "error", message: "the model is too large to analyse: more than {0} operations after expanding blocks and repeats" },
   Tensor_0_too_large_1: { code: 2050, category: "error", message: "{0} would hold {1} elements: a tensor holds at most 2147483647 (2^31 - 1)" },
-  Reserved_name_0_for_1: { code: 2052, category: "error", message: "'{0}' cannot name {1}: safetensors files keep their metadata under that name" },
   Integer_result_0_too_large: { code: 2051, category: "error", message: "this integer arithmetic gives {0}, past the largest exact integer 9007199254740991 (2^53 - 1)" },
+  Reserved_name_0_for_1: { code: 2052, category: "error", message: "'{0}' cannot name {1}: safetensors files keep their metadata under that name" },
 } as const satisfies Record<string, MessageInfo>;
 
 export type DiagnosticKey = keyof typeof Diagnostics;
