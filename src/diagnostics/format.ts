@@ -19,9 +19,17 @@ function lineAt(text: string, line: number): string {
   return text.slice(start, end === null ? text.length : end.index);
 }
 
-/** Makes control characters visible so a code frame cannot corrupt the terminal. */
+/** Characters that move the cursor, start escape sequences, break lines or reorder text on a terminal. */
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/g;
+
+/** Makes control characters visible so a code frame cannot corrupt the terminal (one column each, so carets still line up). */
 function visible(s: string): string {
-  return s.replace(/\t/g, " ").replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, "?");
+  return s.replace(/\t/g, " ").replace(UNPRINTABLE, "?");
+}
+
+/** A message, hint or note as printed: control characters from names or strings in the source appear as escapes. */
+export function printable(s: string): string {
+  return s.replace(UNPRINTABLE, (c) => (c === "\n" ? c : `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`));
 }
 
 function codeFrame(text: string, span: Span, color: boolean): string {
@@ -44,11 +52,11 @@ function codeFrame(text: string, span: Span, color: boolean): string {
 
 export function formatDiagnostic(d: Diagnostic, path: string, text: string, opts: FormatOptions): string {
   const kind = d.category === "error" ? paint(opts.color, "31;1", "error") : paint(opts.color, "33;1", "warning");
-  const head = `${path}:${d.span.line}:${d.span.col}: ${kind} ${paint(opts.color, "2", `TFM${d.code}`)}: ${d.message}`;
+  const head = `${path}:${d.span.line}:${d.span.col}: ${kind} ${paint(opts.color, "2", `TFM${d.code}`)}: ${printable(d.message)}`;
   const parts = [head, codeFrame(text, d.span, opts.color)];
-  if (d.hint) parts.push(`  = help: ${d.hint}`);
+  if (d.hint) parts.push(`  = help: ${printable(d.hint)}`);
   for (const r of d.related ?? []) {
-    parts.push(`${path}:${r.span.line}:${r.span.col}: note: ${r.message}`);
+    parts.push(`${path}:${r.span.line}:${r.span.col}: note: ${printable(r.message)}`);
   }
   return parts.join("\n");
 }

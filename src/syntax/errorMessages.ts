@@ -1,3 +1,4 @@
+import { printable } from "../diagnostics/format.js";
 import type { IParserErrorMessageProvider, IToken, TokenType } from "./chevrotain.js";
 
 // Parser errors carry two fields separated by NUL; parse.ts turns them into table diagnostics.
@@ -5,7 +6,7 @@ import type { IParserErrorMessageProvider, IToken, TokenType } from "./chevrotai
 export function describeToken(t: IToken): string {
   if (t.tokenType.name === "EOF") return "end of file";
   const image = t.image.length > 24 ? t.image.slice(0, 21) + "..." : t.image;
-  return JSON.stringify(image).replace(/^"|"$/g, "'");
+  return printable(JSON.stringify(image)).replace(/^"|"$/g, "'");
 }
 
 const RULE_WORDS: Record<string, string> = {

@@ -1,5 +1,6 @@
 import { Lexer, type IToken, type TokenType, type IRecognitionException, type LexerType } from "./chevrotain.js";
 import { DiagnosticBag, type Span } from "../diagnostics/diagnostic.js";
+import { printable } from "../diagnostics/format.js";
 import { Diagnostics } from "../diagnostics/messages.js";
 import type { Comment, Expr, SourceFileAst, Stmt } from "./ast.js";
 import { AstBuilder, tokenSpan } from "./cstToAst.js";
@@ -133,7 +134,8 @@ export function parseTfm(text: string): ParseResult {
   const lexed = getLexer().tokenize(text);
   for (const e of lexed.errors) {
     const ch = text.slice(e.offset, e.offset + e.length);
-    const shown = JSON.stringify(ch.length > 1 ? ch.slice(0, 1) : ch).replace(/^"|"$/g, "'");
+    const first = ch.length === 0 ? ch : String.fromCodePoint(ch.codePointAt(0)!);
+    const shown = printable(JSON.stringify(first)).replace(/^"|"$/g, "'");
     diagnostics.error(Diagnostics.Unexpected_character_0, { start: e.offset, end: e.offset + 1, line: e.line ?? 1, col: e.column ?? 1 }, [shown]);
   }
   const tokens: IToken[] = [];

@@ -37,3 +37,31 @@ describe("code frames under every line ending", () => {
     expect(frame(text)).toContain("4 |   output y = lnear(x, 4)");
   });
 });
+
+describe("control characters from the source never reach the terminal raw", () => {
+  const printed = (text: string) =>
+    checkSource(text)
+      .diagnostics.sorted()
+      .map((d) => formatDiagnostic(d, "m.tfm", text, { color: false }))
+      .join("\n");
+  const RAW = /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029\u202a-\u202e\u2066-\u2069]/;
+
+  it("an unexpected line separator, bidi override or escape is named by its code", () => {
+    for (const [ch, shown] of [["\u2028", "\\u2028"], ["\u202e", "\\u202e"], ["\u0085", "\\u0085"], ["\u001b", "\\u001b"]]) {
+      const out = printed(`model m {\n  input x: f32[B, 4]\n  output y = x ${ch} + x\n}\n`);
+      expect(out).toContain(`error TFM1001: unexpected character '${shown}'`);
+      expect(out).not.toMatch(RAW);
+    }
+  });
+
+  it("an astral character is shown whole, not as half a surrogate pair", () => {
+    expect(printed("model m {\n  input x: f32[B, 4]\n  output y = x 🤖\n}\n")).toContain("unexpected character '🤖'");
+  });
+
+  it("a label string with an escape sequence appears escaped in the message, the hint and the frame", () => {
+    const out = printed('model m {\n  input x: f32[B, 4]\n  z = "\u001b[31mred": linear(x, 4)\n  output w = linear(x, 4, tied = "\u001b[31mrex")\n}\n');
+    expect(out).toContain("error TFM2031: no layer is labelled '\\u001b[31mrex'");
+    expect(out).toContain("= help: did you mean '\\u001b[31mred'?");
+    expect(out).not.toMatch(RAW);
+  });
+});
