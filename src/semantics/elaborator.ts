@@ -116,9 +116,9 @@ export class ElaborationState {
   addParam(local: string, shape: number[], span: Span, dtype: DType = "f32"): string {
     const name = this.scopePath([local]);
     const elements = shape.reduce((a, b) => a * b, 1);
+    // Reported, but still declared: layers that read it back (a tied head) find it.
     if (elements > MAX_TENSOR_ELEMENTS) {
       this.diags.error(Diagnostics.Tensor_0_too_large_1, span, [`parameter '${name}' of shape [${shape.join(", ")}]`, elements.toLocaleString("en-US")]);
-      return name;
     }
     const prev = this.params.get(name);
     if (prev && this.duplicateReported.has(`${span.start}:${prev.span.start}`)) return name;

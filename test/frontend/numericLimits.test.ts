@@ -75,6 +75,12 @@ describe("tensor sizes", () => {
     expect(d[0].span).toMatchObject({ line: 4, col: 14 });
   });
 
+  it("a head tied to a too-large embedding: the embedding is reported, the head reads it back without failing", () => {
+    const gpt = "model m {\n  config vocab = 4294967296\n  input t: i32[B, T]\n  h = wte: embedding(t, vocab, 8)\n  output y = linear(h, tied = wte)\n}\n";
+    const d = checkSource(gpt).diagnostics.items;
+    expect(d.map((x) => [x.code, x.span.line])).toEqual([[2050, 4], [2050, 5]]);
+  });
+
   it("known dimensions of an input multiply past the limit: one error, no cascade", () => {
     const d = checkSource("model m {\n  config d = 3000\n  input x: f32[d, B, d, d]\n  y = x + x\n  output z = y * 2\n}\n").diagnostics.items;
     expect(d.map((x) => x.code)).toEqual([2050]);
