@@ -23,16 +23,38 @@ function tokensOf(node: CstElement, out: IToken[] = []): IToken[] {
   return out;
 }
 
+/** The first and last usable tokens under a CST node, each node's computed once (spans of nested nodes are asked for again and again). */
+const boundsCache = new WeakMap<CstNode, { first?: IToken; last?: IToken }>();
+
+function bounds(node: CstNode): { first?: IToken; last?: IToken } {
+  const cached = boundsCache.get(node);
+  if (cached) return cached;
+  let first: IToken | undefined;
+  let last: IToken | undefined;
+  const take = (t: IToken | undefined) => {
+    if (t === undefined) return;
+    if (first === undefined || t.startOffset < first.startOffset) first = t;
+    if (last === undefined || t.startOffset > last.startOffset) last = t;
+  };
+  for (const list of Object.values(node.children)) {
+    for (const c of list ?? []) {
+      if (isToken(c)) take(usable(c) ? c : undefined);
+      else {
+        const b = bounds(c);
+        take(b.first);
+        take(b.last);
+      }
+    }
+  }
+  const result = { ...(first ? { first } : {}), ...(last ? { last } : {}) };
+  boundsCache.set(node, result);
+  return result;
+}
+
 /** The span of everything a CST node covers (children are stored per name, so search for the bounds). */
 function nodeSpan(node: CstElement, fallback: Span): Span {
-  const toks = tokensOf(node);
-  if (toks.length === 0) return fallback;
-  let first = toks[0];
-  let last = toks[0];
-  for (const t of toks) {
-    if (t.startOffset < first.startOffset) first = t;
-    if (t.startOffset > last.startOffset) last = t;
-  }
+  const { first, last } = isToken(node) ? { first: usable(node) ? node : undefined, last: usable(node) ? node : undefined } : bounds(node);
+  if (!first || !last) return fallback;
   return { ...tokenSpan(first), end: (last.endOffset ?? last.startOffset) + 1 };
 }
 
