@@ -3,11 +3,11 @@ import { formatSummary } from "../diagnostics/format.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { toDot, toDotDiff } from "../viz/dot.js";
 import { toMermaid } from "../viz/mermaid.js";
-import { renderSvg, toHtml } from "../viz/render.js";
+import { renderSvg as renderGraphviz, toHtml } from "../viz/render.js";
 import { vizFromIr, vizFromSource, type Stage, type VizGraph } from "../viz/vizGraph.js";
 import { printDiagnostics } from "./check.js";
 import { writeFilesAtomically } from "./files.js";
-import { printable, readSource, UsageError, type Output } from "./io.js";
+import { printable, readSource, UsageError, UserError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
 
 export type GraphFormat = "svg" | "dot" | "mermaid" | "html";
@@ -61,6 +61,15 @@ export async function runGraph(opts: GraphOptions, io: Output): Promise<number> 
   const graphs = opts.diff ? [stageGraph("source"), stageGraph("optimized")] : [stageGraph(opts.stage)];
   if (opts.diff && opts.format === "mermaid") throw new UsageError("graph: --diff draws with Graphviz; use --format dot, svg or html");
   const dot = opts.diff ? toDotDiff(graphs[0], graphs[1]) : toDot(graphs[0]);
+  const nodes = graphs.reduce((n, g) => n + g.nodes.length, 0);
+  // Graphviz (WebAssembly) can run out of its memory on a large or tangled graph: say so, not "internal error".
+  const renderSvg = async (d: string): Promise<string> => {
+    try {
+      return await renderGraphviz(d);
+    } catch (e) {
+      throw new UserError(`graph: Graphviz could not lay out this graph of ${nodes} nodes (${printable((e as Error)?.message ?? String(e))}); --format dot or mermaid writes it without a layout`);
+    }
+  };
   let output: string;
   switch (opts.format) {
     case "dot":
