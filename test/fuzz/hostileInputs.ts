@@ -184,13 +184,15 @@ export function hostileFeeds(r: Random, inputs: readonly { name: string; dtype: 
   const feeds: Feed = r.chance(0.2) ? Object.create(null) : {};
   const arrays: Record<string, (n: number) => unknown> = {
     f32: (n) => new Float32Array(n).map(() => r.pick([0, 1, -1, 0.5, NaN, Infinity, -Infinity, 1e30, -0, 3.4e38])),
-    i32: (n) => new Int32Array(n).map(() => r.pick([0, 1, 5, 19, 20, -1, 2147483647, -2147483648])),
+    i32: (n) => new Int32Array(n).map(() => r.pick([0, 1, 5, 19, 0, 1, 5, 19, 0, 1, 5, 19, 20, -1, 2147483647, -2147483648])),
     i64: (n) => BigInt64Array.from({ length: n }, () => r.pick([0n, 1n, 19n, 20n, -1n, -(2n ** 63n), 2n ** 63n - 1n])),
-    bool: (n) => new Uint8Array(n).map(() => r.pick([0, 1, 2, 255])),
+    bool: (n) => new Uint8Array(n).map(() => r.pick([0, 1, 0, 1, 0, 1, 2, 255])),
   };
+  // A third of the feeds are well formed but for their values (NaN, infinities, ids past the table).
+  const mild = r.chance(0.35);
   for (const input of inputs) {
-    if (r.chance(0.05)) continue;
-    const shape = r.chance(0.6) ? [...input.shape] : r.pick([
+    if (!mild && r.chance(0.05)) continue;
+    const shape = mild || r.chance(0.6) ? [...input.shape] : r.pick([
       () => input.shape.map((d) => d + 1),
       () => input.shape.slice(1),
       () => [...input.shape, 1],
@@ -200,13 +202,13 @@ export function hostileFeeds(r: Random, inputs: readonly { name: string; dtype: 
       () => "2,4",
     ])();
     const n = Array.isArray(shape) ? shape.reduce((a: number, b) => a * (typeof b === "number" && Number.isFinite(b) && b > 0 && b < 64 ? b : 1), 1) : 4;
-    const dtype = r.chance(0.8) ? input.dtype : r.pick(["f32", "i32", "i64", "bool"]);
-    const data = r.chance(0.9)
-      ? arrays[dtype](r.chance(0.85) ? n : r.int(2 * n + 2))
+    const dtype = mild || r.chance(0.8) ? input.dtype : r.pick(["f32", "i32", "i64", "bool"]);
+    const data = mild || r.chance(0.9)
+      ? arrays[dtype](mild || r.chance(0.85) ? n : r.int(2 * n + 2))
       : r.pick([() => null, () => [1, 2, 3], () => "data", () => new Float64Array(n), () => new DataView(new ArrayBuffer(4 * n)), () => ({ length: n })])();
-    const tensor = r.chance(0.03) ? r.pick([null, undefined, 0, "tensor", [], {}]) : { data, shape };
+    const tensor = !mild && r.chance(0.03) ? r.pick([null, undefined, 0, "tensor", [], {}]) : { data, shape };
     feeds[input.name] = tensor;
   }
-  if (r.chance(0.2)) Object.defineProperty(feeds, name(r), { value: { data: new Float32Array(1), shape: [1] }, enumerable: true, configurable: true, writable: true });
+  if (!mild && r.chance(0.2)) Object.defineProperty(feeds, name(r), { value: { data: new Float32Array(1), shape: [1] }, enumerable: true, configurable: true, writable: true });
   return feeds;
 }
