@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { Diagnostics } from "../src/diagnostics/messages.js";
 import { checkSource } from "../src/semantics/check.js";
 import { MAX_SUGGESTED_NAME, SUGGESTION_CELLS } from "../src/diagnostics/didYouMean.js";
-import { MAX_NODES } from "../src/semantics/elaborator.js";
+import { MAX_OPERATIONS } from "../src/semantics/elaborator.js";
 import { MAX_NESTING } from "../src/syntax/parse.js";
 import { overrides, ROOT } from "./helpers.js";
 
@@ -28,7 +28,7 @@ const SUGGESTION_TABLE = MAX_SUGGESTED_NAME * (2 * Math.floor(MAX_SUGGESTED_NAME
 function checkQuietly(text: string, sets: string[] = []): void {
   const r = checkSource(text, overrides(...sets));
   expect(r.diagnostics.suggestions.cells).toBeLessThanOrEqual(SUGGESTION_CELLS + SUGGESTION_TABLE);
-  expect(r.model?.nodes.length ?? 0).toBeLessThanOrEqual(MAX_NODES);
+  expect(r.model?.nodes.length ?? 0).toBeLessThanOrEqual(MAX_OPERATIONS);
   for (const d of r.diagnostics.items) {
     expect(CODES.has(d.code), `unknown code ${d.code}`).toBe(true);
     expect(d.span.line).toBeGreaterThanOrEqual(1);

@@ -9,7 +9,7 @@ import { analyze } from "../../src/lsp/analysis.js";
 import { randomWeights } from "../../src/runtime/random.js";
 import { writeSafetensors } from "../../src/runtime/safetensors.js";
 import { checkSource } from "../../src/semantics/check.js";
-import { MAX_NODES } from "../../src/semantics/elaborator.js";
+import { MAX_OPERATIONS } from "../../src/semantics/elaborator.js";
 import { parseOverride } from "../../src/semantics/overrides.js";
 // Generated modules import the built runtime, so the errors they throw are dist/'s classes.
 import { TfmcRuntimeError } from "../../dist/runtime/errors.js";
@@ -20,7 +20,7 @@ import { hostileFeeds, hostileSet, hostileSource, hostileWeights, Random } from 
 // At least 10,000 hostile inputs across the four ways into tfmc: .tfm sources (checker, code
 // frames, formatter, language server), --set arguments, safetensors weights and forward() feeds.
 // Each must end in a result or a clear error of tfmc's own: never an exception of another kind,
-// never a stack trace. Work is bounded by counts (suggestion cells, nodes, values looked at), not
+// never a stack trace. Work is bounded by counts (suggestion cells, layers, values looked at), not
 // by the clock. TFMC_FUZZ_SCALE multiplies the counts for a longer run.
 
 const SCALE = Number(process.env.TFMC_FUZZ_SCALE ?? "1");
@@ -69,7 +69,7 @@ function checkSourceQuietly(category: string, text: string, sets: Parameters<typ
     if (RAW_CONTROL.test(shown)) return void fail(category, input, `raw control character in ${show(shown)}`);
   }
   if (r.diagnostics.suggestions.cells > SUGGESTION_CELLS + SUGGESTION_TABLE) return void fail(category, input, `${r.diagnostics.suggestions.cells} suggestion cells`);
-  if (r.model && r.model.nodes.length > MAX_NODES) return void fail(category, input, `${r.model.nodes.length} nodes`);
+  if (r.model && r.model.nodes.length > MAX_OPERATIONS) return void fail(category, input, `${r.model.nodes.length} nodes`);
   return r;
 }
 
@@ -110,7 +110,7 @@ describe(`hostile inputs (${Object.values(COUNTS).reduce((a, b) => a + b, 0).toL
 
   it("--set arguments: refused with a message, or checked against the model", () => {
     const r = new Random(7);
-    // Not `layers`: a huge repeat count is bounded by MAX_NODES, but elaborating that many layers is the
+    // Not `layers`: a huge repeat count is bounded by MAX_OPERATIONS, but elaborating that many layers is the
     // compile-time scaling's business, covered by its own tests, and would dominate this run.
     const configNames = ["vocab", "d", "heads", "ctx"];
     for (let i = 0; i < COUNTS.sets; i++) {
