@@ -1,6 +1,6 @@
 import { num, str } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
-import type { Op } from "../ir/ops.js";
+import { fromPrimitives, type Op } from "../ir/ops.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { denseBody } from "./gemm.js";
 import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
@@ -380,6 +380,7 @@ function $K(out, a, c${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
   masked_softmax: maskedSoftmaxKernel,
   attention: flashAttentionKernel,
   ...REWRITE_KERNELS,
+  ...fromPrimitives((d) => d.kernel),
 };
 
 /** Scale, masks and softmax of each score row in one pass; a row with every key masked gives zeros. */

@@ -26,4 +26,4 @@ export function hoistedType(expr: string): string {
 }
 
 /** A number as a JavaScript literal. */
-export const num = (x: number): string => (Number.isInteger(x) ? String(x) : JSON.stringify(x));
+export const num = (x: number): string => (!Number.isFinite(x) ? (x !== x ? "NaN" : x > 0 ? "Infinity" : "-Infinity") : Number.isInteger(x) ? String(x) : JSON.stringify(x));

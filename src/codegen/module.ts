@@ -97,7 +97,8 @@ class ModulePrinter {
         if (k === 0) return `${name}: Float32Array`;
         if (k <= inputs.length) {
           const id = n.inputs[k - 1];
-          const t = INPUT_TYPES[inputs[k - 1].dtype];
+          // Only the model's inputs keep their own array types; every computed tensor lives in a Float32Array.
+          const t = inputs[k - 1].op === "input" ? INPUT_TYPES[inputs[k - 1].dtype] : "Float32Array";
           return `${name}: ${this.isOptionalInput(id) ? `${t} | null` : t}`;
         }
         return `${name}: ${extraParamType(name)}`;

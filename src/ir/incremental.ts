@@ -2,6 +2,7 @@ import type { Span } from "../diagnostics/diagnostic.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import type { IrGraph } from "./graph.js";
 import type { NodeLabel } from "./node.js";
+import { primitive } from "./ops.js";
 
 // Which part of a graph can run one token at a time. A decoding session feeds new tokens through
 // the "step" nodes (those that read the token input, or whose shape has its length T), with T
@@ -112,7 +113,11 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
     }
     const tAxis = symAxis(n.shape, T);
     const last = n.shape.length - 1;
-    if (n.op === "slice_rows" || n.op === "sinusoidal") {
+    const def = primitive(n.op);
+    if (def) {
+      const why = def.session(n, ins, ins.map((x) => symAxis(x.shape, T)), tAxis);
+      if (why) return fail(n, why);
+    } else if (n.op === "slice_rows" || n.op === "sinusoidal") {
       if (ins.some((x) => hasSym(x.shape, T)) || tAxis !== 0) return fail(n, "rows are taken from a tensor that grows with the sequence");
       positional.add(id);
     } else if (ROW_WISE.has(n.op)) {

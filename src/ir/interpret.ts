@@ -2,7 +2,7 @@ import { erf, gelu, geluTanh, relu, sigmoid, silu, sinusoid } from "../runtime/m
 import { isConst, type Dim } from "../semantics/types.js";
 import type { IrGraph } from "./graph.js";
 import type { NodeLabel } from "./node.js";
-import { MASK_ROLES, type Op } from "./ops.js";
+import { fromPrimitives, MASK_ROLES, type Op } from "./ops.js";
 import { linearAttention, linformerAttention, performerAttention, windowOf } from "./interpretAttention.js";
 
 // The float64 reference interpreter: plain loops, no cleverness, every value in a Float64Array.
@@ -272,6 +272,7 @@ const EVAL: Record<Op, Eval> = {
   performer_attention: (n, ins) => performerAttention(n, ins),
   linformer_attention: (n, ins) => linformerAttention(n, ins),
   local_attention: localAttention,
+  ...fromPrimitives((d) => d.interpret),
   attention: (n, [q, k, v, ...masks], shape) => {
     const [B, H, L] = q!.shape;
     const S = k!.shape[2];

@@ -1,8 +1,30 @@
+import { ELEMENTWISE } from "./ops/elementwise.js";
+import { LAYOUT } from "./ops/layout.js";
+import type { OpDef } from "./ops/opDef.js";
+import { REDUCE } from "./ops/reduce.js";
+
+/**
+ * The tensor primitives, each one entry holding everything the compiler knows of it (see
+ * ops/opDef.ts): shape inference, dtype, the float64 reference, the kernel, cost, session rule.
+ */
+export const PRIMITIVES = { ...ELEMENTWISE, ...LAYOUT, ...REDUCE } as const satisfies Record<string, OpDef>;
+export type PrimitiveOp = keyof typeof PRIMITIVES;
+
+/** The primitive entry of an op, if it is one. */
+export const primitive = (op: string): OpDef | undefined => (Object.hasOwn(PRIMITIVES, op) ? PRIMITIVES[op as PrimitiveOp] : undefined);
+
+/** One field of every primitive entry, as a table keyed by op. */
+export function fromPrimitives<T>(field: (d: OpDef) => T): Record<PrimitiveOp, T> {
+  return Object.fromEntries(Object.entries(PRIMITIVES).map(([k, d]) => [k, field(d)])) as Record<PrimitiveOp, T>;
+}
+
 /**
  * The one op table. `kind` is the op's fusion kind (as TVM Relay's pattern kinds): passes decide
  * what may fuse from the kind, never from the op's name. `arity` is [min, max] inputs.
  */
-export type FusionKind = "source" | "elementwise" | "broadcast" | "injective" | "reduction" | "outFusable" | "opaque";
+import type { FusionKind } from "./ops/opDef.js";
+
+export type { FusionKind };
 
 export interface OpInfo {
   readonly arity: readonly [number, number];
@@ -72,6 +94,7 @@ export const OPS = {
     kind: "broadcast",
     doc: "attention scores [B, H, L, S] with masks applied: blocked positions become -inf, float masks add",
   },
+  ...PRIMITIVES,
 } as const satisfies Record<string, OpInfo>;
 
 export type Op = keyof typeof OPS;

@@ -1,10 +1,9 @@
 import { broadcastShapes, shapesEqual } from "../semantics/shapes.js";
 import { dimEquals, isConst, type Dim } from "../semantics/types.js";
 import type { NodeLabel } from "./node.js";
-import type { Op } from "./ops.js";
+import { fromPrimitives, type Op } from "./ops.js";
+import type { ShapeRule } from "./ops/opDef.js";
 
-/** A shape rule returns the output shape, or a sentence saying why the inputs do not fit. */
-type ShapeRule = (ins: readonly (readonly Dim[])[], n: NodeLabel) => readonly Dim[] | string;
 
 const same: ShapeRule = (ins) => ins[0];
 const c = (value: number): Dim => ({ value });
@@ -86,6 +85,7 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
   linformer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
   local_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
   mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
+  ...fromPrimitives((d) => d.infer),
 };
 
 export function checkShape(n: NodeLabel, ins: readonly (readonly Dim[])[]): string | undefined {

@@ -15,3 +15,4 @@ export * from "./activations.js";
 export * from "./wasmMemory.js";
 export * from "./wasmAttention.js";
 export * from "./sharded.js";
+export * from "./primitives.js";

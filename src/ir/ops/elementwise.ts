@@ -1,0 +1,213 @@
+import { num } from "../../codegen/literals.js";
+import { erf } from "../../runtime/math.js";
+import { broadcastShapes } from "../../semantics/shapes.js";
+import type { DType } from "../../semantics/types.js";
+import type { NodeLabel } from "../node.js";
+import { Poly } from "../poly.js";
+import { mapTensors, sizeOf } from "./f64.js";
+import { fixed, outShapeExpr, plist, positionwise, sameShape, sizeParam, type KernelTemplate, type OpDef } from "./opDef.js";
+
+// Elementwise primitives: math on one tensor, arithmetic and comparisons on two (broadcast as
+// numpy does), `where`, `cast`, and the constant and range sources. Every dtype travels as numbers
+// in the kernels; booleans are 0 and 1.
+
+/** Reads element `i` of an input as a number (64-bit integer inputs arrive as BigInt64Array). */
+const read = (x: NodeLabel, arr: string, i: string) => (x.dtype === "i64" ? `Number(${arr}[${i}])` : `${arr}[${i}]`);
+
+const outputSize = (n: NodeLabel) => Poly.dims(n.shape);
+
+function unaryKernel(expr: (v: string) => string, uses: string[]): KernelTemplate {
+  return (n, [x], ctx) => {
+    const params: string[] = [];
+    const extra: string[] = [];
+    const total = sizeParam("n", n.shape, ctx, params, extra);
+    const fn = `function $K(out, x${plist(params)}) {
+  for (let i = 0; i < ${total}; i++) { const v = ${read(x, "x", "i")}; out[i] = ${expr("v")}; }
+}`;
+    return { fn, extra, uses };
+  };
+}
+
+function unary(doc: string, f: (v: number) => number, expr: (v: string) => string, uses: string[] = [], dtype?: DType): OpDef {
+  return {
+    arity: [1, 1],
+    kind: "elementwise",
+    doc,
+    attrs: {},
+    label: (n) => n.op,
+    infer: ([x]) => x,
+    dtype: dtype ? () => dtype : ([x]) => (x === "bool" ? "f32" : x),
+    interpret: (_n, [x]) => ({ data: x!.data.map(f), shape: x!.shape }),
+    kernel: unaryKernel(expr, uses),
+    wasm: "none",
+    flops: outputSize,
+    session: positionwise,
+  };
+}
+
+function binaryKernel(f: string): KernelTemplate {
+  return (n, [a, b], ctx) => {
+    if (sameShape(a.shape, n.shape) && sameShape(b.shape, n.shape)) {
+      const params: string[] = [];
+      const extra: string[] = [];
+      const total = sizeParam("n", n.shape, ctx, params, extra);
+      return {
+        fn: `function $K(out, a, b${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) { const x = ${read(a, "a", "i")}; const y = ${read(b, "b", "i")}; out[i] = ${f}; }\n}`,
+        extra,
+      };
+    }
+    return {
+      fn: `function $K(out, a, b, as, bs, os) {\n  broadcastMap(out, a, as, b, bs, os, (x, y) => ${f});\n}`,
+      extra: [ctx.shapeOf(0), ctx.shapeOf(1), outShapeExpr(n, ctx)],
+      uses: ["broadcastMap"],
+    };
+  };
+}
+
+const arithmeticDtype = (ins: readonly DType[]): DType => (ins.every((d) => d === "i32" || d === "i64") ? ins[0] : "f32");
+
+function binary(doc: string, f: (x: number, y: number) => number, expr: string, dtype: (ins: readonly DType[]) => DType, kind: "broadcast" = "broadcast"): OpDef {
+  return {
+    arity: [2, 2],
+    kind,
+    doc,
+    attrs: {},
+    label: (n) => n.op,
+    infer: ([a, b]) => broadcastShapes(a, b) ?? "operands do not broadcast",
+    dtype,
+    interpret: (_n, [a, b], shape) => mapTensors([a!, b!], shape, f),
+    kernel: binaryKernel(expr),
+    wasm: "none",
+    flops: outputSize,
+    session: positionwise,
+  };
+}
+
+const bool = () => "bool" as const;
+const truth = (c: boolean) => (c ? 1 : 0);
+
+/** Python's modulo: the result takes the divisor's sign (as torch.remainder and ONNX Mod with fmod = 0). */
+const pyMod = (x: number, y: number) => {
+  const r = x % y;
+  return r !== 0 && r < 0 !== y < 0 ? r + y : r;
+};
+
+export const ELEMENTWISE = {
+  exp: unary("e to the x", Math.exp, (v) => `Math.exp(${v})`),
+  log: unary("natural logarithm", Math.log, (v) => `Math.log(${v})`),
+  sqrt: unary("square root", Math.sqrt, (v) => `Math.sqrt(${v})`),
+  rsqrt: unary("1 / sqrt(x)", (v) => 1 / Math.sqrt(v), (v) => `1 / Math.sqrt(${v})`),
+  sin: unary("sine", Math.sin, (v) => `Math.sin(${v})`),
+  cos: unary("cosine", Math.cos, (v) => `Math.cos(${v})`),
+  abs: unary("absolute value", Math.abs, (v) => `Math.abs(${v})`),
+  neg: unary("-x", (v) => -v, (v) => `-${v}`),
+  reciprocal: unary("1 / x", (v) => 1 / v, (v) => `1 / ${v}`),
+  floor: unary("largest integer <= x", Math.floor, (v) => `Math.floor(${v})`),
+  ceil: unary("smallest integer >= x", Math.ceil, (v) => `Math.ceil(${v})`),
+  erf: unary("the error function, accurate to float32", erf, (v) => `erf(${v})`, ["erf"]),
+  not: unary("logical not of a boolean tensor", (v) => truth(v === 0), (v) => `${v} !== 0 ? 0 : 1`, [], "bool"),
+  pow: binary("x to the power y", (x, y) => x ** y, "x ** y", arithmeticDtype),
+  maximum: binary("the larger of x and y (NaN if either is)", Math.max, "Math.max(x, y)", arithmeticDtype),
+  minimum: binary("the smaller of x and y (NaN if either is)", Math.min, "Math.min(x, y)", arithmeticDtype),
+  mod: binary("x modulo y, with the sign of y", pyMod, "((r) => (r !== 0 && r < 0 !== y < 0 ? r + y : r))(x % y)", arithmeticDtype),
+  eq: binary("x == y", (x, y) => truth(x === y), "x === y ? 1 : 0", bool),
+  ne: binary("x != y", (x, y) => truth(x !== y), "x !== y ? 1 : 0", bool),
+  lt: binary("x < y", (x, y) => truth(x < y), "x < y ? 1 : 0", bool),
+  le: binary("x <= y", (x, y) => truth(x <= y), "x <= y ? 1 : 0", bool),
+  gt: binary("x > y", (x, y) => truth(x > y), "x > y ? 1 : 0", bool),
+  ge: binary("x >= y", (x, y) => truth(x >= y), "x >= y ? 1 : 0", bool),
+  and: binary("logical and of boolean tensors", (x, y) => truth(x !== 0 && y !== 0), "x !== 0 && y !== 0 ? 1 : 0", bool),
+  or: binary("logical or of boolean tensors", (x, y) => truth(x !== 0 || y !== 0), "x !== 0 || y !== 0 ? 1 : 0", bool),
+  xor: binary("logical exclusive or of boolean tensors", (x, y) => truth(x !== 0 !== (y !== 0)), "x !== 0 !== (y !== 0) ? 1 : 0", bool),
+  where: {
+    arity: [3, 3],
+    kind: "broadcast",
+    doc: "where(c, a, b): a where c is true, else b (all three broadcast)",
+    attrs: {},
+    label: () => "where",
+    infer: ([c, a, b]) => {
+      const ab = broadcastShapes(a, b);
+      return (ab && broadcastShapes(c, ab)) ?? "operands do not broadcast";
+    },
+    dtype: ([, a, b]) => (a === b ? a : "f32"),
+    interpret: (_n, [c, a, b], shape) => mapTensors([c!, a!, b!], shape, (m, x, y) => (m !== 0 ? x : y)),
+    kernel: (n, [c, a, b], ctx) => {
+      if ([c, a, b].every((x) => sameShape(x.shape, n.shape))) {
+        const params: string[] = [];
+        const extra: string[] = [];
+        const total = sizeParam("n", n.shape, ctx, params, extra);
+        return { fn: `function $K(out, c, a, b${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${read(c, "c", "i")} !== 0 ? ${read(a, "a", "i")} : ${read(b, "b", "i")};\n}`, extra };
+      }
+      return {
+        fn: `function $K(out, c, a, b, t0, as, bs, os) {\n  whereInto(out, c, t0, a, as, b, bs, os);\n}`,
+        extra: [ctx.shapeOf(0), ctx.shapeOf(1), ctx.shapeOf(2), outShapeExpr(n, ctx)],
+        uses: ["whereInto"],
+      };
+    },
+    wasm: "none",
+    flops: () => new Poly(),
+    session: positionwise,
+  },
+  cast: {
+    arity: [1, 1],
+    kind: "elementwise",
+    doc: "converts to dtype `to`: integers truncate towards zero, bool is x != 0",
+    attrs: { to: "dtype" },
+    label: (n) => `cast ${String(n.attrs.to)}`,
+    infer: ([x]) => x,
+    dtype: (_ins, n) => n.attrs.to as DType,
+    interpret: (n, [x]) => ({ data: x!.data.map(castTo(n.attrs.to as DType)), shape: x!.shape }),
+    kernel: (n, [x], ctx) => {
+      const to = n.attrs.to as DType;
+      const expr = to === "bool" ? "v !== 0 ? 1 : 0" : to === "f32" ? "v" : "Math.trunc(v)";
+      return unaryKernel(() => expr, [])(n, [x], ctx);
+    },
+    wasm: "none",
+    flops: () => new Poly(),
+    session: positionwise,
+  },
+  constant: {
+    arity: [0, 0],
+    kind: "source",
+    doc: "a tensor of its shape filled with `value` (an infinity included)",
+    attrs: { value: "float" },
+    label: (n) => `constant ${num(n.attrs.value as number)}`,
+    infer: (_ins, n) => n.shape,
+    dtype: (_ins, n) => n.dtype,
+    interpret: (n, _ins, shape) => ({ data: new Float64Array(sizeOf(shape)).fill(n.attrs.value as number), shape }),
+    kernel: (n, _ins, ctx) => {
+      const params: string[] = [];
+      const extra: string[] = [];
+      const total = sizeParam("n", n.shape, ctx, params, extra);
+      return { fn: `function $K(out${plist(params)}) {\n  out.fill(${num(n.attrs.value as number)}, 0, ${total});\n}`, extra };
+    },
+    wasm: "none",
+    flops: () => new Poly(),
+    session: fixed,
+  },
+  arange: {
+    arity: [0, 0],
+    kind: "source",
+    doc: "start, start + step, ... : as many as its one dimension",
+    attrs: { start: "float", step: "float" },
+    label: (n) => `arange ${num(n.attrs.start as number)}:${num(n.attrs.step as number)}`,
+    infer: (_ins, n) => (n.shape.length === 1 ? n.shape : "arange makes a vector"),
+    dtype: (_ins, n) => n.dtype,
+    interpret: (n, _ins, shape) => ({ data: Float64Array.from({ length: shape[0] }, (_, i) => (n.attrs.start as number) + i * (n.attrs.step as number)), shape }),
+    kernel: (n, _ins, ctx) => {
+      const params: string[] = [];
+      const extra: string[] = [];
+      const total = sizeParam("n", n.shape, ctx, params, extra);
+      return { fn: `function $K(out${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${num(n.attrs.start as number)} + i * ${num(n.attrs.step as number)};\n}`, extra };
+    },
+    wasm: "none",
+    flops: () => new Poly(),
+    session: fixed,
+  },
+} as const satisfies Record<string, OpDef>;
+
+function castTo(to: DType): (v: number) => number {
+  if (to === "bool") return (v) => (v !== 0 ? 1 : 0);
+  if (to === "f32") return Math.fround;
+  return Math.trunc;
+}
