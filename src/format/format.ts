@@ -288,6 +288,8 @@ class Printer {
         return `${sourcePath(this.text, e.callee.span)}(${e.args.map((a) => (a.name ? `${a.name.name} = ` : "") + this.flat(a.value)).join(", ")})`;
       case "labeled":
         return `${sourcePath(this.text, e.label.span)}: ${this.flat(e.expr)}`;
+      case "list":
+        return `[${e.items.map((x) => this.flat(x)).join(", ")}]`;
       case "error":
         return "";
     }

@@ -112,6 +112,12 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
       return ctx.emit("matmul", [ctx.input("a"), ctx.input("b")], shape);
     case "attention":
       return lowerAttention(layer, ctx);
+    case "prim": {
+      // A primitive called in the source: its inputs are in0, in1, ...; its attrs are the op's.
+      const { op, ...attrs } = a;
+      const ins = Object.keys(layer.inputs).map((_, i) => ctx.input(`in${i}`));
+      return ctx.emit(op as Op, ins, shape, attrs, layer.type.dtype);
+    }
     default:
       throw new LoweringError(`layer '${layer.layer}' has no lowering`, layer.span);
   }

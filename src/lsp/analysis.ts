@@ -113,6 +113,8 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
         return;
       case "labeled":
         return visitExpr(e.expr, block);
+      case "list":
+        return e.items.forEach((x) => visitExpr(x, block));
       case "unary":
         return visitExpr(e.operand, block);
       case "binary":
@@ -175,6 +177,8 @@ export function labels(model: ModelDecl): Map<string, Span> {
       }
       case "call":
         return e.args.forEach((a) => visit(a.value));
+      case "list":
+        return e.items.forEach(visit);
       case "unary":
         return visit(e.operand);
       case "binary":

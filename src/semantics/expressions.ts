@@ -5,6 +5,8 @@ import type { Arg, BinaryOp, Expr } from "../syntax/ast.js";
 import { bindArguments, type ArgSpec } from "./args.js";
 import { ElaborationState, EvaluatedArgs, reportUnknownName } from "./elaborator.js";
 import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
+import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand } from "./layers/primitives.js";
+import type { PrimitiveOp } from "../ir/ops.js";
 import { broadcastShapes } from "./shapes.js";
 import { formatShape, isConst, type Dim } from "./types.js";
 import { describeValue, ERROR, isNumeric, type TensorValue, type Value } from "./values.js";
@@ -45,6 +47,7 @@ export abstract class ExpressionEvaluator {
     if (c !== undefined) return c.kind === "ident" ? { kind: "ident", value: c.value } : (c as Value);
     if (this.st.symbols.has(name)) return { kind: "dim", sym: name };
     if (this.blocks.has(name)) return { kind: "block", name };
+    if (name === "inf") return { kind: "float", value: Infinity };
     return { kind: "ident", value: name, unbound: span };
   }
 
@@ -80,6 +83,8 @@ export abstract class ExpressionEvaluator {
         return this.call(e, undefined);
       case "labeled":
         return this.labeled(e);
+      case "list":
+        return { kind: "list", items: e.items.map((x) => this.demand(this.eval(x))) };
       case "error":
         return ERROR;
     }
@@ -89,6 +94,7 @@ export abstract class ExpressionEvaluator {
     if (v.kind === "error") return v;
     if (op === "not") {
       if (v.kind === "bool") return { kind: "bool", value: !v.value };
+      if (v.kind === "tensor" && this.st.expectDtype(v, ["bool"], span)) return addPrimitive(this.st, "not", [v], {}, span);
       return this.st.error(Diagnostics.Expected_0_got_1, span, ["a boolean after 'not'", describeValue(v)]);
     }
     if (v.kind === "int" || v.kind === "float") return { kind: v.kind, value: -v.value };
@@ -106,6 +112,8 @@ export abstract class ExpressionEvaluator {
 
   private binary(op: BinaryOp, l: Value, r: Value, e: Extract<Expr, { kind: "binary" }>): Value {
     if (l.kind === "error" || r.kind === "error") return ERROR;
+    const prim = Object.hasOwn(OPERATOR_PRIMITIVES, op) ? OPERATOR_PRIMITIVES[op] : undefined;
+    if (prim && (l.kind === "tensor" || r.kind === "tensor")) return this.tensorOperator(prim, op, l, r, e);
     if (op === "and" || op === "or") {
       for (const [v, s] of [[l, e.left.span], [r, e.right.span]] as const) {
         if (v.kind !== "bool") return this.st.error(Diagnostics.Expected_0_got_1, s, [`a boolean for '${op}'`, describeValue(v)]);
@@ -203,6 +211,17 @@ export abstract class ExpressionEvaluator {
     return st.addNode("scalar", { x: t.node }, { op, value: s.value, reverse }, {}, t.type, e.span);
   }
 
+  /** `a < b`, `m and n`, `x ** 2`, `i % n` with a tensor on either side: the op table's primitive. */
+  private tensorOperator(prim: PrimitiveOp, op: BinaryOp, l: Value, r: Value, e: Extract<Expr, { kind: "binary" }>): Value {
+    const a = primitiveOperand(this.st, l, e.left.span, `'${op}'`);
+    const b = primitiveOperand(this.st, r, e.right.span, `'${op}'`);
+    if (!a || !b) return ERROR;
+    if (op === "and" || op === "or") {
+      if (!this.st.expectDtype(a, ["bool"], e.left.span) || !this.st.expectDtype(b, ["bool"], e.right.span)) return ERROR;
+    }
+    return addPrimitive(this.st, prim, [a, b], {}, e.span);
+  }
+
   private labeled(e: Extract<Expr, { kind: "labeled" }>): Value {
     if (e.expr.kind !== "call") return this.st.error(Diagnostics.Label_needs_layer_0, e.expr.span, [e.expr.kind === "name" ? `the name '${e.expr.name}'` : "an expression"]);
     const parts = e.label.parts;
@@ -259,6 +278,23 @@ export abstract class ExpressionEvaluator {
   }
 
   private constCall(name: string, fn: (typeof CONST_FUNCTIONS)[string], e: Extract<Expr, { kind: "call" }>): Value {
+    // `sqrt(x)`, `max(x, dim = -1)`: on a tensor these are the primitives of the same name.
+    const values = new Map(e.args.map((a) => [a.value, this.demand(this.eval(a.value))] as const));
+    const layer = layerNamed(name);
+    if (layer && [...values.values()].some((v) => v.kind === "tensor")) {
+      const { bound } = bindArguments(this.st.diags, name, e.callee.span, layer.args, e.args);
+      const evaluated = new Map<string, Value>();
+      const spans = new Map<string, Span>();
+      const exprs = new Map<string, Expr>();
+      for (const [k, b] of bound) {
+        evaluated.set(k, values.get(b.expr)!);
+        spans.set(k, b.span);
+        exprs.set(k, b.expr);
+      }
+      const args = new EvaluatedArgs(evaluated, spans, exprs, e.span);
+      if (layer.args.some((s) => s.required && !args.has(s.name))) return ERROR;
+      return layer.elaborate(this.st, args, { name, span: e.span, calleeSpan: e.callee.span });
+    }
     const [lo, hi] = fn.arity;
     if (e.args.length < lo) return this.st.error(Diagnostics.Missing_argument_0_for_1, e.callee.span, [`x${e.args.length + 1}`, name]);
     if (e.args.length > hi) return this.st.error(Diagnostics.Too_many_arguments_for_0_expected_1_got_2, e.args[hi].span, [name, hi, e.args.length]);
@@ -266,7 +302,7 @@ export abstract class ExpressionEvaluator {
     let allInt = true;
     for (const a of e.args) {
       if (a.name) return this.st.error(Diagnostics.Unknown_argument_0_for_1, a.name.span, [a.name.name, name], unknownArgumentHint(a.name.name, name, []));
-      const v = this.demand(this.eval(a.value));
+      const v = values.get(a.value)!;
       if (v.kind === "error") return v;
       if (!isNumeric(v)) return this.st.error(Diagnostics.Expected_0_got_1, a.span, [`a number for ${name}`, describeValue(v)]);
       allInt &&= v.kind === "int";

@@ -14,6 +14,8 @@ export type Value =
   /** An optional block parameter the caller left out. */
   | { readonly kind: "absent"; readonly name: string }
   | { readonly kind: "block"; readonly name: string }
+  /** `[a, b, ...]`: dimensions, axes, or tensors to join. */
+  | { readonly kind: "list"; readonly items: readonly Value[] }
   | { readonly kind: "error" };
 
 export type TensorValue = Extract<Value, { kind: "tensor" }>;
@@ -40,6 +42,8 @@ export function describeValue(v: Value): string {
       return `absent optional '${v.name}'`;
     case "block":
       return `block '${v.name}'`;
+    case "list":
+      return `a list of ${v.items.length}`;
     case "error":
       return "an invalid value";
   }

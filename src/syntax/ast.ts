@@ -19,6 +19,7 @@ export type Expr =
   | { readonly kind: "unary"; readonly op: UnaryOp; readonly operand: Expr; readonly span: Span }
   | { readonly kind: "call"; readonly callee: Ident; readonly args: readonly Arg[]; readonly span: Span }
   | { readonly kind: "labeled"; readonly label: LabelPath; readonly expr: Expr; readonly span: Span }
+  | { readonly kind: "list"; readonly items: readonly Expr[]; readonly span: Span }
   | { readonly kind: "error"; readonly span: Span };
 
 export interface Arg {

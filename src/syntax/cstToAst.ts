@@ -260,6 +260,8 @@ export class AstBuilder {
     if (this.tok(c, "False")) return { kind: "bool", value: false, span };
     const paren = this.node(c, "parenExpr");
     if (paren) return this.expressionOrError(this.node(paren.children, "expression"), span);
+    const list = this.node(c, "listExpr");
+    if (list) return { kind: "list", items: (list.children.expression ?? []).map((x) => this.expressionOrError(x as CstNode, span)), span };
     const labeled = this.node(c, "labeledCall");
     if (labeled) {
       const label = this.labelPath(this.node(labeled.children, "labelPath"), span);
@@ -270,6 +272,9 @@ export class AstBuilder {
     }
     const ref = this.node(c, "reference");
     if (ref) return this.reference(ref);
+    const kw = this.node(c, "keywordCall");
+    const where = kw && this.tok(kw.children, "Where");
+    if (kw && where) return { kind: "call", callee: { name: where.image, span: tokenSpan(where) }, args: this.nodes(kw.children, "argument").map((a) => this.argument(a)), span };
     return { kind: "error", span };
   }
 

@@ -212,8 +212,10 @@ export class TfmParser extends CstParser {
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
       { ALT: () => this.SUBRULE(this.parenExpr) },
+      { ALT: () => this.SUBRULE(this.listExpr) },
       { GATE: () => this.labelAhead(), ALT: () => this.SUBRULE(this.labeledCall) },
       { ALT: () => this.SUBRULE(this.reference) },
+      { ALT: () => this.SUBRULE(this.keywordCall) },
       ],
     });
   });
@@ -222,6 +224,21 @@ export class TfmParser extends CstParser {
     this.CONSUME(T.LParen);
     this.SUBRULE(this.expression);
     this.CONSUME(T.RParen);
+  });
+
+  /** `where(cond, a, b)`: the primitive shares its name with the keyword of input constraints. */
+  keywordCall = this.RULE("keywordCall", () => {
+    this.CONSUME(T.Where);
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
+    this.CONSUME(T.RParen);
+  });
+
+  /** `[B, T, heads, -1]`: a list of values (dimensions, axes, tensors to concatenate). */
+  listExpr = this.RULE("listExpr", () => {
+    this.CONSUME(T.LBracket);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
+    this.CONSUME(T.RBracket);
   });
 
   /** `label: layer(...)`, where the label may be dotted (`encoder.layers`) or a string. */

@@ -16,6 +16,7 @@ const CASES: [string, string[], Record<string, number>][] = [
   ["examples/torch/encoder_layer.tfm", ["d_model=40", "nhead=5", "dim_feedforward=24"], { B: 2, S: 5 }],
   ["examples/torch/encoder_layer.tfm", ["d_model=16", "nhead=2", "dim_feedforward=24", "activation=gelu", "norm_first=true"], { B: 3, S: 4 }],
   ["examples/torch/decoder_layer.tfm", ["d_model=24", "nhead=3", "dim_feedforward=32", "norm_first=true"], { B: 2, T: 4, S: 6 }],
+  ["test/models/primitives.tfm", [], { B: 2, T: 5 }],
   ["examples/torch/transformer.tfm", ["d_model=16", "nhead=4", "num_encoder_layers=2", "num_decoder_layers=2", "dim_feedforward=32"], { B: 2, S: 5, T: 3 }],
 ];
 

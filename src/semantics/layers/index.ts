@@ -1,6 +1,7 @@
 import type { LayerDef } from "../elaborator.js";
 import { attention } from "./attention.js";
 import * as basic from "./basic.js";
+import { PRIMITIVE_FUNCTIONS } from "./primitives.js";
 
 /** Every built-in layer by the name it is called with in a .tfm file. */
 export const LAYERS: Readonly<Record<string, LayerDef>> = {
@@ -21,6 +22,7 @@ export const LAYERS: Readonly<Record<string, LayerDef>> = {
   attention,
   learned_positions: basic.learned_positions,
   sinusoidal_positions: basic.sinusoidal_positions,
+  ...PRIMITIVE_FUNCTIONS,
 };
 
 /** Compile-time functions on numbers. */

@@ -1,0 +1,310 @@
+import { Diagnostics } from "../../diagnostics/messages.js";
+import type { Span } from "../../diagnostics/diagnostic.js";
+import { primitive, type PrimitiveOp } from "../../ir/ops.js";
+import type { NodeLabel } from "../../ir/node.js";
+import { intList } from "../../ir/ops/opDef.js";
+import { formatShape, isConst, type Attr, type Dim, type DType, type TensorType } from "../types.js";
+import { describeValue, ERROR, isNumeric, type TensorValue, type Value } from "../values.js";
+import type { ArgSpec } from "../args.js";
+import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+
+// The tensor primitives as functions of the language. Each checks its arguments, asks the op
+// table for the output shape and dtype, and adds one `prim` node that lowers to that op.
+
+/** Adds a primitive node: the op table infers the shape (unless `shape` is given) and the dtype. */
+export function addPrimitive(st: ElaborationState, op: PrimitiveOp, ins: readonly TensorValue[], attrs: Record<string, Attr>, span: Span, shape?: readonly Dim[]): Value {
+  const def = primitive(op)!;
+  const probe: NodeLabel = { op, inputs: [], shape: shape ?? [], dtype: "f32", attrs, span, scope: "" };
+  const inferred = def.infer(
+    ins.map((x) => x.type.shape),
+    probe,
+  );
+  if (typeof inferred === "string") return st.error(Diagnostics.Value_0_must_be_1, span, [`the operands of '${op}'`, `compatible: ${inferred}`]);
+  const type: TensorType = { dtype: def.dtype(ins.map((x) => x.type.dtype), probe), shape: inferred };
+  const inputs = Object.fromEntries(ins.map((x, k) => [`in${k}`, x.node]));
+  return st.addNode("prim", inputs, { op, ...attrs }, {}, type, span);
+}
+
+/** A tensor operand, or a number made into a constant of shape []. */
+function operand(st: ElaborationState, v: Value | undefined, span: Span, what: string): TensorValue | undefined {
+  if (v === undefined || v.kind === "error") return undefined;
+  if (v.kind === "tensor") {
+    if (v.optional) {
+      st.error(Diagnostics.Optional_0_used_as_value, span, [v.name ?? what]);
+      return undefined;
+    }
+    return v;
+  }
+  if (isNumeric(v) || v.kind === "bool") {
+    const value = v.kind === "bool" ? Number(v.value) : v.value;
+    const dtype: DType = v.kind === "bool" ? "bool" : v.kind === "int" ? "i32" : "f32";
+    const c = st.addNode("prim", {}, { op: "constant", value }, {}, { dtype, shape: [] }, span);
+    return c;
+  }
+  st.error(Diagnostics.Expected_0_got_1, span, [`a tensor or a number for ${what}`, describeValue(v)]);
+  return undefined;
+}
+
+const tensorArg = (name: string): ArgSpec => ({ name, kind: "any", required: true });
+
+/** An axis in [-rank, rank), normalised; reports and returns undefined otherwise. */
+function axis(st: ElaborationState, v: Value | undefined, rank: number, span: Span): number | undefined {
+  if (v === undefined || v.kind === "error") return undefined;
+  const a = v.kind === "int" ? v.value : NaN;
+  const ax = a < 0 ? a + rank : a;
+  if (!Number.isInteger(a) || ax < 0 || ax >= rank) {
+    st.error(Diagnostics.Value_0_must_be_1, span, ["the dimension", `an integer between ${-rank} and ${rank - 1}, got ${describeValue(v)}`]);
+    return undefined;
+  }
+  return ax;
+}
+
+/** The items of a list argument (a single value is a list of one). */
+const items = (v: Value | undefined): Value[] | undefined => (v === undefined ? undefined : v.kind === "list" ? [...v.items] : [v]);
+
+/** Dimensions of a list like `[B, T, heads, -1]`: -1 is returned as undefined (to be inferred). */
+function dimsOf(st: ElaborationState, v: Value | undefined, span: Span, allowInfer: boolean): (Dim | undefined)[] | undefined {
+  const xs = items(v);
+  if (!xs) return undefined;
+  const out: (Dim | undefined)[] = [];
+  for (const x of xs) {
+    if (x.kind === "error") return undefined;
+    if (allowInfer && x.kind === "int" && x.value === -1) out.push(undefined);
+    else if (x.kind === "dim") out.push({ sym: x.sym });
+    else if (x.kind === "int" && x.value >= 0) out.push({ value: x.value });
+    else {
+      st.error(Diagnostics.Expected_0_got_1, span, [`dimensions${allowInfer ? " (or -1 for one to infer)" : ""}`, describeValue(x)]);
+      return undefined;
+    }
+  }
+  return out;
+}
+
+/** Elements of a shape as a constant factor and a sorted list of symbols. */
+function count(shape: readonly Dim[]): { c: number; syms: string[] } {
+  return { c: shape.filter(isConst).reduce((a, d) => a * d.value, 1), syms: shape.filter((d) => !isConst(d)).map((d) => (d as { sym: string }).sym).sort() };
+}
+
+function reshapeTo(st: ElaborationState, x: TensorValue, dims: (Dim | undefined)[], span: Span): Value {
+  const holes = dims.filter((d) => d === undefined).length;
+  if (holes > 1) return st.error(Diagnostics.Value_0_must_be_1, span, ["the new shape", "given with at most one -1"]);
+  const total = count(x.type.shape);
+  const known = count(dims.filter((d): d is Dim => d !== undefined));
+  const rest = [...total.syms];
+  for (const s of known.syms) {
+    const i = rest.indexOf(s);
+    if (i < 0) return st.error(Diagnostics.Value_0_must_be_1, span, [`a reshape of ${formatShape(x.type.shape)}`, `to a shape of as many elements (there is no '${s}' to spare)`]);
+    rest.splice(i, 1);
+  }
+  let hole: Dim | undefined;
+  if (holes === 1) {
+    if (rest.length === 1 && known.c > 0 && total.c === known.c) hole = { sym: rest[0] };
+    else if (rest.length === 0 && known.c > 0 && total.c % known.c === 0) hole = { value: total.c / known.c };
+    else return st.error(Diagnostics.Value_0_must_be_1, span, [`the -1 in a reshape of ${formatShape(x.type.shape)}`, "one dimension that can be inferred"]);
+  } else if (rest.length > 0 || total.c !== known.c) {
+    return st.error(Diagnostics.Value_0_must_be_1, span, [`a reshape of ${formatShape(x.type.shape)}`, `to a shape of as many elements, got ${formatShape(dims as Dim[])}`]);
+  }
+  const shape = dims.map((d) => d ?? hole!);
+  return addPrimitive(st, "reshape", [x], {}, span, shape);
+}
+
+const UNARY_DOCS: Partial<Record<PrimitiveOp, string>> = {
+  exp: "e^x, elementwise",
+  log: "natural logarithm, elementwise",
+  sqrt: "square root, elementwise (on numbers, at compile time)",
+  rsqrt: "1 / sqrt(x), elementwise",
+  sin: "sine, elementwise",
+  cos: "cosine, elementwise",
+  abs: "absolute value, elementwise",
+  erf: "the error function, elementwise",
+  floor: "floor, elementwise (on numbers, at compile time)",
+  ceil: "ceiling, elementwise (on numbers, at compile time)",
+};
+
+const unary = (op: PrimitiveOp): LayerDef => ({
+  doc: UNARY_DOCS[op]!,
+  args: [tensorArg("x")],
+  elaborate(st, a) {
+    const x = operand(st, a.get("x"), a.span("x"), op);
+    return x ? addPrimitive(st, op, [x], {}, a.span("x")) : ERROR;
+  },
+});
+
+const binary = (op: PrimitiveOp, doc: string): LayerDef => ({
+  doc,
+  args: [tensorArg("a"), tensorArg("b")],
+  elaborate(st, a, site) {
+    const l = operand(st, a.get("a"), a.span("a"), op);
+    const r = operand(st, a.get("b"), a.span("b"), op);
+    return l && r ? addPrimitive(st, op, [l, r], {}, site.span) : ERROR;
+  },
+});
+
+function reduction(op: PrimitiveOp, doc: string): LayerDef {
+  const single = op === "argmax" || op === "argmin";
+  return {
+    doc,
+    args: [tensorArg("x"), { name: "dim", kind: "any" }, { name: "keepdim", kind: "bool" }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), op);
+      if (!x || a.anyError()) return ERROR;
+      const rank = x.type.shape.length;
+      const given = items(a.get("dim"));
+      if (single && given && given.length !== 1) return st.error(Diagnostics.Value_0_must_be_1, a.span("dim"), [`the dim of ${op}`, "one axis"]);
+      const axes = given ? given.map((v) => axis(st, v, rank, a.span("dim"))) : x.type.shape.map((_, k) => k);
+      if (axes.some((ax) => ax === undefined) || axes.length === 0) return axes.length === 0 ? st.error(Diagnostics.Value_0_must_be_1, site.span, [`the operand of ${op}`, "a tensor of rank 1 or more"]) : ERROR;
+      return addPrimitive(st, op, [x], { axes: intList(axes as number[]), keepdim: a.bool("keepdim", false) }, site.span);
+    },
+  };
+}
+
+export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
+  ...Object.fromEntries((["exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "erf", "floor", "ceil"] as const).map((op) => [op, unary(op)])),
+  maximum: binary("maximum", "the larger of a and b, elementwise with broadcasting"),
+  minimum: binary("minimum", "the smaller of a and b, elementwise with broadcasting"),
+  where: {
+    doc: "where(cond, a, b): a where the boolean cond is true, else b (numbers such as -inf allowed; all broadcast)",
+    args: [tensorArg("cond"), tensorArg("a"), tensorArg("b")],
+    elaborate(st, a, site) {
+      const c = operand(st, a.get("cond"), a.span("cond"), "where");
+      const x = operand(st, a.get("a"), a.span("a"), "where");
+      const y = operand(st, a.get("b"), a.span("b"), "where");
+      if (!c || !x || !y) return ERROR;
+      if (!st.expectDtype(c, ["bool"], a.span("cond"))) return ERROR;
+      return addPrimitive(st, "where", [c, x, y], {}, site.span);
+    },
+  },
+  reshape: {
+    doc: "the same values under a new shape, e.g. reshape(x, [B, T, heads, -1]); one -1 is inferred",
+    args: [tensorArg("x"), { name: "shape", kind: "any", required: true }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "reshape");
+      const dims = dimsOf(st, a.get("shape"), a.span("shape"), true);
+      return x && dims ? reshapeTo(st, x, dims, site.span) : ERROR;
+    },
+  },
+  permute: {
+    doc: "reorders the axes: permute(x, [0, 2, 1, 3])",
+    args: [tensorArg("x"), { name: "dims", kind: "any", required: true }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "permute");
+      const xs = items(a.get("dims"));
+      if (!x || !xs) return ERROR;
+      const perm = xs.map((v) => axis(st, v, x.type.shape.length, a.span("dims")));
+      if (perm.some((p) => p === undefined)) return ERROR;
+      return addPrimitive(st, "permute", [x], { perm: intList(perm as number[]) }, site.span);
+    },
+  },
+  unsqueeze: {
+    doc: "inserts an axis of size 1 at `dim`",
+    args: [tensorArg("x"), { name: "dim", kind: "int", required: true }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "unsqueeze");
+      if (!x || a.anyError()) return ERROR;
+      const at = axis(st, a.get("dim"), x.type.shape.length + 1, a.span("dim"));
+      if (at === undefined) return ERROR;
+      const shape = [...x.type.shape];
+      shape.splice(at, 0, { value: 1 });
+      return addPrimitive(st, "reshape", [x], {}, site.span, shape);
+    },
+  },
+  squeeze: {
+    doc: "removes the axis `dim`, which must have size 1",
+    args: [tensorArg("x"), { name: "dim", kind: "int", required: true }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "squeeze");
+      if (!x || a.anyError()) return ERROR;
+      const at = axis(st, a.get("dim"), x.type.shape.length, a.span("dim"));
+      if (at === undefined) return ERROR;
+      const d = x.type.shape[at];
+      if (!isConst(d) || d.value !== 1) return st.error(Diagnostics.Value_0_must_be_1, a.span("dim"), [`dimension ${at} of ${formatShape(x.type.shape)}`, "1 to be squeezed"]);
+      return addPrimitive(st, "reshape", [x], {}, site.span, x.type.shape.filter((_, k) => k !== at));
+    },
+  },
+  expand: {
+    doc: "broadcasts to a shape: expand(x, [B, heads, T, -1]) (-1 keeps a dimension)",
+    args: [tensorArg("x"), { name: "shape", kind: "any", required: true }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "expand");
+      const dims = dimsOf(st, a.get("shape"), a.span("shape"), true);
+      if (!x || !dims) return ERROR;
+      const off = dims.length - x.type.shape.length;
+      if (off < 0) return st.error(Diagnostics.Value_0_must_be_1, a.span("shape"), ["the shape to expand to", `of rank ${x.type.shape.length} or more`]);
+      const shape = dims.map((d, k) => d ?? x.type.shape[k - off] ?? { value: 1 });
+      return addPrimitive(st, "expand", [x], {}, site.span, shape);
+    },
+  },
+  concat: {
+    doc: "joins tensors along `dim`: concat([a, b], dim = -1)",
+    args: [{ name: "xs", kind: "any", required: true }, { name: "dim", kind: "int" }],
+    elaborate(st, a, site) {
+      const xs = items(a.get("xs"))?.map((v) => operand(st, v, a.span("xs"), "concat"));
+      if (!xs || xs.some((x) => !x) || xs.length === 0) return ERROR;
+      const rank = xs[0]!.type.shape.length;
+      const at = a.has("dim") ? axis(st, a.get("dim"), rank, a.span("dim")) : rank - 1;
+      if (at === undefined) return ERROR;
+      return addPrimitive(st, "concat", xs as TensorValue[], { axis: at }, site.span);
+    },
+  },
+  sum: reduction("sum", "the sum over `dim` (an axis or a list; all when left out), `keepdim` keeps them as size 1"),
+  mean: reduction("mean", "the mean over `dim` (an axis or a list; all when left out)"),
+  max: reduction("max", "the largest value over `dim` (on numbers: the largest number)"),
+  min: reduction("min", "the smallest value over `dim` (on numbers: the smallest number)"),
+  argmax: reduction("argmax", "the index of the largest value along `dim`"),
+  argmin: reduction("argmin", "the index of the smallest value along `dim`"),
+  log_softmax: {
+    doc: "log(softmax(x)) along `dim` (default the last)",
+    args: [tensorArg("x"), { name: "dim", kind: "int" }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "log_softmax");
+      if (!x || a.anyError()) return ERROR;
+      const at = a.has("dim") ? axis(st, a.get("dim"), x.type.shape.length, a.span("dim")) : x.type.shape.length - 1;
+      return at === undefined ? ERROR : addPrimitive(st, "log_softmax", [x], { axis: at }, site.span);
+    },
+  },
+  arange: {
+    doc: "0, 1, ..., n - 1 (i64); n may be a length such as T",
+    args: [{ name: "n", kind: "dim", required: true }],
+    elaborate(st, a, site) {
+      const v = a.get("n");
+      if (!v || v.kind === "error") return ERROR;
+      const n = st.asDim(v, a.span("n"), "arange");
+      return n ? st.addNode("prim", {}, { op: "arange", start: 0, step: 1 }, {}, { dtype: "i64", shape: [n] }, site.span) : ERROR;
+    },
+  },
+  cast: {
+    doc: "converts to a dtype: cast(x, f32); integers truncate, bool is x != 0",
+    args: [tensorArg("x"), { name: "dtype", kind: "choice", required: true, choices: ["f32", "i32", "i64", "bool"] }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "cast");
+      if (!x || a.anyError()) return ERROR;
+      return addPrimitive(st, "cast", [x], { to: a.choice("dtype", "f32") }, site.span);
+    },
+  },
+  take: {
+    doc: "rows of a table picked by integer ids: take(table, ids) has shape ids.shape + table.shape[1:]",
+    args: [tensorArg("table"), tensorArg("ids")],
+    elaborate(st, a, site) {
+      const t = operand(st, a.get("table"), a.span("table"), "take");
+      const ids = operand(st, a.get("ids"), a.span("ids"), "take");
+      if (!t || !ids || !st.expectDtype(ids, ["i32", "i64"], a.span("ids"))) return ERROR;
+      return addPrimitive(st, "take", [t, ids], {}, site.span);
+    },
+  },
+};
+
+/** Primitives for the operators of the language on tensors: comparisons, `and`, `or`, `not`, `**`, `%`. */
+export const OPERATOR_PRIMITIVES: Readonly<Record<string, PrimitiveOp>> = {
+  "==": "eq",
+  "!=": "ne",
+  "<": "lt",
+  "<=": "le",
+  ">": "gt",
+  ">=": "ge",
+  and: "and",
+  or: "or",
+  "**": "pow",
+  "%": "mod",
+};
+
+export { operand as primitiveOperand };
