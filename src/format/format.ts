@@ -207,9 +207,11 @@ class Printer {
         return s.value ? `${head} = ${this.expr(s.value, head.length + 3, indent)}` : head;
       }
       case "assign": {
-        const head = `${indent}${s.target.name} = `;
+        const head = `${indent}${s.targets.map((t) => t.name).join(", ")} = `;
         return head + this.expr(s.value, head.length, indent);
       }
+      case "param":
+        return `${indent}param ${s.name.name}: ${this.type(s.type)}`;
       case "return":
         return `${indent}return ${this.expr(s.value, col + 7, indent)}`;
       default:
@@ -290,6 +292,13 @@ class Printer {
         return `${sourcePath(this.text, e.label.span)}: ${this.flat(e.expr)}`;
       case "list":
         return `[${e.items.map((x) => this.flat(x)).join(", ")}]`;
+      case "index": {
+        const target = this.flat(e.target);
+        const items = e.items.map((i) =>
+          i.kind === "ellipsis" ? "..." : i.kind === "at" ? this.flat(i.value) : `${i.start ? this.flat(i.start) : ""}:${i.stop ? this.flat(i.stop) : ""}${i.step ? `:${this.flat(i.step)}` : ""}`,
+        );
+        return `${precOf(e.target) < ATOM ? `(${target})` : target}[${items.join(", ")}]`;
+      }
       case "error":
         return "";
     }

@@ -112,6 +112,8 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
       return ctx.emit("matmul", [ctx.input("a"), ctx.input("b")], shape);
     case "attention":
       return lowerAttention(layer, ctx);
+    case "param_ref":
+      return ctx.param(a.name as string);
     case "prim": {
       // A primitive called in the source: its inputs are in0, in1, ...; its attrs are the op's.
       const { op, ...attrs } = a;

@@ -1,7 +1,7 @@
 import type { Diagnostic, Span } from "../diagnostics/diagnostic.js";
 import { formatType } from "../semantics/types.js";
 import type { Value } from "../semantics/values.js";
-import type { Expr, ModelDecl, SourceFileAst, Stmt } from "../syntax/ast.js";
+import type { Expr, IndexItem, ModelDecl, SourceFileAst, Stmt } from "../syntax/ast.js";
 import { checkForEditor } from "./recover.js";
 import { layerNamed, layerSignature } from "./signature.js";
 
@@ -115,6 +115,10 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
         return visitExpr(e.expr, block);
       case "list":
         return e.items.forEach((x) => visitExpr(x, block));
+      case "index":
+        visitExpr(e.target, block);
+        for (const i of e.items) for (const x of indexParts(i)) visitExpr(x, block);
+        return;
       case "unary":
         return visitExpr(e.operand, block);
       case "binary":
@@ -141,8 +145,17 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
           else if (contains(s.name.span, offset)) found = { kind: "name", name: s.name.name, span: s.name.span };
           break;
         case "assign":
+          if (!contains(s.value.span, offset)) {
+            const t = s.targets.find((x) => contains(x.span, offset));
+            if (t) found = { kind: "name", name: t.name, span: t.span, ...(block ? { block } : {}) };
+          }
+          visitExpr(s.value, block);
+          break;
         case "return":
           visitExpr(s.value, block);
+          break;
+        case "param":
+          for (const d of s.type.dims) visitExpr(d, block);
           break;
         case "if":
           visitExpr(s.cond, block);
@@ -179,6 +192,9 @@ export function labels(model: ModelDecl): Map<string, Span> {
         return e.args.forEach((a) => visit(a.value));
       case "list":
         return e.items.forEach(visit);
+      case "index":
+        visit(e.target);
+        return e.items.forEach((i) => indexParts(i).forEach(visit));
       case "unary":
         return visit(e.operand);
       case "binary":
@@ -212,8 +228,11 @@ export function definitionAt(a: Analysis, offset: number): Span | undefined {
   const blockDecl = top.find((s): s is Extract<Stmt, { kind: "block" }> => s.kind === "block" && s.name.name === ref.name);
   if (ref.kind === "callee") return blockDecl?.name.span;
   const scope = ref.block ? flatten(ref.block.body) : top;
-  const assigned = scope.filter((s): s is Extract<Stmt, { kind: "assign" }> => s.kind === "assign" && s.target.name === ref.name && s.span.end <= ref.span.start);
-  if (assigned.length > 0) return assigned[assigned.length - 1].target.span;
+  const declared = scope
+    .filter((s) => s.span.end <= ref.span.start)
+    .flatMap((s) => (s.kind === "assign" ? s.targets : s.kind === "param" ? [s.name] : []))
+    .filter((t) => t.name === ref.name);
+  if (declared.length > 0) return declared[declared.length - 1].span;
   const param = ref.block?.params.find((p) => p.name.name === ref.name);
   if (param) return param.name.span;
   if (!ref.block) {
@@ -225,4 +244,11 @@ export function definitionAt(a: Analysis, offset: number): Span | undefined {
   for (const s of top) if (s.kind === "input") for (const d of s.type.dims) if (d.kind === "name" && d.name === ref.name) return d.span;
   if (blockDecl) return blockDecl.name.span;
   return labels(model).get(ref.name);
+}
+
+/** The expressions inside one item of `x[...]`. */
+function indexParts(i: IndexItem): Expr[] {
+  if (i.kind === "at") return [i.value];
+  if (i.kind === "slice") return [i.start, i.stop, i.step].filter((x): x is Expr => x !== undefined);
+  return [];
 }

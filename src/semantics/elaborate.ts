@@ -93,6 +93,8 @@ class ModelElaborator extends ExpressionEvaluator {
         return;
       case "assign":
         return this.assign(s);
+      case "param":
+        return this.param(s);
       case "if": {
         const c = this.demand(this.eval(s.cond));
         if (c.kind === "error") return;
@@ -253,14 +255,52 @@ class ModelElaborator extends ExpressionEvaluator {
   }
 
   private assign(s: Extract<Stmt, { kind: "assign" }>): void {
-    const name = s.target.name;
-    if (this.st.config.has(name) || this.blocks.has(name)) {
-      this.st.error(Diagnostics.Name_0_already_declared, s.target.span, [name]);
-      return;
+    for (const t of s.targets) {
+      if (this.st.config.has(t.name) || this.blocks.has(t.name)) {
+        this.st.error(Diagnostics.Name_0_already_declared, t.span, [t.name]);
+        return;
+      }
     }
     const v = this.demand(this.eval(s.value));
-    this.st.observe?.(s.target.span, v, 0);
-    this.frame.vars.set(name, v);
+    if (s.targets.length === 1) {
+      this.st.observe?.(s.target.span, v, 0);
+      this.frame.vars.set(s.target.name, v);
+      return;
+    }
+    // `q, k, v = split(qkv, 3)`: one name per part.
+    let parts: readonly Value[] = s.targets.map(() => ERROR);
+    if (v.kind === "list" && v.items.length === s.targets.length) parts = v.items;
+    else if (v.kind !== "error") this.st.error(Diagnostics.Expected_0_got_1, s.value.span, [`${s.targets.length} values to unpack`, describeValue(v)]);
+    s.targets.forEach((t, k) => {
+      this.st.observe?.(t.span, parts[k], 0);
+      this.frame.vars.set(t.name, parts[k]);
+    });
+  }
+
+  /** `param name: f32[dims]`: a parameter `<label scope>.name`, bound to `name` as a tensor. */
+  private param(s: Extract<Stmt, { kind: "param" }>): void {
+    const name = s.name.name;
+    const dtype = this.dtype(s.type);
+    if (dtype !== undefined && dtype !== "f32") this.st.error(Diagnostics.Dtype_0_expected_1, s.type.dtype.span, [dtype, "f32 (parameters are float32)"]);
+    const shape: number[] = [];
+    let valid = dtype === "f32";
+    for (const d of s.type.dims) {
+      const n = this.st.asPositiveInt(this.demand(this.eval(d)), d.span, `a dimension of parameter '${name}'`);
+      if (n === undefined) valid = false;
+      else shape.push(n);
+    }
+    if (this.st.config.has(name) || this.blocks.has(name)) {
+      this.st.error(Diagnostics.Name_0_already_declared, s.name.span, [name]);
+      valid = false;
+    }
+    if (!valid) {
+      this.frame.vars.set(name, ERROR);
+      return;
+    }
+    const full = this.st.addParam(name, shape, s.span);
+    const node = this.st.addNode("param_ref", {}, { name: full }, { [name]: full }, { dtype: "f32", shape: shape.map((value) => ({ value })) }, s.span);
+    this.st.observe?.(s.name.span, node, shape.reduce((a, b) => a * b, 1));
+    this.frame.vars.set(name, node);
   }
 
   protected callBlock(name: string, args: readonly Arg[], site: { span: Span; calleeSpan: Span }, preset: Value[] | undefined, label: readonly string[]): Value {

@@ -6,6 +6,7 @@ import { bindArguments, type ArgSpec } from "./args.js";
 import { ElaborationState, EvaluatedArgs, reportUnknownName } from "./elaborator.js";
 import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
 import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand } from "./layers/primitives.js";
+import { indexTensor } from "./layers/indexing.js";
 import type { PrimitiveOp } from "../ir/ops.js";
 import { broadcastShapes } from "./shapes.js";
 import { formatShape, isConst, type Dim } from "./types.js";
@@ -85,6 +86,8 @@ export abstract class ExpressionEvaluator {
         return this.labeled(e);
       case "list":
         return { kind: "list", items: e.items.map((x) => this.demand(this.eval(x))) };
+      case "index":
+        return indexTensor(this.st, this.demand(this.eval(e.target)), e, (x) => this.demand(this.eval(x)));
       case "error":
         return ERROR;
     }

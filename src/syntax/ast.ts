@@ -20,7 +20,14 @@ export type Expr =
   | { readonly kind: "call"; readonly callee: Ident; readonly args: readonly Arg[]; readonly span: Span }
   | { readonly kind: "labeled"; readonly label: LabelPath; readonly expr: Expr; readonly span: Span }
   | { readonly kind: "list"; readonly items: readonly Expr[]; readonly span: Span }
+  | { readonly kind: "index"; readonly target: Expr; readonly items: readonly IndexItem[]; readonly span: Span }
   | { readonly kind: "error"; readonly span: Span };
+
+/** One position of `x[...]`: an index, a slice with optional bounds, or `...` for the axes between. */
+export type IndexItem =
+  | { readonly kind: "at"; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "slice"; readonly start?: Expr; readonly stop?: Expr; readonly step?: Expr; readonly span: Span }
+  | { readonly kind: "ellipsis"; readonly span: Span };
 
 export interface Arg {
   readonly name?: Ident;
@@ -64,7 +71,9 @@ export type Stmt =
       readonly span: Span;
     }
   | { readonly kind: "output"; readonly name: Ident; readonly value?: Expr; readonly span: Span }
-  | { readonly kind: "assign"; readonly target: Ident; readonly value: Expr; readonly span: Span }
+  /** `target = value`; with more names (`q, k, v = split(x, 3)`) the value is unpacked into `targets`. */
+  | { readonly kind: "assign"; readonly target: Ident; readonly targets: readonly Ident[]; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "param"; readonly name: Ident; readonly type: TypeExpr; readonly span: Span }
   | {
       readonly kind: "block";
       readonly name: Ident;

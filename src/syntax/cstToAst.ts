@@ -1,5 +1,5 @@
 import type { CstElement, CstNode, IToken } from "./chevrotain.js";
-import type { Arg, BinaryOp, ConfigItem, Expr, Ident, LabelPath, ModelDecl, Param, Span, Stmt, TypeExpr } from "./ast.js";
+import type { Arg, BinaryOp, ConfigItem, Expr, Ident, IndexItem, LabelPath, ModelDecl, Param, Span, Stmt, TypeExpr } from "./ast.js";
 import { decodeString } from "./strings.js";
 
 // Turns the concrete syntax tree into the AST. After error recovery a CST can miss any child, so
@@ -139,13 +139,14 @@ export class AstBuilder {
         return this.ifStmt(inner);
       case "returnStmt":
         return { kind: "return", value: this.expressionOrError(this.node(ic, "expression"), span), span };
-      case "assignStmt":
-        return {
-          kind: "assign",
-          target: this.ident(this.tok(ic, "Identifier"), span),
-          value: this.expressionOrError(this.node(ic, "expression"), span),
-          span,
-        };
+      case "assignStmt": {
+        const targets = (ic.Identifier ?? []).map((t) => this.ident(t as IToken, span));
+        return { kind: "assign", target: targets[0] ?? this.ident(undefined, span), targets, value: this.expressionOrError(this.node(ic, "expression"), span), span };
+      }
+      case "paramStmt": {
+        const type = this.node(ic, "tensorType");
+        return { kind: "param", name: this.ident((ic.Identifier ?? [])[1] as IToken | undefined, span), type: this.tensorType(type, span), span };
+      }
       default:
         return undefined;
     }
@@ -219,8 +220,16 @@ export class AstBuilder {
         const operand = this.expressionOrError(inner, this.span(node));
         return minus ? { kind: "unary", op: "-", operand, span: this.span(node) } : operand;
       }
+      case "postfix": {
+        let acc = this.expressionOrError(this.node(node.children, "primary"), this.span(node));
+        for (const suffix of this.nodes(node.children, "indexSuffix")) {
+          const items = this.nodes(suffix.children, "indexItem").map((i) => this.indexItem(i));
+          acc = { kind: "index", target: acc, items, span: { ...acc.span, end: Math.max(acc.span.end, this.span(suffix).end) } };
+        }
+        return acc;
+      }
       case "power": {
-        const base = this.expressionOrError(this.node(node.children, "primary"), this.span(node));
+        const base = this.expressionOrError(this.node(node.children, "postfix"), this.span(node));
         const op = this.tok(node.children, "StarStar");
         if (!op) return base;
         const exp = this.expressionOrError(this.node(node.children, "unary"), this.span(node));
@@ -249,6 +258,27 @@ export class AstBuilder {
       acc = { kind: "binary", op, left: acc, right, opSpan, span: { ...acc.span, end: Math.max(acc.span.end, right.span.end) } };
     }
     return acc;
+  }
+
+  private indexItem(node: CstNode): IndexItem {
+    const c = node.children;
+    const span = this.span(node);
+    if (this.tok(c, "Ellipsis")) return { kind: "ellipsis", span };
+    const head = this.node(c, "expression");
+    const tail = this.node(c, "sliceTail");
+    if (!tail) return { kind: "at", value: this.expressionOrError(head, span), span };
+    // The tail's expressions: the one before its second ':' is the stop, the one after the step.
+    const colons = ((tail.children.Colon ?? []) as IToken[]).map((t) => t.startOffset).sort((a, b) => a - b);
+    const parts = this.nodes(tail.children, "expression");
+    const stop = parts.find((p) => colons.length < 2 || this.span(p).start < colons[1]);
+    const step = colons.length > 1 ? parts.find((p) => this.span(p).start > colons[1]) : undefined;
+    return {
+      kind: "slice",
+      ...(head ? { start: this.expressionOrError(head, span) } : {}),
+      ...(stop ? { stop: this.expressionOrError(stop, span) } : {}),
+      ...(step ? { step: this.expressionOrError(step, span) } : {}),
+      span,
+    };
   }
 
   private primary(node: CstNode): Expr {

@@ -30,6 +30,8 @@ export class TfmParser extends CstParser {
   });
 
   statement = this.RULE("statement", () => {
+    // A syntax error inside `x[...]` may skip its closing action: no index spans statements.
+    this.ACTION(() => (this.indexDepth = 0));
     this.OR([
       { ALT: () => this.SUBRULE(this.configDecl) },
       { ALT: () => this.SUBRULE(this.inputDecl) },
@@ -37,6 +39,7 @@ export class TfmParser extends CstParser {
       { ALT: () => this.SUBRULE(this.blockDecl) },
       { ALT: () => this.SUBRULE(this.ifStmt) },
       { ALT: () => this.SUBRULE(this.returnStmt) },
+      { GATE: () => this.paramAhead(), ALT: () => this.SUBRULE(this.paramStmt) },
       { ALT: () => this.SUBRULE(this.assignStmt) },
       { ALT: () => this.CONSUME(T.Semicolon) },
     ]);
@@ -114,8 +117,21 @@ export class TfmParser extends CstParser {
     this.SUBRULE(this.expression);
   });
 
+  /** `param in_proj_weight: f32[3 * d, d]`: a parameter under the current label scope. */
+  paramStmt = this.RULE("paramStmt", () => {
+    this.CONSUME(T.Identifier);
+    this.CONSUME2(T.Identifier);
+    this.CONSUME(T.Colon);
+    this.SUBRULE(this.tensorType);
+  });
+
+  /** `x = ...`, or `q, k, v = split(qkv, 3)`. */
   assignStmt = this.RULE("assignStmt", () => {
     this.CONSUME(T.Identifier);
+    this.MANY(() => {
+      this.CONSUME(T.Comma);
+      this.CONSUME2(T.Identifier);
+    });
     this.CONSUME(T.Equals);
     this.SUBRULE(this.expression);
   });
@@ -197,10 +213,47 @@ export class TfmParser extends CstParser {
   });
 
   power = this.RULE("power", () => {
-    this.SUBRULE(this.primary);
+    this.SUBRULE(this.postfix);
     this.OPTION(() => {
       this.CONSUME(T.StarStar);
       this.SUBRULE(this.unary);
+    });
+  });
+
+  /** A primary followed by indexing: `x[:, 0]`, `x[..., 0:64]`, `x[:, ::2]`. */
+  postfix = this.RULE("postfix", () => {
+    this.SUBRULE(this.primary);
+    this.MANY(() => this.SUBRULE(this.indexSuffix));
+  });
+
+  indexSuffix = this.RULE("indexSuffix", () => {
+    this.CONSUME(T.LBracket);
+    this.ACTION(() => this.indexDepth++);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.indexItem) });
+    this.ACTION(() => this.indexDepth--);
+    this.CONSUME(T.RBracket);
+  });
+
+  /** `...`, an index, or a slice `start:stop:step` with each part optional. */
+  indexItem = this.RULE("indexItem", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Ellipsis) },
+      { ALT: () => this.SUBRULE(this.sliceTail) },
+      {
+        ALT: () => {
+          this.SUBRULE(this.expression);
+          this.OPTION(() => this.SUBRULE2(this.sliceTail));
+        },
+      },
+    ]);
+  });
+
+  sliceTail = this.RULE("sliceTail", () => {
+    this.CONSUME(T.Colon);
+    this.OPTION(() => this.SUBRULE(this.expression));
+    this.OPTION2(() => {
+      this.CONSUME2(T.Colon);
+      this.OPTION3(() => this.SUBRULE2(this.expression));
     });
   });
 
@@ -286,8 +339,17 @@ export class TfmParser extends CstParser {
     this.OR(T.argumentNameTokens.map((t) => ({ ALT: () => this.CONSUME(t) })));
   });
 
+  /** Inside `x[...]` a ':' separates slice bounds, so `a:b` is not a label. */
+  private indexDepth = 0;
+
+  /** `param name: type` (`param` is not a keyword: it stays usable as a name elsewhere). */
+  private paramAhead(): boolean {
+    return this.LA(1).image === "param" && this.LA(2).tokenType === T.Identifier && this.LA(3).tokenType === T.Colon;
+  }
+
   /** Whether a label path followed by ':' starts here (labels are arbitrarily long, so scan). */
   private labelAhead(): boolean {
+    if (this.indexDepth > 0) return false;
     const isSegment = (k: number, first: boolean) => {
       const t = this.LA(k).tokenType;
       return t === T.Identifier || t === T.StringLiteral || (!first && t === T.NumberLiteral);

@@ -47,6 +47,7 @@ export const Comma = punct("Comma", ",", ",");
 export const Semicolon = punct("Semicolon", ";", ";");
 export const Colon = punct("Colon", ":", ":");
 export const Question = punct("Question", "?", "?");
+export const Ellipsis = punct("Ellipsis", "...", "...");
 export const Dot = punct("Dot", ".", ".");
 export const EqEq = punct("EqEq", "==", "==");
 export const NotEq = punct("NotEq", "!=", "!=");
@@ -76,7 +77,7 @@ export const allTokens: TokenType[] = [
   LBrace, RBrace, LParen, RParen, LBracket, RBracket, Comma, Semicolon, Colon, Question,
   EqEq, NotEq, LessEq, GreaterEq, Less, Greater, Equals,
   Plus, Minus, StarStar, Star, Slash, Percent, At,
-  Dot,
+  Ellipsis, Dot,
 ];
 
 export const KEYWORDS = ["model", "config", "input", "output", "block", "return", "if", "else", "where", "true", "false", "and", "or", "not"];

@@ -158,6 +158,54 @@ function reduction(op: PrimitiveOp, doc: string): LayerDef {
   };
 }
 
+/** Splits `x` along `axis` into parts of the given sizes (each a `slice`). */
+export function splitTensor(st: ElaborationState, x: TensorValue, axis: number, sizes: readonly number[], span: Span): Value {
+  const rank = x.type.shape.length;
+  const parts: Value[] = [];
+  let offset = 0;
+  for (const size of sizes) {
+    const starts = x.type.shape.map((_, k) => (k === axis ? offset : 0));
+    const shape = x.type.shape.map((d, k) => (k === axis ? { value: size } : d));
+    parts.push(addPrimitive(st, "slice", [x], { starts: intList(starts), steps: intList(new Array<number>(rank).fill(1)) }, span, shape));
+    offset += size;
+  }
+  return { kind: "list", items: parts };
+}
+
+function splitLike(kind: "split" | "chunk"): LayerDef {
+  return {
+    doc:
+      kind === "split"
+        ? "split(x, n, dim = -1): n equal parts (or parts of the sizes in a list), to bind as `q, k, v = split(qkv, 3)`"
+        : "chunk(x, n, dim = -1): n parts of ceil(length / n), the last one smaller, as torch.chunk",
+    args: [tensorArg("x"), { name: "n", kind: "any", required: true }, { name: "dim", kind: "int" }],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), kind);
+      if (!x || a.anyError()) return ERROR;
+      const rank = x.type.shape.length;
+      const at = a.has("dim") ? axis(st, a.get("dim"), rank, a.span("dim")) : rank - 1;
+      if (at === undefined) return ERROR;
+      const len = x.type.shape[at];
+      if (!isConst(len)) return st.error(Diagnostics.Value_0_must_be_1, a.span("x"), [`the axis ${kind} divides`, `of a known length, got '${len.sym}'`]);
+      const n = a.get("n")!;
+      let sizes: number[];
+      if (n.kind === "list" && kind === "split") {
+        sizes = n.items.map((v) => (v.kind === "int" && v.value > 0 ? v.value : NaN));
+        if (sizes.some(Number.isNaN) || sizes.reduce((s, v) => s + v, 0) !== len.value)
+          return st.error(Diagnostics.Value_0_must_be_1, a.span("n"), ["the sizes of the parts", `positive integers adding up to ${len.value}`]);
+      } else {
+        const parts = st.asPositiveInt(n, a.span("n"), `the number of parts of ${kind}`);
+        if (parts === undefined) return ERROR;
+        if (kind === "split" && len.value % parts !== 0) return st.error(Diagnostics.Value_0_must_be_1, a.span("n"), [`the number of parts of an axis of ${len.value}`, `a divisor of it, got ${parts}`]);
+        const size = Math.ceil(len.value / parts);
+        sizes = [];
+        for (let left = len.value; left > 0; left -= size) sizes.push(Math.min(size, left));
+      }
+      return splitTensor(st, x, at, sizes, site.span);
+    },
+  };
+}
+
 export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   ...Object.fromEntries((["exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "erf", "floor", "ceil"] as const).map((op) => [op, unary(op)])),
   maximum: binary("maximum", "the larger of a and b, elementwise with broadcasting"),
@@ -246,6 +294,8 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
       return addPrimitive(st, "concat", xs as TensorValue[], { axis: at }, site.span);
     },
   },
+  split: splitLike("split"),
+  chunk: splitLike("chunk"),
   sum: reduction("sum", "the sum over `dim` (an axis or a list; all when left out), `keepdim` keeps them as size 1"),
   mean: reduction("mean", "the mean over `dim` (an axis or a list; all when left out)"),
   max: reduction("max", "the largest value over `dim` (on numbers: the largest number)"),
