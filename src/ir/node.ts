@@ -4,6 +4,15 @@ import type { Op } from "./ops.js";
 
 export type { Attr, Dim, DType };
 
+/** An attribute as text: JSON, except the numbers JSON cannot spell (Infinity, -Infinity, NaN). */
+export const attrText = (v: Attr): string => (typeof v === "number" && !Number.isFinite(v) ? String(v) : JSON.stringify(v));
+
+/** A key equal for equal attribute sets (in key order). */
+export const attrsKey = (attrs: Readonly<Record<string, Attr>>): string =>
+  Object.keys(attrs)
+    .map((k) => `${JSON.stringify(k)}:${attrText(attrs[k])}`)
+    .join(",");
+
 /** The label of one IR node. Passes build new labels; they never mutate one. */
 export interface NodeLabel {
   readonly op: Op;

@@ -1,9 +1,10 @@
 import { formatShape } from "../semantics/types.js";
 import type { IrGraph } from "./graph.js";
+import { attrText as attrValueText, type Attr } from "./node.js";
 
 const attrText = (attrs: Readonly<Record<string, unknown>>): string => {
   const keys = Object.keys(attrs).sort();
-  return keys.length === 0 ? "" : ` {${keys.map((k) => `${k}=${JSON.stringify(attrs[k])}`).join(", ")}}`;
+  return keys.length === 0 ? "" : ` {${keys.map((k) => `${k}=${attrValueText(attrs[k] as Attr)}`).join(", ")}}`;
 };
 
 /** A readable listing of the graph, one node a line in topological order; used by baselines and --dump. */

@@ -1,4 +1,5 @@
 import { IrGraph } from "../ir/graph.js";
+import { attrsKey } from "../ir/node.js";
 import { pruneDead, type Pass } from "./pass.js";
 
 /** Why: fusions leave behind nodes nobody reads; computing them would waste time and memory. */
@@ -29,7 +30,7 @@ export const eliminateCommonSubexpressions: Pass = {
       const n = g.node(id);
       const inputs = n.inputs.map((i) => map.get(i)!);
       // Inputs are never merged (each is fed separately); everything else is pure.
-      const key = n.op === "input" ? undefined : JSON.stringify([n.op, inputs, n.attrs, n.shape, n.dtype]);
+      const key = n.op === "input" ? undefined : JSON.stringify([n.op, inputs, attrsKey(n.attrs), n.shape, n.dtype]);
       const hit = key === undefined ? undefined : seen.get(key);
       if (hit) {
         map.set(id, hit);

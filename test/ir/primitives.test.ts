@@ -153,3 +153,18 @@ describe("tensor primitives: generated kernels equal the float64 interpreter", (
     for (const [k, c] of bad.entries()) expect(verifyGraph(graphOf(c, 100 + k)), c.op).toHaveLength(1);
   });
 });
+
+describe("constants that JSON cannot spell", () => {
+  it("common-subexpression elimination keeps +inf, -inf and NaN constants apart, and the IR printer names them", async () => {
+    const g = new IrGraph({ name: "infinities", config: new Map(), symbols: [], params: [] });
+    const c = (value: number) => g.addNode({ op: "constant", inputs: [], shape: [{ value: 2 }], dtype: "f32", attrs: { value }, span: NO_SPAN, scope: "" });
+    const [pos, neg, nan] = [c(Infinity), c(-Infinity), c(NaN)];
+    const both = g.addNode({ op: "concat", inputs: [pos, neg, nan], shape: [{ value: 6 }], dtype: "f32", attrs: { axis: 0 }, span: NO_SPAN, scope: "" });
+    g.outputs.push({ name: "y", node: both, type: { dtype: "f32", shape: [{ value: 6 }] } });
+    const { optimize } = await import("../../src/passes/pipeline.js");
+    const { printGraph } = await import("../../src/ir/print.js");
+    const o2 = optimize(g, { level: 2, verify: true }).graph;
+    expect([...interpret(o2, new Map(), {}).y.data]).toEqual([Infinity, Infinity, -Infinity, -Infinity, NaN, NaN]);
+    expect(printGraph(g)).toMatch(/value=Infinity[\s\S]*value=-Infinity[\s\S]*value=NaN/);
+  });
+});
