@@ -4,11 +4,16 @@ import { verifyGraph } from "../ir/verify.js";
 import { eliminateCommonSubexpressions, eliminateDeadCode } from "./cleanup.js";
 import { fuseAttention, fuseDenseEpilogue, fuseMaskedSoftmax, fuseQkvProjection, fuseResidualLayerNorm } from "./fusion.js";
 import type { Pass, PassNote } from "./pass.js";
+import { recognizeDense, recognizeHeads, recognizeMaskedScores, recognizeSlices } from "./recognize.js";
 
 /** The one place the order of passes is written. */
 export const PIPELINE: readonly Pass[] = [
   eliminateCommonSubexpressions,
   eliminateDeadCode,
+  recognizeSlices,
+  recognizeDense,
+  recognizeHeads,
+  recognizeMaskedScores,
   fuseDenseEpilogue,
   fuseQkvProjection,
   fuseResidualLayerNorm,

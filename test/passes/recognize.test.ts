@@ -1,0 +1,80 @@
+import { describe, expect, it } from "vitest";
+import { isIncremental, planIncremental, constantNodes } from "../../src/ir/incremental.js";
+import type { IrGraph } from "../../src/ir/graph.js";
+import { interpret } from "../../src/ir/interpret.js";
+import { optimize } from "../../src/passes/pipeline.js";
+import { randomWeights, seededRandom } from "../../src/runtime/random.js";
+import { graphOf, importGenerated } from "../compileHelpers.js";
+import { maxAbsDiff, randomInputs } from "../randomInputs.js";
+
+// Models written in primitives meet the same fused kernels as the built-in layers: the recognition
+// passes rewrite their patterns into the ops `attention(...)` and `linear(...)` lower to.
+
+const opsOf = (g: IrGraph) =>
+  g
+    .order()
+    .map((id) => g.node(id))
+    .filter((n) => n.op !== "input" && n.op !== "param")
+    .map((n) => n.op)
+    .sort();
+
+const notesOf = (path: string, ...sets: string[]) => optimize(graphOf(path, ...sets), { level: 2, verify: true }).notes;
+
+describe("recognition passes", () => {
+  it("nn.MultiheadAttention in primitives optimises to the graph attention(...) gives: the same fused attention node", () => {
+    const written = graphOf("test/models/mha_primitives.tfm", "-O2");
+    const builtIn = graphOf("examples/torch/multihead_attention.tfm", "-O2", "embed_dim=40", "num_heads=5");
+    expect(opsOf(written)).toEqual(opsOf(builtIn));
+    const attention = (g: IrGraph) => g.order().map((id) => g.node(id)).find((n) => n.op === "attention")!;
+    expect(attention(written).attrs).toMatchObject({ roles: "block_keys", causal: false });
+    expect(attention(written).attrs.scale).toBeCloseTo(attention(builtIn).attrs.scale as number, 12);
+  });
+
+  it.each([
+    ["recognize-slices", "test/models/mha_primitives.tfm", /slice_rows/],
+    ["recognize-dense", "test/models/mha_primitives.tfm", /dense/],
+    ["recognize-heads", "test/models/mha_primitives.tfm", /split_heads/],
+    ["recognize-heads", "test/models/mha_primitives.tfm", /merge_heads/],
+    ["recognize-heads", "test/models/causal_primitives.tfm", /at an offset/],
+    ["recognize-masked-scores", "test/models/mha_primitives.tfm", /block_keys mask/],
+    ["recognize-masked-scores", "test/models/causal_primitives.tfm", /causal/],
+    ["fuse-attention", "test/models/causal_primitives.tfm", /attention fused/],
+  ])("%s fires on %s (%s)", (pass, path, message) => {
+    const fired = notesOf(path).filter((n) => n.pass === pass && n.kind === "changed");
+    expect(fired.map((n) => n.message).join("\n")).toMatch(message);
+  });
+
+  it("a causal mask built from arange becomes causal attention, and the model decodes through a session", async () => {
+    const g = graphOf("test/models/causal_primitives.tfm", "-O2");
+    const att = g.order().map((id) => g.node(id)).filter((n) => n.op === "attention");
+    expect(att.map((n) => n.attrs.causal)).toEqual([true]);
+    expect(opsOf(g)).not.toContain("arange");
+    expect(isIncremental(planIncremental(g, constantNodes(g)))).toBe(true);
+    const mod = await importGenerated(g);
+    const model = mod.createModel(randomWeights(mod.spec.parameters, 3)) as unknown as {
+      forward(i: Record<string, unknown>): Record<string, { data: Float32Array; shape: number[] }>;
+      startSession(): { append(t: { data: Int32Array; shape: number[] }): Record<string, { data: Float32Array }> };
+    };
+    const r = seededRandom(4);
+    const seq = Array.from({ length: 12 }, () => Math.floor(r() * 40));
+    const session = model.startSession();
+    let worst = 0;
+    for (const [from, to] of [[0, 5], [5, 6], [6, 7], [7, 10], [10, 11], [11, 12]]) {
+      const got = session.append({ data: Int32Array.from(seq.slice(from, to)), shape: [1, to - from] }).logits.data;
+      const full = model.forward({ tokens: { data: Int32Array.from(seq.slice(0, to)), shape: [1, to] } }).logits.data;
+      worst = Math.max(worst, maxAbsDiff(got, full.subarray(from * 40, to * 40)));
+    }
+    expect(worst).toBeLessThan(1e-4);
+  });
+
+  it("a mask the kernels cannot read directly is left to where and softmax, with the same numbers", async () => {
+    // mask computed from the scores themselves: not an input, so not rewritten.
+    const g0 = graphOf("test/models/primitives.tfm");
+    const g2 = optimize(g0, { level: 2, verify: true }).graph;
+    const mod = await importGenerated(g2);
+    const weights = randomWeights(mod.spec.parameters, 5);
+    const inputs = randomInputs(g0, { B: 2, T: 4 }, 6);
+    const want = interpret(g0, new Map(Object.entries(weights)), inputs).y;
+    expect(maxAbsDiff(mod.createModel(weights).forward(inputs).y.data, want.data)).toBeLessThan(5e-5);
+  });
+});
