@@ -1,9 +1,12 @@
 import { formatSummary } from "../diagnostics/format.js";
+import { NO_SPAN } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
+import type { NodeLabel } from "../ir/node.js";
+import { OPS, type Op } from "../ir/ops.js";
 import { nodeFlops, peakActivationBytes, Poly } from "../passes/cost.js";
 import { PIPELINE } from "../passes/pipeline.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import type { LayerNode, SymbolInfo } from "../semantics/types.js";
+import type { Dim, LayerNode, SymbolInfo } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { printable, readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
@@ -13,6 +16,8 @@ export interface ExplainOptions {
   readonly overrides: readonly ConfigOverride[];
   /** `L=128,1024,8192`: the symbol to vary and its values; other symbols are 1. */
   readonly at?: string;
+  /** `--attention KIND`: cost the model with this kernel for every attention, as compile would run it. */
+  readonly attention?: string;
 }
 
 /** The layer a scope belongs to: up to the first repetition index (`h.3`), else its first part. */
@@ -112,27 +117,59 @@ function paramsByLayer(g: IrGraph): Map<string, number> {
   return out;
 }
 
-/** Per head and batch element, the length from which each linear-time form does fewer FLOPs than softmax. */
+/** One head of one batch element at length T = L = S: the attention nodes each kernel would run. */
+function headNodes(D: number, op: Op, attrs: NodeLabel["attrs"], extra: readonly NodeLabel[] = []): [NodeLabel, NodeLabel[]] {
+  const T: Dim = { sym: "T" };
+  const head = (shape: Dim[]): NodeLabel => ({ op: "input", inputs: [], shape, dtype: "f32", attrs: {}, span: NO_SPAN, scope: "" });
+  const qkv = [0, 1, 2].map(() => head([{ value: 1 }, { value: 1 }, T, { value: D }]));
+  const ins = [...qkv, ...extra];
+  return [{ op, inputs: ins.map((_, i) => `i${i}`), shape: qkv[0].shape, dtype: "f32", attrs, span: NO_SPAN, scope: "" }, ins];
+}
+
+/** The first length at which `p` costs fewer FLOPs than `q` (searched up to 2^24), by the op table's counts. */
+function crossover(p: Poly, q: Poly): number | undefined {
+  const at = (x: Poly, T: number) => x.at(new Map([["T", T]]));
+  let T = 1;
+  while (T < 2 ** 24 && at(p, T) >= at(q, T)) T *= 2;
+  if (T >= 2 ** 24) return undefined;
+  let lo = Math.floor(T / 2);
+  while (lo + 1 < T) {
+    const mid = Math.floor((lo + T) / 2);
+    if (at(p, mid) < at(q, mid)) T = mid;
+    else lo = mid;
+  }
+  return T;
+}
+
+/**
+ * Per head and batch element, the length from which each linear-time form does fewer FLOPs than
+ * softmax attention: each kernel's FLOPs as its op-table entry counts them.
+ */
 function rewriteCrossovers(a: LayerNode): string[] {
   const heads = a.attrs.heads as number;
   const D = (a.attrs.embed as number) / heads;
   const m = (a.attrs.features as number | null) ?? 256;
   const k = (a.attrs.k as number | null) ?? 256;
   const w = (a.attrs.window as number | null) ?? 128;
-  // Softmax: 4·L·S·D. Linear: 4·S·D² (state Kᵀ V and its product with Q). Performer: 4·S·m·D plus
-  // 4·S·m·D for the features. Linformer: 4·L·k·D plus 4·k·S·D for the projections. Local: 4·L·(2w+1)·D.
-  return [
-    `linear cheaper from length ${D + 1}`,
-    `performer (${m} features) cheaper from length ${2 * m + 1}`,
-    `linformer (k = ${k}) cheaper from length ${2 * k + 1}`,
-    `local (window ${w}) cheaper from length ${2 * w + 2}`,
+  const flops = ([n, ins]: [NodeLabel, NodeLabel[]]) => OPS[n.op].flops(n, ins);
+  const projection: NodeLabel = { op: "param", inputs: [], shape: [{ value: k }, { sym: "T" }], dtype: "f32", attrs: {}, span: NO_SPAN, scope: "" };
+  const softmax = flops(headNodes(D, "attention", { scale: 1, roles: "", causal: false }));
+  const forms: [string, [NodeLabel, NodeLabel[]]][] = [
+    ["linear", headNodes(D, "linear_attention", { roles: "", causal: false })],
+    [`performer (${m} features)`, headNodes(D, "performer_attention", { roles: "", causal: false, features: m, scale: 1 })],
+    [`linformer (k = ${k})`, headNodes(D, "linformer_attention", { roles: "", causal: false, scale: 1 }, [projection, projection])],
+    [`local (window ${w})`, headNodes(D, "local_attention", { roles: "", causal: false, scale: 1, window: w })],
   ];
+  return forms.map(([name, nodes]) => {
+    const from = crossover(flops(nodes), softmax);
+    return from === undefined ? `${name} never cheaper` : `${name} cheaper from length ${from}`;
+  });
 }
 
 /** `tfmc explain`: parameters, FLOPs and activation memory per layer, as written and optimised. */
 export function runExplain(opts: ExplainOptions, io: Output): number {
   const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, { level: 2 });
+  const built = buildGraph(text, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) });
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.graph || !built.model || !built.lowered || !built.optimized) {

@@ -277,7 +277,8 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "explain": {
       const { runExplain } = await import("./explain.js");
-      return runExplain({ file: single(positionals, command), overrides: overridesFrom(values.set), ...(values.at ? { at: values.at } : {}) }, io);
+      const attention = buildOptions(values, io).attentionKernel;
+      return runExplain({ file: single(positionals, command), overrides: overridesFrom(values.set), ...(values.at ? { at: values.at } : {}), ...(attention ? { attention } : {}) }, io);
     }
     default:
       throw new UsageError(`unknown command '${printable(command)}'`);

@@ -1,6 +1,6 @@
 import { num, str } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
-import { fromPrimitives, type Op } from "../ir/ops.js";
+import type { KernelOp } from "../ir/ops/names.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { denseBody } from "./gemm.js";
 import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
@@ -122,7 +122,7 @@ const ACTIVATION_EXPR: Record<string, { expr: (v: string) => string; uses: strin
  */
 const ACTIVATION_AFTER: Record<string, string | undefined> = { gelu: "geluColumns", gelu_tanh: "geluTanhColumns", silu: "siluColumns", sigmoid: "sigmoidColumns" };
 
-export const KERNELS: Record<Op, KernelTemplate> = {
+export const KERNELS: Record<KernelOp, KernelTemplate> = {
   input: () => {
     throw new Error("inputs have no kernel");
   },
@@ -380,7 +380,6 @@ function $K(out, a, c${hasW ? ", w" : ""}${hasB ? ", b" : ""}${plist(params)}) {
   masked_softmax: maskedSoftmaxKernel,
   attention: flashAttentionKernel,
   ...REWRITE_KERNELS,
-  ...fromPrimitives((d) => d.kernel),
 };
 
 /** Scale, masks and softmax of each score row in one pass; a row with every key masked gives zeros. */

@@ -2,7 +2,8 @@ import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
-import { KERNELS, type KernelCtx } from "./kernels.js";
+import { OPS } from "../ir/ops.js";
+import type { KernelCtx } from "./kernels.js";
 import { hoistedType, INPUT_TYPES, key, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
@@ -128,7 +129,7 @@ class ModulePrinter {
   call(id: string, target: string, hoist?: (expr: string) => string, threaded = false, rowOffset?: string): string {
     const n = this.g.node(id);
     const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]), ...(rowOffset !== undefined ? { rowOffset } : {}) };
-    const k = KERNELS[n.op](n, n.inputs.map((i) => this.g.node(i)), ctx);
+    const k = OPS[n.op].kernel(n, n.inputs.map((i) => this.g.node(i)), ctx);
     for (const u of k.uses ?? []) this.runtimeImports.add(u);
     const name = this.kernel(n, k.fn);
     const extra = k.extra.map((e) => (hoist && /[[(]/.test(e) ? hoist(e) : e));

@@ -1,3 +1,4 @@
+import { OPS } from "../ir/ops.js";
 import type { IrGraph } from "../ir/graph.js";
 import { isConst } from "../semantics/types.js";
 import { moduleBytes, type WasmFunction } from "../wasm/binary.js";
@@ -62,7 +63,7 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
   const functions = new Map<string, WasmFunction>();
   for (const id of g.order()) {
     const n = g.node(id);
-    if (n.op !== "dense" || constants.has(id)) continue;
+    if (OPS[n.op].wasm !== "dense" || constants.has(id)) continue;
     const [x, w, b] = n.inputs.map((i) => g.node(i));
     const act = (n.attrs.act as string | undefined) ?? "none";
     if (!constants.has(n.inputs[1]) || (b && !constants.has(n.inputs[2])) || x.dtype !== "f32" || !(act === "none" || SIMD_ACTIVATIONS.includes(act))) continue;
@@ -75,8 +76,9 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
   const norms = new Map<string, WasmNorm>();
   for (const id of g.order()) {
     const n = g.node(id);
-    if ((n.op !== "layer_norm" && n.op !== "add_layer_norm") || constants.has(id)) continue;
-    const add = n.op === "add_layer_norm";
+    if (OPS[n.op].wasm !== "layerNorm" || constants.has(id)) continue;
+    // The residual add fused into the norm reads two operands: a norm whose inputs outnumber its weights.
+    const add = OPS[n.op].fused(n);
     const data = n.inputs.slice(0, add ? 2 : 1);
     const [w, b] = n.inputs.slice(data.length);
     const last = n.shape[n.shape.length - 1];
@@ -90,7 +92,7 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
   const attention = new Map<string, WasmAttention>();
   for (const id of g.order()) {
     const n = g.node(id);
-    if (n.op !== "attention" || constants.has(id)) continue;
+    if (OPS[n.op].wasm !== "attention" || constants.has(id)) continue;
     const [q, , v] = n.inputs.map((i) => g.node(i));
     if (n.inputs.slice(0, 3).some((i) => g.node(i).op === "input" || constants.has(i))) continue;
     const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);

@@ -76,7 +76,3 @@ export class DiagnosticBag {
     return [...this.items].sort((a, b) => a.span.start - b.span.start || a.code - b.code);
   }
 }
-
-export function spanCover(a: Span, b: Span): Span {
-  return a.start <= b.start ? { ...a, end: Math.max(a.end, b.end) } : { ...b, end: Math.max(a.end, b.end) };
-}

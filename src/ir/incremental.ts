@@ -2,7 +2,7 @@ import type { Span } from "../diagnostics/diagnostic.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import type { IrGraph } from "./graph.js";
 import type { NodeLabel } from "./node.js";
-import { primitive } from "./ops.js";
+import { OPS, type Op } from "./ops.js";
 
 // Which part of a graph can run one token at a time. A decoding session feeds new tokens through
 // the "step" nodes (those that read the token input, or whose shape has its length T), with T
@@ -42,9 +42,15 @@ export interface NotIncremental {
   readonly span?: Span;
 }
 
-const ATTENTION_OPS = new Set(["attention", "local_attention", "linear_attention", "performer_attention", "linformer_attention"]);
-const ROW_WISE = new Set(["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid", "scalar", "dense", "layer_norm", "rms_norm", "add_layer_norm", "slice_last", "split_heads", "merge_heads", "gather"]);
-const ARITHMETIC = new Set(["add", "sub", "mul", "div"]);
+/** How each attention op runs over a session's cache; an op absent here cannot (Linformer projects the whole sequence). */
+const SESSION_ATTENTION: Partial<Record<Op, Exclude<SessionAttention, "static">>> = {
+  attention: "cache",
+  local_attention: "window",
+  linear_attention: "recurrent",
+  performer_attention: "recurrent",
+};
+
+const isAttention = (n: NodeLabel) => OPS[n.op].session === "attention";
 
 const hasSym = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
 const symAxis = (shape: readonly Dim[], sym: string) => shape.findIndex((d) => !isConst(d) && d.sym === sym);
@@ -74,15 +80,15 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
     const deps = dependents(g, order, c.node);
     return order.some((id) => {
       const n = g.node(id);
-      if (!ATTENTION_OPS.has(n.op)) return false;
+      if (!isAttention(n)) return false;
       const L = g.node(n.inputs[0]).shape[2];
       const own = L !== undefined && !isConst(L) && L.sym === (c.type.shape[1] as { sym: string }).sym; // its queries are c's positions
-      return ATTENTION_OPS.has(n.op) && n.attrs.causal === true && own && n.inputs.slice(0, 3).every((i) => deps.has(i));
+      return n.attrs.causal === true && own && n.inputs.slice(0, 3).every((i) => deps.has(i));
     });
   });
   if (selfAttending.length === 0) {
     const unfused = order.map((id) => g.node(id)).find((n) => (n.op === "masked_softmax" || n.op === "mask_scores") && n.attrs.causal === true);
-    if (unfused) return { reason: "its causal attention is not fused: sessions need -O1 or above", span: unfused.span };
+    if (unfused) return { reason: "its causal attention is not fused: sessions need -O2", span: unfused.span };
     return { reason: "it has no token input [B, T] that feeds a causal self-attention" };
   }
   if (selfAttending.length > 1) return { reason: `more than one token input feeds a causal self-attention (${selfAttending.map((c) => `'${c.name}'`).join(", ")})` };
@@ -109,33 +115,19 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
     for (const [k, src] of n.inputs.entries()) {
       const s = g.inputs.find((i) => i.node === src);
       if (s && s.node !== input.node && hasSym(s.type.shape, T) && !s.optional) return fail(n, `the input '${s.name}' would be needed at every step`);
-      if (s && s.node !== input.node && hasSym(s.type.shape, T) && ATTENTION_OPS.has(n.op) && k < 3) return fail(n, `the input '${s.name}' reaches attention as a query, key or value`);
+      if (s && s.node !== input.node && hasSym(s.type.shape, T) && isAttention(n) && k < 3) return fail(n, `the input '${s.name}' reaches attention as a query, key or value`);
     }
     const tAxis = symAxis(n.shape, T);
     const last = n.shape.length - 1;
-    const def = primitive(n.op);
-    if (def) {
-      const why = def.session(n, ins, ins.map((x) => symAxis(x.shape, T)), tAxis);
-      if (why) return fail(n, why);
-    } else if (n.op === "slice_rows" || n.op === "sinusoidal") {
+    const session = OPS[n.op].session;
+    if (session === "positional") {
       if (ins.some((x) => hasSym(x.shape, T)) || tAxis !== 0) return fail(n, "rows are taken from a tensor that grows with the sequence");
       positional.add(id);
-    } else if (ROW_WISE.has(n.op)) {
-      const inputsRead = n.op === "gather" ? [] : ins; // gather's ids [B, T] are positions, not a reduced axis
-      if (tAxis === last || inputsRead.some((x) => symAxis(x.shape, T) === x.shape.length - 1)) return fail(n, `'${n.op}' works along the sequence axis`);
-    } else if (ARITHMETIC.has(n.op)) {
-      const fromEnd = n.shape.length - tAxis;
-      if (ins.some((x) => hasSym(x.shape, T) && x.shape.length - symAxis(x.shape, T) !== fromEnd)) return fail(n, `'${n.op}' combines tensors whose sequence axes differ`);
-    } else if (n.op === "softmax") {
-      const axis = (n.attrs.axis as number) < 0 ? (n.attrs.axis as number) + n.shape.length : (n.attrs.axis as number);
-      if (axis === tAxis) return fail(n, "softmax runs along the sequence axis");
-    } else if (n.op === "transpose") {
-      if (tAxis >= 0 && (n.attrs.dim0 === symAxis(ins[0].shape, T) || n.attrs.dim1 === symAxis(ins[0].shape, T))) return fail(n, "a transpose moves the sequence axis");
-    } else if (n.op === "matmul") {
-      if (hasSym(ins[1].shape, T) || symAxis(ins[0].shape, T) === ins[0].shape.length - 1) return fail(n, "a matrix product mixes positions");
-    } else if (ATTENTION_OPS.has(n.op)) {
+    } else if (session === "attention") {
       const [, k, v] = n.inputs;
-      const masks = n.inputs.slice(n.op === "linformer_attention" ? 5 : 3);
+      // The masks are the inputs the roles name, after the queries, keys, values (and projections).
+      const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);
+      const masks = n.inputs.slice(n.inputs.length - roles.length);
       if (!step.has(k) && !step.has(v) && !deps.has(k) && !deps.has(v)) {
         if (n.attrs.causal) return fail(n, "a causal attention reads keys fixed for the whole session");
         if (masks.some((m) => step.has(m) && !isOptionalInput(g, m))) return fail(n, "a mask of cross-attention changes with the new tokens");
@@ -145,10 +137,12 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
       if (!step.has(k) || !step.has(v)) return fail(n, "keys and values come from different sources");
       if (!n.attrs.causal) return fail(n, "a self-attention that is not causal: every position sees later ones");
       if (masks.some((m) => !isOptionalInput(g, m))) return fail(n, "a causal self-attention takes a mask other than an optional input (sessions run without optional inputs)");
-      if (n.op === "linformer_attention") return fail(n, "Linformer attention projects the whole sequence");
-      attention.set(id, n.op === "attention" ? "cache" : n.op === "local_attention" ? "window" : "recurrent");
+      const how = SESSION_ATTENTION[n.op];
+      if (how === undefined) return fail(n, `'${n.op}' projects the whole sequence`);
+      attention.set(id, how);
     } else {
-      return fail(n, `'${n.op}' mixes positions of the sequence (compile at -O1 or above to fuse attention)`);
+      const why = session(n, ins, ins.map((x) => symAxis(x.shape, T)), tAxis);
+      if (why) return fail(n, why);
     }
   }
   return { stepInput: input.name, length: T, stepNodes: step, staticNodes: stat, attention, positional };

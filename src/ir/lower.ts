@@ -2,7 +2,8 @@ import type { Span } from "../diagnostics/diagnostic.js";
 import type { CheckedModel, Dim, LayerNode, TensorType } from "../semantics/types.js";
 import { IrGraph, interfaceOf } from "./graph.js";
 import type { Attr, NodeLabel } from "./node.js";
-import { MASK_ROLES, type Op } from "./ops.js";
+import { MASK_ROLES } from "./masks.js";
+import type { Op } from "./ops.js";
 
 /** Thrown when a checked model uses something the IR cannot express yet. */
 export class LoweringError extends Error {

@@ -1,6 +1,6 @@
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { Attr, Dim, DType } from "../semantics/types.js";
-import type { Op } from "./ops.js";
+import type { Op } from "./ops/names.js";
 
 export type { Attr, Dim, DType };
 

@@ -1,7 +1,7 @@
 import { broadcastShapes, shapesEqual } from "../semantics/shapes.js";
 import { dimEquals, isConst, type Dim } from "../semantics/types.js";
 import type { NodeLabel } from "./node.js";
-import { fromPrimitives, type Op } from "./ops.js";
+import type { KernelOp } from "./ops/names.js";
 import type { ShapeRule } from "./ops/opDef.js";
 
 
@@ -12,7 +12,7 @@ const num = (d: Dim | undefined) => (d && isConst(d) ? d.value : NaN);
 
 const broadcast: ShapeRule = (ins) => broadcastShapes(ins[0], ins[1]) ?? "operands do not broadcast";
 
-export const SHAPE_RULES: Record<Op, ShapeRule> = {
+export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
   input: declared,
   param: declared,
   sinusoidal: declared,
@@ -85,11 +85,4 @@ export const SHAPE_RULES: Record<Op, ShapeRule> = {
   linformer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
   local_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
   mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
-  ...fromPrimitives((d) => d.infer),
 };
-
-export function checkShape(n: NodeLabel, ins: readonly (readonly Dim[])[]): string | undefined {
-  const r = SHAPE_RULES[n.op](ins, n);
-  if (typeof r === "string") return r;
-  return shapesEqual(r, n.shape) ? undefined : "the declared shape differs from the inferred one";
-}

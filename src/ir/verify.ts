@@ -1,7 +1,8 @@
 import { OPS } from "./ops.js";
 import type { IrGraph } from "./graph.js";
-import { checkShape } from "./shapeRules.js";
-import { formatShape } from "../semantics/types.js";
+import { shapesEqual } from "../semantics/shapes.js";
+import { formatShape, type Dim } from "../semantics/types.js";
+import type { NodeLabel } from "./node.js";
 
 /** Internal consistency of a graph: arities, inputs that exist, shapes that follow the op rules. */
 export function verifyGraph(g: IrGraph): string[] {
@@ -21,4 +22,11 @@ export function verifyGraph(g: IrGraph): string[] {
   }
   for (const o of [...g.outputs, ...g.inputs]) if (!g.has(o.node)) problems.push(`'${o.name}' refers to a missing node`);
   return problems;
+}
+
+/** Why a node's declared shape does not follow from its inputs by its op's rule, if it does not. */
+export function checkShape(n: NodeLabel, ins: readonly (readonly Dim[])[]): string | undefined {
+  const r = OPS[n.op].infer(ins, n);
+  if (typeof r === "string") return r;
+  return shapesEqual(r, n.shape) ? undefined : "the declared shape differs from the inferred one";
 }

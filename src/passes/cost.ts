@@ -1,49 +1,13 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
-import { primitive } from "../ir/ops.js";
+import { OPS } from "../ir/ops.js";
 import { Poly } from "../ir/poly.js";
-import type { Dim } from "../semantics/types.js";
 
 export { Poly };
 
-const last = (s: readonly Dim[]): Poly => Poly.dims(s.slice(-1));
-
-/** Floating-point operations of one node (a multiply-add counts as two). */
+/** Floating-point operations of one node (a multiply-add counts as two), as its op's entry counts them. */
 export function nodeFlops(g: IrGraph, n: NodeLabel): Poly {
-  const ins = n.inputs.map((i) => g.node(i));
-  const out = Poly.dims(n.shape);
-  const def = primitive(n.op);
-  if (def) return def.flops(n, ins);
-  switch (n.op) {
-    case "input":
-    case "param":
-    case "gather":
-    case "slice_rows":
-    case "slice_last":
-    case "transpose":
-    case "split_heads":
-    case "merge_heads":
-      return new Poly();
-    case "dense":
-      return out.mul(last(ins[0].shape)).scale(2).add(ins.length > 2 ? out : new Poly());
-    case "matmul":
-      return out.mul(last(ins[0].shape)).scale(2);
-    case "attention": {
-      const [q, k, v] = ins;
-      const rows = Poly.dims(q.shape.slice(0, 3));
-      const keys = Poly.dims(k.shape.slice(2, 3));
-      return rows.mul(keys).mul(last(q.shape).add(last(v.shape))).scale(2).add(rows.mul(keys).scale(5));
-    }
-    case "softmax":
-    case "masked_softmax":
-      return out.scale(5);
-    case "layer_norm":
-    case "rms_norm":
-    case "add_layer_norm":
-      return out.scale(8);
-    default:
-      return out;
-  }
+  return OPS[n.op].flops(n, n.inputs.map((i) => g.node(i)));
 }
 
 /** Bytes of a node's output (float32 or the input's own dtype). */

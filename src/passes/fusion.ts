@@ -8,8 +8,6 @@ import { rebuild, useCounts, type Pass, type PassContext } from "./pass.js";
 // Fusions read each op's fusion kind and its consumers; a producer is folded into its consumer only
 // when nothing else reads it, so no value is computed twice.
 
-/** Unary elementwise ops that a matrix product's epilogue can apply. */
-const EPILOGUE_ACTIVATIONS = new Set(["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"]);
 const isOutFusable = (n: NodeLabel) => OPS[n.op].kind === "outFusable";
 
 function note(ctx: PassContext, pass: string, n: NodeLabel, kind: "changed" | "skipped", message: string): void {
@@ -51,7 +49,7 @@ function fuseBias(g: IrGraph, ctx: PassContext, pass: string): IrGraph {
 function fuseActivation(g: IrGraph, ctx: PassContext, pass: string): IrGraph {
   const uses = useCounts(g);
   return rebuild(g, (_id, n, b) => {
-    if (OPS[n.op].kind !== "elementwise" || !EPILOGUE_ACTIVATIONS.has(n.op)) return undefined;
+    if (OPS[n.op].kind !== "elementwise" || !OPS[n.op].epilogue) return undefined;
     const d = g.node(n.inputs[0]);
     if (!isOutFusable(d) || d.op !== "dense" || d.attrs.act !== undefined) return undefined;
     if (uses.get(n.inputs[0]) !== 1) {

@@ -24,7 +24,3 @@ export function sigmoidColumns(out: Float32Array, rows: number, n: number, c0: n
 export function reluColumns(out: Float32Array, rows: number, n: number, c0: number, c1: number): void {
   for (let r = 0; r < rows; r++) for (let j = r * n + c0, end = r * n + c1; j < end; j++) out[j] = out[j] > 0 ? out[j] : 0;
 }
-
-export function tanhColumns(out: Float32Array, rows: number, n: number, c0: number, c1: number): void {
-  for (let r = 0; r < rows; r++) for (let j = r * n + c0, end = r * n + c1; j < end; j++) out[j] = Math.tanh(out[j]);
-}

@@ -85,8 +85,3 @@ export function dimEquals(a: Dim, b: Dim): boolean {
 export const formatDim = (d: Dim): string => (isConst(d) ? String(d.value) : d.sym);
 export const formatShape = (s: readonly Dim[]): string => `[${s.map(formatDim).join(", ")}]`;
 export const formatType = (t: TensorType): string => `${t.dtype}${formatShape(t.shape)}`;
-export const constDim = (value: number): Dim => ({ value });
-
-export function formatConfigValue(v: ConfigValue): string {
-  return v.kind === "string" ? JSON.stringify(v.value) : String(v.value);
-}

@@ -1,5 +1,6 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
+import { OPS } from "../ir/ops.js";
 import { nodeFlops, Poly } from "../passes/cost.js";
 import { formatShape, type CheckedModel, type LayerNode } from "../semantics/types.js";
 
@@ -28,26 +29,6 @@ export interface VizGraph {
 
 export type Stage = "source" | "lowered" | "optimized";
 
-/** What a fused op contains, for its label. */
-function fusedParts(n: NodeLabel): string[] | undefined {
-  switch (n.op) {
-    case "dense": {
-      const parts = ["matmul"];
-      if (n.inputs.length > 2) parts.push("bias");
-      if (n.attrs.act !== undefined) parts.push(String(n.attrs.act));
-      return parts.length > 1 ? parts : undefined;
-    }
-    case "add_layer_norm":
-      return ["add", "layer_norm"];
-    case "masked_softmax":
-      return ["scale", ...(n.attrs.roles || n.attrs.causal ? ["mask"] : []), "softmax"];
-    case "attention":
-      return ["q·kᵀ", "scale", ...(n.attrs.roles || n.attrs.causal ? ["mask"] : []), "online softmax", "·v"];
-    default:
-      return undefined;
-  }
-}
-
 const attrText = (attrs: Readonly<Record<string, unknown>>, skip: readonly string[]) =>
   Object.entries(attrs)
     .filter(([k, v]) => !skip.includes(k) && v !== null && v !== "" && v !== undefined)
@@ -66,11 +47,11 @@ export function vizFromIr(g: IrGraph, source?: string): VizGraph {
     const n = g.node(id);
     if (n.op === "param") continue;
     const params = n.inputs.map((i) => g.node(i)).filter((p) => p.op === "param");
-    const fused = fusedParts(n);
+    const fused = OPS[n.op].fused(n);
     const isInput = n.op === "input";
     nodes.push({
       id,
-      title: isInput ? `input ${n.attrs.name}` : fused ? `${n.op} [${fused.join(" + ")}]` : n.op,
+      title: isInput ? `input ${n.attrs.name}` : OPS[n.op].label(n),
       details: [...attrText(n.attrs, ["name", "roles"]), ...params.map((p) => `${String(p.attrs.name).split(".").pop()} ${formatShape(p.shape)}`)],
       scope: n.scope,
       kind: isInput ? "input" : fused ? "fused" : "op",

@@ -23,6 +23,20 @@ describe("tfmc explain", () => {
     expect(text).toMatch(/fuse-attention .*\n\s+1 × attention fused/);
   });
 
+  it("costs linear attention as its kernel runs it, and --attention picks the kernel explain costs", async () => {
+    // Per head, with L = S and D = Dv = 64: features (L + S)·D, Σ φ(k) vᵀ 2·S·D·Dv and Σ φ(k) S·D,
+    // then per query φ(q)·KV 2·D·Dv, φ(q)·z 2·D and the quotient Dv:
+    // 2·(L + S)·D·Dv + (3L + 2S)·D + L·Dv = 16,768·S. Eight heads: 134,144·S on top of the
+    // 6,304,256·B·S the rest of the layer costs (the softmax layer's count, less its S² term).
+    const { code, text } = await explain("bench/models/encoder.tfm", "--set", "kernel=linear");
+    expect(code).toBe(0);
+    expect(6_304_256 + 8 * (2 * 2 * 64 * 64 + 5 * 64 + 64)).toBe(6_438_400);
+    expect(text).toMatch(/total\s+3,152,384\s+6,438,400·B·S\n/);
+    // --attention is applied too: GPT's causal attention as linear attention has no T² term left.
+    const gpt = await explain("examples/gpt.tfm", "--set", "layers=1", "--attention", "linear");
+    expect(gpt.text).toMatch(/h\.0\s+7,087,872\s+[\d,]+·B·T\n/);
+  });
+
   it("says why something was not fused", async () => {
     const { text } = await explain("examples/gpt.tfm", "--set", "layers=2");
     expect(text).toMatch(/not done: residual add not fused into the norm: the sum is read elsewhere/);

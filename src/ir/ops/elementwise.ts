@@ -1,3 +1,4 @@
+import type { ElementwiseOp } from "./names.js";
 import { num } from "../../codegen/literals.js";
 import { erf } from "../../runtime/math.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
@@ -35,11 +36,13 @@ function unary(doc: string, f: (v: number) => number, expr: (v: string) => strin
     doc,
     attrs: {},
     label: (n) => n.op,
+    fused: () => false,
     infer: ([x]) => x,
     dtype: dtype ? () => dtype : ([x]) => (x === "bool" ? "f32" : x),
     interpret: (_n, [x]) => ({ data: x!.data.map(f), shape: x!.shape }),
     kernel: unaryKernel(expr, uses),
     wasm: "none",
+    epilogue: false,
     flops: outputSize,
     session: positionwise,
   };
@@ -73,11 +76,13 @@ function binary(doc: string, f: (x: number, y: number) => number, expr: string, 
     doc,
     attrs: {},
     label: (n) => n.op,
+    fused: () => false,
     infer: ([a, b]) => broadcastShapes(a, b) ?? "operands do not broadcast",
     dtype,
     interpret: (_n, [a, b], shape) => mapTensors([a!, b!], shape, f),
     kernel: binaryKernel(expr),
     wasm: "none",
+    epilogue: false,
     flops: outputSize,
     session: positionwise,
   };
@@ -92,7 +97,7 @@ const pyMod = (x: number, y: number) => {
   return r !== 0 && r < 0 !== y < 0 ? r + y : r;
 };
 
-export const ELEMENTWISE = {
+export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
   exp: unary("e to the x", Math.exp, (v) => `Math.exp(${v})`),
   log: unary("natural logarithm", Math.log, (v) => `Math.log(${v})`),
   sqrt: unary("square root", Math.sqrt, (v) => `Math.sqrt(${v})`),
@@ -124,7 +129,8 @@ export const ELEMENTWISE = {
     kind: "broadcast",
     doc: "where(c, a, b): a where c is true, else b (all three broadcast)",
     attrs: {},
-    label: () => "where",
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([c, a, b]) => {
       const ab = broadcastShapes(a, b);
       return (ab && broadcastShapes(c, ab)) ?? "operands do not broadcast";
@@ -145,6 +151,7 @@ export const ELEMENTWISE = {
       };
     },
     wasm: "none",
+    epilogue: false,
     flops: () => new Poly(),
     session: positionwise,
   },
@@ -153,7 +160,8 @@ export const ELEMENTWISE = {
     kind: "elementwise",
     doc: "converts to dtype `to`: integers truncate towards zero, bool is x != 0",
     attrs: { to: "dtype" },
-    label: (n) => `cast ${String(n.attrs.to)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x]) => x,
     dtype: (_ins, n) => n.attrs.to as DType,
     interpret: (n, [x]) => ({ data: x!.data.map(castTo(n.attrs.to as DType)), shape: x!.shape }),
@@ -163,6 +171,7 @@ export const ELEMENTWISE = {
       return unaryKernel(() => expr, [])(n, [x], ctx);
     },
     wasm: "none",
+    epilogue: false,
     flops: () => new Poly(),
     session: positionwise,
   },
@@ -171,7 +180,8 @@ export const ELEMENTWISE = {
     kind: "source",
     doc: "a tensor of its shape filled with `value` (an infinity included)",
     attrs: { value: "float" },
-    label: (n) => `constant ${num(n.attrs.value as number)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: (_ins, n) => n.shape,
     dtype: (_ins, n) => n.dtype,
     interpret: (n, _ins, shape) => ({ data: new Float64Array(sizeOf(shape)).fill(n.attrs.value as number), shape }),
@@ -182,6 +192,7 @@ export const ELEMENTWISE = {
       return { fn: `function $K(out${plist(params)}) {\n  out.fill(${num(n.attrs.value as number)}, 0, ${total});\n}`, extra };
     },
     wasm: "none",
+    epilogue: false,
     flops: () => new Poly(),
     session: fixed,
   },
@@ -190,7 +201,8 @@ export const ELEMENTWISE = {
     kind: "source",
     doc: "start, start + step, ... : as many as its one dimension",
     attrs: { start: "float", step: "float" },
-    label: (n) => `arange ${num(n.attrs.start as number)}:${num(n.attrs.step as number)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: (_ins, n) => (n.shape.length === 1 ? n.shape : "arange makes a vector"),
     dtype: (_ins, n) => n.dtype,
     interpret: (n, _ins, shape) => ({ data: Float64Array.from({ length: shape[0] }, (_, i) => (n.attrs.start as number) + i * (n.attrs.step as number)), shape }),
@@ -201,10 +213,11 @@ export const ELEMENTWISE = {
       return { fn: `function $K(out${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${num(n.attrs.start as number)} + i * ${num(n.attrs.step as number)};\n}`, extra };
     },
     wasm: "none",
+    epilogue: false,
     flops: () => new Poly(),
     session: fixed,
   },
-} as const satisfies Record<string, OpDef>;
+};
 
 function castTo(to: DType): (v: number) => number {
   if (to === "bool") return (v) => (v !== 0 ? 1 : 0);

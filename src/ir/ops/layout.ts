@@ -1,3 +1,4 @@
+import type { LayoutOp } from "./names.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
 import { isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
@@ -43,18 +44,20 @@ function slice(x: F64Tensor, starts: readonly number[], steps: readonly number[]
   return { data: out, shape };
 }
 
-export const LAYOUT = {
+export const LAYOUT: Record<LayoutOp, OpDef> = {
   reshape: {
     arity: [1, 1],
     kind: "injective",
     doc: "the same values in row-major order under a new shape with as many elements",
     attrs: {},
-    label: (n) => `reshape ${shapeText(n.shape)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => (sameCount(x, n.shape) ? n.shape : `cannot reshape ${shapeText(x)} to ${shapeText(n.shape)}: the element counts differ`),
     dtype: ([x]) => x,
     interpret: (_n, [x], shape) => ({ data: x!.data, shape }),
     kernel: copyKernel(),
     wasm: "none",
+    epilogue: false,
     flops: none,
     session: keepsSequence,
   },
@@ -63,7 +66,8 @@ export const LAYOUT = {
     kind: "injective",
     doc: "reorders the axes: output axis k is input axis perm[k]",
     attrs: { perm: "ints" },
-    label: (n) => `permute ${String(n.attrs.perm)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => {
       const perm = ints(n, "perm");
       const valid = perm.length === x.length && [...perm].sort((a, b) => a - b).every((p, k) => p === k);
@@ -77,6 +81,7 @@ export const LAYOUT = {
       uses: ["permuteInto"],
     }),
     wasm: "none",
+    epilogue: false,
     flops: none,
     session: () => undefined,
   },
@@ -85,7 +90,8 @@ export const LAYOUT = {
     kind: "injective",
     doc: "per axis, elements start, start + step, ... (a negative start counts from the end); the shape says how many",
     attrs: { starts: "ints", steps: "ints" },
-    label: (n) => `slice ${String(n.attrs.starts)} by ${String(n.attrs.steps)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => {
       const starts = ints(n, "starts");
       const steps = ints(n, "steps");
@@ -111,6 +117,7 @@ export const LAYOUT = {
       uses: ["sliceInto"],
     }),
     wasm: "none",
+    epilogue: false,
     flops: none,
     session: (n, ins, axes) => {
       const a = axes[0];
@@ -124,7 +131,8 @@ export const LAYOUT = {
     kind: "injective",
     doc: "the inputs joined along `axis`",
     attrs: { axis: "int" },
-    label: (n) => `concat axis ${String(n.attrs.axis)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: (ins, n) => {
       const rank = ins[0].length;
       const axis = axisOf(n.attrs.axis as number, rank);
@@ -160,6 +168,7 @@ export const LAYOUT = {
       };
     },
     wasm: "none",
+    epilogue: false,
     flops: none,
     session: (n, ins, axes, out) => (out >= 0 && axes.some((a, k) => a === axisOf(n.attrs.axis as number, ins[k].shape.length)) ? "a concatenation along the sequence axis" : positionwise(n, ins, axes, out)),
   },
@@ -168,7 +177,8 @@ export const LAYOUT = {
     kind: "broadcast",
     doc: "copies the input broadcast to the node's shape",
     attrs: {},
-    label: (n) => `expand ${shapeText(n.shape)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => {
       const b = broadcastShapes(x, n.shape);
       return b && sameShape(b, n.shape) ? n.shape : `${shapeText(x)} does not broadcast to ${shapeText(n.shape)}`;
@@ -180,6 +190,7 @@ export const LAYOUT = {
     },
     kernel: (n, _ins, ctx) => ({ fn: `function $K(out, x, as, os) {\n  expandInto(out, x, as, os);\n}`, extra: [ctx.shapeOf(0), outShapeExpr(n, ctx)], uses: ["expandInto"] }),
     wasm: "none",
+    epilogue: false,
     flops: none,
     session: positionwise,
   },
@@ -188,7 +199,8 @@ export const LAYOUT = {
     kind: "injective",
     doc: "slices of `table` along its first axis picked by integer `ids` (negative ids count from the end): ids.shape + table.shape[1:]",
     attrs: {},
-    label: () => "take",
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([table, ids]) => (table.length >= 1 ? [...ids, ...table.slice(1)] : "the table needs at least one axis"),
     dtype: ([table]) => table,
     interpret: (_n, [table, ids], shape) => {
@@ -209,8 +221,9 @@ export const LAYOUT = {
       return { fn: `function $K(out, table, ids, shape${plist(params)}) {\n  takeInto(out, table, shape, ids, ${count});\n}`, extra, uses: ["takeInto"] };
     },
     wasm: "none",
+    epilogue: false,
     flops: none,
     // The ids are positions; the table must not grow with the sequence.
     session: (_n, _ins, axes) => (axes[0] >= 0 ? "rows are taken from a tensor that grows with the sequence" : undefined),
   },
-} as const satisfies Record<string, OpDef>;
+};

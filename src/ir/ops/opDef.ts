@@ -37,17 +37,28 @@ export interface OpDef {
   readonly kind: FusionKind;
   readonly doc: string;
   readonly attrs: Readonly<Record<string, AttrType>>;
-  /** The label diagrams print for a node. */
+  /** The title diagrams give a node (a fused op lists what it contains). */
   readonly label: (n: NodeLabel) => string;
+  /** Whether the node fuses several ops (diagrams mark it). */
+  readonly fused: (n: NodeLabel) => boolean;
   readonly infer: ShapeRule;
   readonly dtype: (ins: readonly DType[], n: NodeLabel) => DType;
   readonly interpret: Eval;
   readonly kernel: KernelTemplate;
-  /** The WebAssembly kernel, or "none" where the TypeScript kernel runs on the wasm target too. */
-  readonly wasm: "none";
+  /** The WebAssembly kernel family, or "none" where the TypeScript kernel runs on the wasm target too. */
+  readonly wasm: WasmKernel;
   readonly flops: FlopRule;
-  readonly session: SessionRule;
+  /**
+   * In a decoding session: a rule saying whether the node computes each position from the same
+   * positions; "positional" for position tables (read at an offset); "attention" for the
+   * attention ops (keys and values cached or summed).
+   */
+  readonly session: SessionRule | "positional" | "attention";
+  /** Whether a matrix product's epilogue can apply this op to its result (fusion role). */
+  readonly epilogue: boolean;
 }
+
+export type WasmKernel = "none" | "dense" | "layerNorm" | "attention";
 
 /** Reads an int-list attribute ("0,2,1,3"; "" is the empty list). */
 export function ints(n: NodeLabel, name: string): number[] {

@@ -1,6 +1,7 @@
 import type { Reduction } from "../../runtime/primitives.js";
 import type { Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
+import type { ReduceOp } from "./names.js";
 import { Poly } from "../poly.js";
 import { lines, sizeOf, type F64Tensor } from "./f64.js";
 import { alongAxes, axisOf, ints, type OpDef } from "./opDef.js";
@@ -66,7 +67,8 @@ function reduction(kind: Reduction, doc: string): OpDef {
     kind: "reduction",
     doc,
     attrs: { axes: "ints", keepdim: "bool" },
-    label: (n) => `${kind} axes ${String(n.attrs.axes)}${n.attrs.keepdim ? " keepdim" : ""}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => {
       if (index && ints(n, "axes").length !== 1) return `${kind} takes one axis`;
       return reducedShape(x, n);
@@ -79,12 +81,13 @@ function reduction(kind: Reduction, doc: string): OpDef {
       uses: ["reduceInto"],
     }),
     wasm: "none",
+    epilogue: false,
     flops: (_n, [x]) => Poly.dims(x.shape),
     session: alongAxes("axes"),
   };
 }
 
-export const REDUCE = {
+export const REDUCE: Record<ReduceOp, OpDef> = {
   sum: reduction("sum", "the sum over `axes`"),
   mean: reduction("mean", "the mean over `axes`"),
   max: reduction("max", "the largest value over `axes` (NaN if any is)"),
@@ -96,7 +99,8 @@ export const REDUCE = {
     kind: "reduction",
     doc: "log(softmax(x)) along `axis`, computed as x - max - log(sum(exp(x - max)))",
     attrs: { axis: "int" },
-    label: (n) => `log_softmax axis ${String(n.attrs.axis)}`,
+    label: (n) => n.op,
+    fused: () => false,
     infer: ([x], n) => {
       const a = axisOf(n.attrs.axis as number, x.length);
       return a >= 0 && a < x.length ? x : `axis ${String(n.attrs.axis)} is outside ${x.length} dimensions`;
@@ -124,7 +128,8 @@ export const REDUCE = {
       uses: ["logSoftmaxAxis"],
     }),
     wasm: "none",
+    epilogue: false,
     flops: (n) => Poly.dims(n.shape).scale(5),
     session: (n, ins, axes) => (axes[0] >= 0 && axes[0] === axisOf(n.attrs.axis as number, ins[0].shape.length) ? "log_softmax runs along the sequence axis" : undefined),
   },
-} as const satisfies Record<string, OpDef>;
+};
