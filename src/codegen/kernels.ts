@@ -57,13 +57,16 @@ function sizeParam(name: string, dims: readonly Dim[], ctx: KernelCtx, params: s
   return name;
 }
 
+/** Element `i` of an input as a number: 64-bit integer inputs arrive as BigInt64Array. */
+const read = (x: NodeLabel, arr: string, i: string) => (x.dtype === "i64" ? `Number(${arr}[${i}])` : `${arr}[${i}]`);
+
 function elementwise(expr: (v: string) => string, uses: string[] = []): KernelTemplate {
-  return (n, _ins, ctx) => {
+  return (n, ins, ctx) => {
     const params: string[] = [];
     const extra: string[] = [];
     const total = sizeParam("n", n.shape, ctx, params, extra);
     const fn = `function $K(out, x${params.map((p) => ", " + p).join("")}) {
-  for (let i = 0; i < ${total}; i++) { const v = x[i]; out[i] = ${expr("v")}; }
+  for (let i = 0; i < ${total}; i++) { const v = ${read(ins[0], "x", "i")}; out[i] = ${expr("v")}; }
 }`;
     return { fn, extra, uses };
   };
@@ -80,16 +83,20 @@ function arithmetic(op: string): KernelTemplate {
     const tail = (x: NodeLabel) => sameDims(x.shape, n.shape.slice(n.shape.length - x.shape.length)) && x.shape.every((d) => lit(d) !== 1);
     let body: string;
     if (sameDims(a.shape, n.shape) && sameDims(b.shape, n.shape)) {
-      body = `for (let i = 0; i < ${total}; i++) out[i] = a[i] ${op} b[i];`;
+      body = `for (let i = 0; i < ${total}; i++) out[i] = ${read(a, "a", "i")} ${op} ${read(b, "b", "i")};`;
     } else if (sameDims(a.shape, n.shape) && tail(b)) {
       const m = sizeParam("m", b.shape, ctx, params, extra);
-      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = a[i] ${op} b[j];`;
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${read(a, "a", "i")} ${op} ${read(b, "b", "j")};`;
     } else if (sameDims(b.shape, n.shape) && tail(a)) {
       const m = sizeParam("m", a.shape, ctx, params, extra);
-      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = a[j] ${op} b[i];`;
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${read(a, "a", "j")} ${op} ${read(b, "b", "i")};`;
     } else {
       params.push("as", "bs", "os");
       extra.push(ctx.shapeOf(0), ctx.shapeOf(1), `[${n.shape.map((d) => ctx.dim(d)).join(", ")}]`);
+      if (a.dtype === "i64" || b.dtype === "i64") {
+        // broadcastMap reads any typed array through Number().
+        return { fn: `function $K(out, a, b, ${params.join(", ")}) {\n  broadcastMap(out, a, as, b, bs, os, (x, y) => x ${op} y);\n}`, extra, uses: ["broadcastMap"] };
+      }
       const name = { "+": "add", "-": "sub", "*": "mul", "/": "div" }[op];
       return { fn: `function $K(out, a, b, ${params.join(", ")}) {\n  broadcastBinary(out, a, as, b, bs, os, ${JSON.stringify(name)});\n}`, extra, uses: ["broadcastBinary"] };
     }

@@ -20,7 +20,7 @@ interface Operand {
 }
 
 interface Case {
-  readonly op: PrimitiveOp;
+  readonly op: PrimitiveOp | "add" | "sub" | "mul" | "div" | "scalar" | "tanh";
   readonly ins: readonly Operand[];
   readonly out: readonly (number | string)[];
   readonly attrs?: Record<string, Attr>;
@@ -83,6 +83,23 @@ const CASES: Case[] = [
   { op: "log_softmax", ins: [f(B, 3, T)], out: [B, 3, T], attrs: { axis: 1 } },
 ];
 
+/**
+ * The arithmetic ops that predate the primitives, on 64-bit integer operands (as an ONNX int64
+ * input minus a size): their kernels read BigInt64Array elements as BigInts and threw.
+ */
+const int64 = (...shape: (number | string)[]): Operand => ({ shape, dtype: "i64", ints: [1, 9] });
+const I64_ARITHMETIC: Case[] = (["add", "sub", "mul", "div"] as const).flatMap((op): Case[] => [
+  { op, ins: [int64(B, T), int64(B, T)], out: [B, T] },
+  { op, ins: [int64(B, T), f(T)], out: [B, T] },
+  { op, ins: [f(B, 1), int64(T)], out: [B, T] },
+  { op, ins: [int64(B, 1, 3), f(T, 1)], out: [B, T, 3] },
+]);
+/** The same for the one-input ops of before: a constant operand (`scalar`), an activation. */
+const I64_ELEMENTWISE: Case[] = [
+  { op: "scalar", ins: [int64(B, T)], out: [B, T], attrs: { op: "-", value: 2, reverse: true } },
+  { op: "tanh", ins: [int64(B, T)], out: [B, T] },
+];
+
 const dim = (d: number | string): Dim => (typeof d === "number" ? { value: d } : { sym: d });
 const BINDINGS: Record<string, number> = { B: 2, T: 5 };
 const concrete = (s: readonly (number | string)[]) => s.map((d) => (typeof d === "number" ? d : BINDINGS[d]));
@@ -121,25 +138,29 @@ function feedsOf(c: Case, k: number) {
   );
 }
 
+async function againstInterpreter(c: Case, k: number): Promise<void> {
+  const g = graphOf(c, k);
+  expect(verifyGraph(g)).toEqual([]);
+  const feeds = feedsOf(c, k);
+  const want = interpret(g, new Map(), feeds).y;
+  expect(want.shape).toEqual(concrete(c.out));
+  for (const target of ["ts", "wasm"] as const) {
+    const got = (await importGenerated(g, { target })).createModel({}).forward(feeds).y;
+    expect(got.shape, target).toEqual(concrete(c.out));
+    const off = [...got.data].findIndex((v, i) => !(Object.is(v, Math.fround(want.data[i])) || Math.abs(v - want.data[i]) <= 1e-6 * Math.max(1, Math.abs(want.data[i]))));
+    expect(off, `${target}: element ${off} is ${got.data[off]}, expected ${want.data[off]}`).toBe(-1);
+  }
+}
+
 describe("tensor primitives: generated kernels equal the float64 interpreter", () => {
   it("every primitive has a case", () => {
     const covered = new Set(CASES.map((c) => c.op));
     expect(Object.keys(PRIMITIVES).filter((op) => !covered.has(op as PrimitiveOp))).toEqual([]);
   });
 
-  it.each(CASES.map((c, k) => [`${c.op} ${c.ins.map((x) => `[${x.shape.join(",")}]`).join(" ")} -> [${c.out.join(",")}]`, c, k] as const))("%s", async (_name, c, k) => {
-    const g = graphOf(c, k);
-    expect(verifyGraph(g)).toEqual([]);
-    const feeds = feedsOf(c, k);
-    const want = interpret(g, new Map(), feeds).y;
-    expect(want.shape).toEqual(concrete(c.out));
-    for (const target of ["ts", "wasm"] as const) {
-      const got = (await importGenerated(g, { target })).createModel({}).forward(feeds).y;
-      expect(got.shape, target).toEqual(concrete(c.out));
-      const off = [...got.data].findIndex((v, i) => !(Object.is(v, Math.fround(want.data[i])) || Math.abs(v - want.data[i]) <= 1e-6 * Math.max(1, Math.abs(want.data[i]))));
-      expect(off, `${target}: element ${off} is ${got.data[off]}, expected ${want.data[off]}`).toBe(-1);
-    }
-  });
+  it.each(CASES.map((c, k) => [`${c.op} ${c.ins.map((x) => `[${x.shape.join(",")}]`).join(" ")} -> [${c.out.join(",")}]`, c, k] as const))("%s", (_name, c, k) => againstInterpreter(c, k));
+
+  it.each([...I64_ARITHMETIC, ...I64_ELEMENTWISE].map((c, k) => [`${c.op} ${c.ins.map((x) => `${x.dtype ?? "f32"}[${x.shape.join(",")}]`).join(" ")}`, c, k] as const))("64-bit integer operands: %s", (_name, c, k) => againstInterpreter(c, 200 + k));
 
   it("refuses shapes that do not fit, saying why", () => {
     const bad: Case[] = [
