@@ -66,8 +66,8 @@ export class IrBuilder {
     return id;
   }
 
-  op(op: Op, inputs: string[], shape: readonly number[], attrs: Record<string, Attr> = {}): string {
-    return this.add(op, inputs, shape, attrs, "f32");
+  op(op: Op, inputs: string[], shape: readonly number[], attrs: Record<string, Attr> = {}, dtype: DType = "f32"): string {
+    return this.add(op, inputs, shape, attrs, dtype);
   }
 
   private add(op: Op, inputs: string[], shape: readonly number[], attrs: Record<string, Attr>, dtype: DType): string {
