@@ -1,12 +1,13 @@
 import type { OnnxModel, OnnxNode, ValueInfo } from "./loadOnnxCase.js";
 import { broadcast, IrBuilder, Skip, type Plan } from "./irBuilder.js";
+import { attention } from "./translateAttention.js";
 
 // Translations of single-op ONNX models into tfmc IR primitives. Each one either builds the graph
 // or throws Skip with the reason the IR cannot express the case.
 
 export const IN_SCOPE_OPS = ["MatMul", "Softmax", "LayerNormalization", "Gelu", "Attention"] as const;
 
-interface Ctx {
+export interface Ctx {
   readonly b: IrBuilder;
   readonly node: OnnxNode;
   readonly model: OnnxModel;
@@ -105,87 +106,6 @@ function gelu(ctx: Ctx): void {
   const approx = ctx.node.attrs.get("approximate") ?? "none";
   if (approx !== "none" && approx !== "tanh") throw new Skip(`approximate=${String(approx)}`);
   ctx.out(0, ctx.b.op(approx === "tanh" ? "gelu_tanh" : "gelu", [feed(ctx, 0)], x.shape));
-}
-
-const ATTENTION_ATTRS = ["is_causal", "kv_num_heads", "q_num_heads", "qk_matmul_output_mode", "scale", "softcap", "softmax_precision"];
-
-/**
- * Attention (opset 23/24): Y = softmax(Q·Kᵀ·scale [softcapped] + mask) · V, as transpose, matmul,
- * scalar, [scalar, tanh, scalar], mask_scores, softmax, matmul. ONNX's causal mask without a KV
- * cache or nonpad_kv_seqlen is upper-left aligned (key j visible from query i iff j <= i, also when
- * L != S), the same rule as mask_scores' `causal`.
- */
-function attention(ctx: Ctx): void {
-  onlyAttrs(ctx, ATTENTION_ATTRS);
-  const [q, k, v, mask] = [req(ctx, 0), req(ctx, 1), req(ctx, 2), ctx.arg(3)];
-  if (ctx.arg(4) || ctx.arg(5)) throw new Skip("KV cache (past_key/past_value in, present_key/present_value out): the IR has no concat");
-  if (ctx.arg(6)) throw new Skip("int64 nonpad_kv_seqlen (per-batch KV padding, bottom-right causal offset)");
-  float32(q, k, v);
-  if (mask && mask.dtype !== "FLOAT" && mask.dtype !== "BOOL") throw new Skip(`${mask.dtype} attn_mask`);
-  const precision = num(ctx, "softmax_precision");
-  if (precision !== undefined && precision !== 1) throw new Skip(`softmax_precision ${precision}`);
-  const rank = q.shape.length;
-  if (rank !== 3 && rank !== 4) throw new Skip(`rank-${rank} Q`);
-  const heads = (x: ValueInfo, attr: string) => (rank === 4 ? x.shape[1] : num(ctx, attr) ?? NaN);
-  const [Hq, Hkv] = [heads(q, "q_num_heads"), heads(k, "kv_num_heads")];
-  const headSize = (x: ValueInfo, h: number) => (rank === 4 ? x.shape[3] : x.shape[2] / h);
-  const [B, L, S] = [q.shape[0], q.shape[rank === 4 ? 2 : 1], k.shape[rank === 4 ? 2 : 1]];
-  const [Dq, Dv] = [headSize(q, Hq), headSize(v, Hkv)];
-  if (!Number.isInteger(Dq) || !Number.isInteger(Dv) || heads(v, "kv_num_heads") !== Hkv) throw new Skip("head counts do not divide the hidden sizes");
-  if (headSize(k, Hkv) !== Dq) throw new Skip("Q and K head sizes differ");
-  const scale = num(ctx, "scale") ?? 1 / Math.sqrt(Dq);
-  const softcap = num(ctx, "softcap") ?? 0;
-  const mode = num(ctx, "qk_matmul_output_mode") ?? 0;
-
-  // Grouped-query attention repeats each KV head for Hq/Hkv consecutive query heads. In 4-D, Q
-  // [B, Hq, L, D] is the same data as [B*Hkv, reps, L, D] and K, V are [B*Hkv, 1, S, D]: matmul's
-  // batch broadcasting then pairs every query head with its KV head, without a repeat op.
-  const reps = Hq / Hkv;
-  const gqa = reps !== 1;
-  if (gqa && !Number.isInteger(reps)) throw new Skip(`q_num_heads ${Hq} not a multiple of kv_num_heads ${Hkv}`);
-  if (gqa && rank === 3) throw new Skip("3-D GQA: grouping query heads by KV head needs a reshape of [B, L, Hq*D], which the IR lacks");
-  const [Bx, Hx] = gqa ? [B * Hkv, reps] : [B, Hq];
-  const scoresShape = [Bx, Hx, L, S];
-  if (mask) {
-    const full = broadcast(mask.shape, [B, Hq, L, S]);
-    if (!full || full.join() !== [B, Hq, L, S].join() || mask.shape.length > 4) throw new Skip(`attn_mask [${mask.shape.join(", ")}] does not broadcast to [B, H, L, S] = [${[B, Hq, L, S].join(", ")}]`);
-    const lead = [...new Array<number>(4 - mask.shape.length).fill(1), ...mask.shape];
-    if (gqa && (lead[0] !== 1 || lead[1] !== 1)) throw new Skip(`GQA with a per-batch or per-head attn_mask [${mask.shape.join(", ")}]`);
-  }
-
-  const heads4 = (slot: number, x: ValueInfo, h: number, d: number, len: number): string => {
-    if (rank === 3) return ctx.b.op("split_heads", [feed(ctx, slot)], [B, h, len, d], { heads: h });
-    return feed(ctx, slot, gqa ? [B * Hkv, slot === 0 ? reps : 1, len, d] : x.shape);
-  };
-  const qh = heads4(0, q, Hq, Dq, L);
-  const kh = heads4(1, k, Hkv, Dq, S);
-  const vh = heads4(2, v, Hkv, Dv, S);
-  const kt = ctx.b.op("transpose", [kh], [...ctx.b.shapeOf(kh).slice(0, 2), Dq, S], { dim0: 2, dim1: 3 });
-  const raw = ctx.b.op("matmul", [qh, kt], scoresShape);
-  const qk = ctx.b.op("scalar", [raw], scoresShape, { op: "*", value: scale, reverse: false });
-  let scores = qk;
-  if (softcap > 0) {
-    // softcap · tanh(scores / softcap), applied before the mask so that -inf stays -inf.
-    const over = ctx.b.op("scalar", [scores], scoresShape, { op: "/", value: softcap, reverse: false });
-    scores = ctx.b.op("scalar", [ctx.b.op("tanh", [over], scoresShape)], scoresShape, { op: "*", value: softcap, reverse: false });
-  }
-  const causal = (num(ctx, "is_causal") ?? 0) !== 0;
-  if (mask || causal) {
-    // A bool mask says where to attend (role keep); a float mask is added to the scores (role bias).
-    const roles = mask ? (mask.dtype === "BOOL" ? "keep" : "bias") : "";
-    scores = ctx.b.op("mask_scores", [scores, ...(mask ? [feed(ctx, 3)] : [])], scoresShape, { roles, causal });
-  }
-  const probs = ctx.b.op("softmax", [scores], scoresShape, { axis: 3 });
-  const y = ctx.b.op("matmul", [probs, vh], [Bx, Hx, L, Dv]);
-  const out = rank === 3 ? ctx.b.op("merge_heads", [y], [B, L, Hq * Dv]) : y;
-  ctx.out(0, out, rank === 3 ? [B, L, Hq * Dv] : [B, Hq, L, Dv]);
-  ctx.node.outputs.forEach((name, slot) => {
-    if (!name || slot === 0) return;
-    if (slot !== 3) throw new Skip(`output ${name} (KV cache)`);
-    if (mode !== 0) ctx.b.skipOutput(name, `qk_matmul_output_mode ${mode}: only mode 0 (the scaled Q·Kᵀ) is in scope`);
-    else if (softcap > 0) ctx.b.skipOutput(name, "qk_matmul_output with softcap: not covered");
-    else ctx.out(3, qk, [B, Hq, L, S]);
-  });
 }
 
 const TRANSLATE: Record<(typeof IN_SCOPE_OPS)[number], (ctx: Ctx) => void> = {
