@@ -96,7 +96,19 @@ function layerNormalization(ctx: Ctx): void {
   const ins = [feed(ctx, 0, flat), feed(ctx, 1, [inner]), ...(bias ? [feed(ctx, 2, [inner])] : [])];
   const eps = num(ctx, "epsilon") ?? 1e-5;
   ctx.out(0, ctx.b.op("layer_norm", ins, flat, { eps }), x.shape);
-  ctx.node.outputs.slice(1).forEach((o) => o && ctx.b.skipOutput(o, "LayerNormalization Mean/InvStdDev: only Y is in scope"));
+  if (!ctx.node.outputs[1] && !ctx.node.outputs[2]) return;
+  // Mean and InvStdDev = 1 / sqrt(variance + epsilon) over the normalised dims, from primitives;
+  // ONNX keeps the reduced dims as 1s.
+  const b = ctx.b;
+  const last = flat.length - 1;
+  const kept = [...flat.slice(0, last), 1];
+  const reduced = x.shape.map((d, k) => (k < axis ? d : 1));
+  const mean = b.op("mean", [ins[0]], kept, { axes: String(last), keepdim: true });
+  const dev = b.op("sub", [ins[0], mean], flat);
+  const variance = b.op("mean", [b.op("mul", [dev, dev], flat)], kept, { axes: String(last), keepdim: true });
+  const inv = b.op("rsqrt", [b.op("scalar", [variance], kept, { op: "+", value: eps, reverse: false })], kept);
+  if (ctx.node.outputs[1]) ctx.out(1, b.op("reshape", [mean], reduced));
+  if (ctx.node.outputs[2]) ctx.out(2, b.op("reshape", [inv], reduced));
 }
 
 function gelu(ctx: Ctx): void {
