@@ -131,7 +131,8 @@ function preview(model: ModelDecl, block: BlockStmt, observe: ValueObserver): vo
     args.push({ name: { name: p.name.name, span: p.name.span }, value, span: p.span });
   }
   const call: Expr = { kind: "call", callee: block.name, args, span: block.name.span };
-  const body: Stmt[] = [...setup, ...inputs, { kind: "assign", target: { name: "%result", span: block.name.span }, value: call, span: block.name.span }];
+  const result = { name: "%result", span: block.name.span };
+  const body: Stmt[] = [...setup, ...inputs, { kind: "assign", target: result, targets: [result], value: call, span: block.name.span }];
   const ast: SourceFileAst = { models: [{ ...model, body }], comments: [] };
   const keep: ValueObserver = (span, value, parameters) => {
     if (inside(span, block.span) && !(span.start === block.name.span.start && span.end === block.name.span.end)) observe(span, value, parameters);

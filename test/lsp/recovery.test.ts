@@ -56,7 +56,7 @@ describe("analysis of a file with a syntax error", () => {
     // A broken header: the calls' "missing argument" follows from it.
     expect(messages(GPT.replace("layer(x: f32[B, T, d])", "layer(x: f32B, T, d])"))).toEqual(["7:22 expected '[' but found ','"]);
     // A statement recovered into pieces on its line: none of them is reported on.
-    expect(messages(GPT.replace("attn: attention", "attn: ax ttention"))).toEqual(["8:30 expected '=' but found '('"]);
+    expect(messages(GPT.replace("attn: attention", "attn: ax ttention"))).toEqual(["8:22 unexpected 'ttention': expected a statement (config, input, output, block, if, return or an assignment)"]);
     // A file whose model cannot be found says so once.
     expect(messages("mode1 gpt = {\n")).toHaveLength(1);
   });

@@ -1,8 +1,7 @@
 import { NO_SPAN } from "../../src/diagnostics/diagnostic.js";
 import { interpret, type LooseTensor } from "../../src/ir/interpret.js";
 import type { Attr, DType, NodeLabel } from "../../src/ir/node.js";
-import { primitive, type Op } from "../../src/ir/ops.js";
-import { SHAPE_RULES } from "../../src/ir/shapeRules.js";
+import { OPS, type Op } from "../../src/ir/ops.js";
 import { isConst } from "../../src/semantics/types.js";
 import { IrBuilder, Skip } from "./irBuilder.js";
 
@@ -66,7 +65,7 @@ export class Cx {
     const label: NodeLabel = { op, inputs, shape: dims(given.shape ?? []), dtype: "f32", attrs, span: NO_SPAN, scope: "" };
     let shape = given.shape;
     if (!shape) {
-      const r = SHAPE_RULES[op](
+      const r = OPS[op].infer(
         ins.map((n) => n.shape),
         label,
       );
@@ -75,11 +74,10 @@ export class Cx {
     }
     const dtype =
       given.dtype ??
-      primitive(op)?.dtype(
+      OPS[op].dtype(
         ins.map((n) => n.dtype),
         label,
-      ) ??
-      "f32";
+      );
     return { kind: "tensor", id: this.b.op(op, [...inputs], shape, attrs, dtype), dtype };
   }
 
