@@ -19,7 +19,21 @@ type Statement =
   | { readonly kind: "ffn"; readonly act: string; readonly norm: "add_norm" | "rms_pre" }
   | { readonly kind: "linear"; readonly bias: boolean }
   | { readonly kind: "scalar" | "reluResidual" | "softmaxGate" | "selfMatmul" }
-  | { readonly kind: "cross"; readonly masks: boolean };
+  | { readonly kind: "cross"; readonly masks: boolean }
+  | { readonly kind: "handAttention"; readonly causal: boolean }
+  | { readonly kind: "primitives"; readonly variant: number };
+
+/** Elementwise, reduction and layout primitives over x [B, T, d], each giving [B, T, d] back. */
+const PRIMITIVE_STATEMENTS = [
+  "x = x - mean(x, dim = -1, keepdim = true)",
+  "x = x * rsqrt(mean(x ** 2, dim = -1, keepdim = true) + 0.00001)",
+  "x = maximum(x, -2) + minimum(exp(x * 0.1), 3) - abs(sin(x)) * cos(x)",
+  "x = where(x > 0 and not (x > 2), x, x * 0.1) + erf(x)",
+  "x = concat([x[..., 1:d], x[..., 0:1]], dim = -1) + log_softmax(x, dim = -1)",
+  "x = x + sum(x, dim = 1, keepdim = true) * 0.01 - max(x, dim = [1, 2], keepdim = true) * 0.1",
+  "x = squeeze(unsqueeze(x, 2), 2) + expand(min(x, dim = 1, keepdim = true), [B, T, d]) * 0.5",
+  "x = x + sqrt(abs(x) + 1) * log(abs(x) + 1) + tanh(x) * sigmoid(x)",
+];
 
 const ACTS = ["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"];
 
@@ -35,6 +49,8 @@ const statement = fc.oneof(
   fc.record({ kind: fc.constant("linear" as const), bias: fc.boolean() }),
   fc.record({ kind: fc.constantFrom("scalar" as const, "reluResidual" as const, "softmaxGate" as const, "selfMatmul" as const) }),
   fc.record({ kind: fc.constant("cross" as const), masks: fc.boolean() }),
+  fc.record({ kind: fc.constant("handAttention" as const), causal: fc.boolean() }),
+  fc.record({ kind: fc.constant("primitives" as const), variant: fc.integer({ min: 0, max: PRIMITIVE_STATEMENTS.length - 1 }) }),
 );
 
 export const modelSpec: fc.Arbitrary<ModelSpec> = fc
@@ -89,6 +105,21 @@ function statementText(s: Statement, i: number, spec: ModelSpec): string {
       return `x = x + softmax(x @ transpose(x)) @ x * 0.1`;
     case "cross":
       return `x = x + c${i}: attention(x, heads, memory = memory${s.masks && spec.masks.pad !== "none" ? `, ${spec.masks.pad} = mpad` : ""})`;
+    case "handAttention": {
+      // Self-attention written in primitives (packed projection, split, heads by reshape and permute).
+      const heads = (v: string) => `${v}${i} = permute(reshape(${v}${i}, [B, T, heads, -1]), [0, 2, 1, 3])`;
+      return [
+        `q${i}, k${i}, v${i} = split(hp${i}: linear(x, 3 * d), 3)`,
+        heads("q"),
+        heads("k"),
+        heads("v"),
+        `s${i} = q${i} @ transpose(k${i}) * (1 / sqrt(d / heads))`,
+        ...(s.causal ? [`s${i} = where(unsqueeze(arange(T), 1) < unsqueeze(arange(T), 0), -inf, s${i})`] : []),
+        `x = x + ho${i}: linear(reshape(permute(softmax(s${i}) @ v${i}, [0, 2, 1, 3]), [B, T, d]), d)`,
+      ].join("\n");
+    }
+    case "primitives":
+      return PRIMITIVE_STATEMENTS[s.variant];
   }
 }
 
@@ -103,7 +134,7 @@ export function modelSource(spec: ModelSpec): string {
     L.push(`  input memory: f32[B, S, d]`);
     if (spec.masks.pad !== "none") L.push(`  input mpad?: bool[B, S]`);
   }
-  const body = spec.statements.map((s, i) => statementText(s, i, spec));
+  const body = spec.statements.flatMap((s, i) => statementText(s, i, spec).split("\n"));
   const params = ["x: f32[B, T, d]", ...(spec.masks.pad !== "none" ? ["pad?: bool[B, T]"] : []), ...(spec.masks.attn !== "none" ? [`am${spec.masks.attn === "bias" ? "" : "?"}: ${spec.masks.attn === "bias" ? "f32" : "bool"}[T, T]`] : []), ...(spec.memory ? ["memory: f32[B, S, d]"] : []), ...(spec.memory && spec.masks.pad !== "none" ? ["mpad?: bool[B, S]"] : [])];
   const passArgs = params.slice(1).map((p) => p.split(/[?:]/)[0]).map((n) => `, ${n} = ${n}`).join("");
   if (spec.tokens === "none") L.push(`  x = x0`);
