@@ -92,7 +92,7 @@ export { out, logits, width, step, used };
   it("--emit js runs in a plain Node 20 script, with declarations beside it", async () => {
     const dir = join(OUT, "js");
     expect(await compile("examples/torch/multihead_attention.tfm", dir, "--emit", "js", "--set", "embed_dim=8", "--set", "num_heads=2")).toBe(0);
-    expect(readFileSync(join(dir, "multihead_attention.d.ts"), "utf8")).toContain("export declare function createModel(weights: WeightsSource): Model;");
+    expect(readFileSync(join(dir, "multihead_attention.d.ts"), "utf8")).toContain("export declare function createModel(weights: WeightsSource, options?: WeightsOptions): Model;");
     writeFileSync(
       join(dir, "main.mjs"),
       `import { createModel, spec } from "./multihead_attention.js";
