@@ -84,29 +84,6 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
     dim: "width of each row",
     base: "the base of the frequencies (default 10000)",
   },
-  // The tensor primitives (docs/language.md, "Tensor primitives").
-  ...Object.fromEntries(["exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "erf", "floor", "ceil"].map((f) => [f, { x: "a tensor (or, for sqrt, floor and ceil, a number computed at compile time)" }])),
-  maximum: { a: "a tensor or a number", b: "a tensor or a number; both broadcast" },
-  minimum: { a: "a tensor or a number", b: "a tensor or a number; both broadcast" },
-  where: { cond: "a bool tensor: where true take a, else b", a: "a tensor or a number such as -inf", b: "a tensor or a number" },
-  reshape: { x: X, shape: "the new shape as a list, e.g. [B, T, heads, -1]; one -1 is inferred" },
-  permute: { x: X, dims: "the new order of the axes, e.g. [0, 2, 1, 3]" },
-  unsqueeze: { x: X, dim: "where the new axis of size 1 goes" },
-  squeeze: { x: X, dim: "the axis of size 1 to remove" },
-  expand: { x: X, shape: "the shape to broadcast to; -1 keeps a dimension" },
-  concat: { xs: "the tensors to join, as a list [a, b, ...]", dim: "the axis to join along (default the last)" },
-  split: { x: X, n: "the number of equal parts, or a list of their sizes", dim: "the axis to split (default the last)" },
-  chunk: { x: X, n: "the number of parts (the last may be smaller)", dim: "the axis to split (default the last)" },
-  ...Object.fromEntries(
-    ["sum", "mean", "max", "min", "argmax", "argmin"].map((f) => [
-      f,
-      { x: "a tensor (max and min of numbers are computed at compile time)", dim: "an axis or a list of axes (all when left out)", keepdim: "keep the reduced axes as size 1 (default false)" },
-    ]),
-  ),
-  log_softmax: { x: X, dim: "the axis (default the last)" },
-  arange: { n: "how many: a number or a length such as T" },
-  cast: { x: X, dtype: "f32, i32, i64 or bool" },
-  take: { table: "the tensor whose slices along its first axis are picked", ids: "integer indices (negative count from the end)" },
 };
 
 /** The built-ins that are not layers, with their parameters as written in a signature. */

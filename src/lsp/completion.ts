@@ -104,7 +104,7 @@ type Spec = ArgSpec & { readonly doc?: string; readonly typeText?: string };
 /** The arguments of what is called: a layer's specs, a block's parameters, or repeat's two. */
 function argSpecs(callee: string, block: BlockStmt | undefined, text: string): Spec[] | undefined {
   const layer = layerNamed(callee);
-  if (layer) return layer.args.map((s) => ({ ...s, ...(ARG_DOCS[callee]?.[s.name] ? { doc: ARG_DOCS[callee][s.name] } : {}) }));
+  if (layer) return layer.args.map((s) => ({ ...s, ...((s.doc ?? ARG_DOCS[callee]?.[s.name]) ? { doc: s.doc ?? ARG_DOCS[callee][s.name] } : {}) }));
   if (block) {
     return block.params.map((p) => ({ name: p.name.name, kind: "any", required: !p.optional, typeText: p.type ? text.slice(p.type.span.start, p.type.span.end) : "any" }));
   }

@@ -52,7 +52,7 @@ export function layerSignature(name: string): { label: string; params: Signature
   const layer = layerNamed(name);
   if (!layer) return undefined;
   const specs = [...layer.args.filter((s) => !s.keywordOnly), ...layer.args.filter((s) => s.keywordOnly)];
-  const pieces = specs.map((s) => ({ text: `${s.name}${s.required ? "" : "?"}: ${argType(s)}`, doc: ARG_DOCS[name]?.[s.name] }));
+  const pieces = specs.map((s) => ({ text: `${s.name}${s.required ? "" : "?"}: ${argType(s)}`, doc: s.doc ?? ARG_DOCS[name]?.[s.name] }));
   const star = specs.findIndex((s) => s.keywordOnly);
   return build(name, pieces, star < 0 ? -1 : star);
 }

@@ -17,6 +17,8 @@ export interface ArgSpec {
   readonly choices?: readonly string[];
   /** Only by keyword: keeps optional arguments from being filled by position by mistake. */
   readonly keywordOnly?: boolean;
+  /** One line for editors (completion, signature help); layers without it are documented in lsp/argDocs.ts. */
+  readonly doc?: string;
 }
 
 export interface BoundArg {

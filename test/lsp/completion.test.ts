@@ -21,10 +21,12 @@ const HEAD = "model m {\n  config d = 16, heads = 2, use_bias = true\n  input x:
 
 describe("completion", () => {
   it("documents every argument of every layer, and no argument that does not exist", () => {
+    // Each argument is documented once: in its own spec (the primitives) or in ARG_DOCS (the layers).
     for (const [name, layer] of Object.entries(LAYERS)) {
-      expect(Object.keys(ARG_DOCS[name] ?? {}).sort(), name).toEqual(layer.args.map((a) => a.name).sort());
+      const inSpec = layer.args.filter((a) => a.doc !== undefined).map((a) => a.name);
+      expect(Object.keys(ARG_DOCS[name] ?? {}).sort(), name).toEqual(layer.args.map((a) => a.name).filter((a) => !inSpec.includes(a)).sort());
     }
-    expect(Object.keys(ARG_DOCS).sort()).toEqual(Object.keys(LAYERS).sort());
+    expect(Object.keys(ARG_DOCS).every((name) => Object.hasOwn(LAYERS, name))).toBe(true);
   });
 
   it("offers layers with their docs and signatures, keyword arguments with their types and docs", () => {

@@ -1,4 +1,3 @@
-import type { ElementwiseOp } from "./names.js";
 import { num } from "../../codegen/literals.js";
 import { erf } from "../../runtime/math.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
@@ -7,6 +6,14 @@ import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { mapTensors, sizeOf } from "./f64.js";
 import { fixed, outShapeExpr, plist, positionwise, sameShape, sizeParam, type KernelTemplate, type OpDef } from "./opDef.js";
+
+/** The ops of this family: each name has its entry below. */
+export const ELEMENTWISE_OPS = [
+  "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "neg", "reciprocal", "floor", "ceil", "erf", "not",
+  "pow", "maximum", "minimum", "mod", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor",
+  "where", "cast", "constant", "arange",
+] as const;
+export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 
 // Elementwise primitives: math on one tensor, arithmetic and comparisons on two (broadcast as
 // numpy does), `where`, `cast`, and the constant and range sources. Every dtype travels as numbers

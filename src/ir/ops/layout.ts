@@ -1,10 +1,13 @@
-import type { LayoutOp } from "./names.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
 import { isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { broadcaster, permute, sizeOf, stridesOf, unravel, type F64Tensor } from "./f64.js";
 import { axisOf, dimText, ints, lit, outShapeExpr, plist, positionwise, sameDim, sameShape, sizeParam, type OpDef, type SessionRule } from "./opDef.js";
+
+/** The ops of this family: each name has its entry below. */
+export const LAYOUT_OPS = ["reshape", "permute", "slice", "concat", "expand", "take"] as const;
+export type LayoutOp = (typeof LAYOUT_OPS)[number];
 
 // Layout primitives: the values stay, their arrangement changes. reshape (squeeze and unsqueeze
 // are reshapes), permute, strided slices, concatenation, broadcasting copies, and rows picked by

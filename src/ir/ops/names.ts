@@ -1,6 +1,11 @@
+import type { ElementwiseOp } from "./elementwise.js";
+import type { LayoutOp } from "./layout.js";
+import type { ReduceOp } from "./reduce.js";
+
 // The names of the ops that kernels and fusions are built around (the layers lower to them or the
 // recognition passes produce them). Tables of their implementations are keyed by this union, so
-// an op missing from any of them does not compile.
+// an op missing from any of them does not compile. The primitives' names are listed in their own
+// family files, beside their entries.
 
 export const NN_OPS = [
   "input",
@@ -33,20 +38,7 @@ export const NN_OPS = [
 
 export const ATTENTION_OPS = ["mask_scores", "masked_softmax", "attention", "linear_attention", "performer_attention", "linformer_attention", "local_attention"] as const;
 
-export const ELEMENTWISE_OPS = [
-  "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "neg", "reciprocal", "floor", "ceil", "erf", "not",
-  "pow", "maximum", "minimum", "mod", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor",
-  "where", "cast", "constant", "arange",
-] as const;
-
-export const LAYOUT_OPS = ["reshape", "permute", "slice", "concat", "expand", "take"] as const;
-
-export const REDUCE_OPS = ["sum", "mean", "max", "min", "argmax", "argmin", "log_softmax"] as const;
-
 export type NnOp = (typeof NN_OPS)[number];
-export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
-export type LayoutOp = (typeof LAYOUT_OPS)[number];
-export type ReduceOp = (typeof REDUCE_OPS)[number];
 /** The tensor primitives: each entry written whole in its family file. */
 export type PrimitiveOp = ElementwiseOp | LayoutOp | ReduceOp;
 export type AttentionOp = (typeof ATTENTION_OPS)[number];

@@ -1,10 +1,13 @@
 import type { Reduction } from "../../runtime/primitives.js";
 import type { Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
-import type { ReduceOp } from "./names.js";
 import { Poly } from "../poly.js";
 import { lines, sizeOf, type F64Tensor } from "./f64.js";
 import { alongAxes, axisOf, ints, type OpDef } from "./opDef.js";
+
+/** The ops of this family: each name has its entry below. */
+export const REDUCE_OPS = ["sum", "mean", "max", "min", "argmax", "argmin", "log_softmax"] as const;
+export type ReduceOp = (typeof REDUCE_OPS)[number];
 
 // Reductions over listed axes (kept as size 1 with `keepdim`), and log-softmax along an axis.
 

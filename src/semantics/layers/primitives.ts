@@ -45,7 +45,8 @@ function operand(st: ElaborationState, v: Value | undefined, span: Span, what: s
   return undefined;
 }
 
-const tensorArg = (name: string): ArgSpec => ({ name, kind: "any", required: true });
+const X = "the input tensor";
+const tensorArg = (name: string, doc = X): ArgSpec => ({ name, kind: "any", required: true, doc });
 
 /** An axis in [-rank, rank), normalised; reports and returns undefined otherwise. */
 function axis(st: ElaborationState, v: Value | undefined, rank: number, span: Span): number | undefined {
@@ -123,7 +124,7 @@ const UNARY_DOCS: Partial<Record<PrimitiveOp, string>> = {
 
 const unary = (op: PrimitiveOp): LayerDef => ({
   doc: UNARY_DOCS[op]!,
-  args: [tensorArg("x")],
+  args: [tensorArg("x", "a tensor (sqrt, floor and ceil of numbers are computed at compile time)")],
   elaborate(st, a) {
     const x = operand(st, a.get("x"), a.span("x"), op);
     return x ? addPrimitive(st, op, [x], {}, a.span("x")) : ERROR;
@@ -132,7 +133,7 @@ const unary = (op: PrimitiveOp): LayerDef => ({
 
 const binary = (op: PrimitiveOp, doc: string): LayerDef => ({
   doc,
-  args: [tensorArg("a"), tensorArg("b")],
+  args: [tensorArg("a", "a tensor or a number"), tensorArg("b", "a tensor or a number; both broadcast")],
   elaborate(st, a, site) {
     const l = operand(st, a.get("a"), a.span("a"), op);
     const r = operand(st, a.get("b"), a.span("b"), op);
@@ -144,7 +145,11 @@ function reduction(op: PrimitiveOp, doc: string): LayerDef {
   const single = op === "argmax" || op === "argmin";
   return {
     doc,
-    args: [tensorArg("x"), { name: "dim", kind: "any" }, { name: "keepdim", kind: "bool" }],
+    args: [
+      tensorArg("x", "a tensor (max and min of numbers are computed at compile time)"),
+      { name: "dim", kind: "any", doc: single ? "the axis" : "an axis or a list of axes (all when left out)" },
+      { name: "keepdim", kind: "bool", doc: "keep the reduced axes as size 1 (default false)" },
+    ],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), op);
       if (!x || a.anyError()) return ERROR;
@@ -178,7 +183,11 @@ function splitLike(kind: "split" | "chunk"): LayerDef {
       kind === "split"
         ? "split(x, n, dim = -1): n equal parts (or parts of the sizes in a list), to bind as `q, k, v = split(qkv, 3)`"
         : "chunk(x, n, dim = -1): n parts of ceil(length / n), the last one smaller, as torch.chunk",
-    args: [tensorArg("x"), { name: "n", kind: "any", required: true }, { name: "dim", kind: "int" }],
+    args: [
+      tensorArg("x"),
+      { name: "n", kind: "any", required: true, doc: kind === "split" ? "the number of equal parts, or a list of their sizes" : "the number of parts (the last may be smaller)" },
+      { name: "dim", kind: "int", doc: "the axis to split (default the last)" },
+    ],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), kind);
       if (!x || a.anyError()) return ERROR;
@@ -212,7 +221,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   minimum: binary("minimum", "the smaller of a and b, elementwise with broadcasting"),
   where: {
     doc: "where(cond, a, b): a where the boolean cond is true, else b (numbers such as -inf allowed; all broadcast)",
-    args: [tensorArg("cond"), tensorArg("a"), tensorArg("b")],
+    args: [tensorArg("cond", "a bool tensor: where true take a, else b"), tensorArg("a", "a tensor or a number such as -inf"), tensorArg("b", "a tensor or a number")],
     elaborate(st, a, site) {
       const c = operand(st, a.get("cond"), a.span("cond"), "where");
       const x = operand(st, a.get("a"), a.span("a"), "where");
@@ -224,7 +233,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   reshape: {
     doc: "the same values under a new shape, e.g. reshape(x, [B, T, heads, -1]); one -1 is inferred",
-    args: [tensorArg("x"), { name: "shape", kind: "any", required: true }],
+    args: [tensorArg("x"), { name: "shape", kind: "any", required: true, doc: "the new shape as a list, e.g. [B, T, heads, -1]; one -1 is inferred" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "reshape");
       const dims = dimsOf(st, a.get("shape"), a.span("shape"), true);
@@ -233,7 +242,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   permute: {
     doc: "reorders the axes: permute(x, [0, 2, 1, 3])",
-    args: [tensorArg("x"), { name: "dims", kind: "any", required: true }],
+    args: [tensorArg("x"), { name: "dims", kind: "any", required: true, doc: "the new order of the axes, e.g. [0, 2, 1, 3]" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "permute");
       const xs = items(a.get("dims"));
@@ -245,7 +254,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   unsqueeze: {
     doc: "inserts an axis of size 1 at `dim`",
-    args: [tensorArg("x"), { name: "dim", kind: "int", required: true }],
+    args: [tensorArg("x"), { name: "dim", kind: "int", required: true, doc: "where the new axis of size 1 goes" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "unsqueeze");
       if (!x || a.anyError()) return ERROR;
@@ -258,7 +267,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   squeeze: {
     doc: "removes the axis `dim`, which must have size 1",
-    args: [tensorArg("x"), { name: "dim", kind: "int", required: true }],
+    args: [tensorArg("x"), { name: "dim", kind: "int", required: true, doc: "the axis of size 1 to remove" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "squeeze");
       if (!x || a.anyError()) return ERROR;
@@ -271,7 +280,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   expand: {
     doc: "broadcasts to a shape: expand(x, [B, heads, T, -1]) (-1 keeps a dimension)",
-    args: [tensorArg("x"), { name: "shape", kind: "any", required: true }],
+    args: [tensorArg("x"), { name: "shape", kind: "any", required: true, doc: "the shape to broadcast to; -1 keeps a dimension" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "expand");
       const dims = dimsOf(st, a.get("shape"), a.span("shape"), true);
@@ -284,7 +293,10 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   concat: {
     doc: "joins tensors along `dim`: concat([a, b], dim = -1)",
-    args: [{ name: "xs", kind: "any", required: true }, { name: "dim", kind: "int" }],
+    args: [
+      { name: "xs", kind: "any", required: true, doc: "the tensors to join, as a list [a, b, ...]" },
+      { name: "dim", kind: "int", doc: "the axis to join along (default the last)" },
+    ],
     elaborate(st, a, site) {
       const xs = items(a.get("xs"))?.map((v) => operand(st, v, a.span("xs"), "concat"));
       if (!xs || xs.some((x) => !x) || xs.length === 0) return ERROR;
@@ -304,7 +316,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   argmin: reduction("argmin", "the index of the smallest value along `dim`"),
   log_softmax: {
     doc: "log(softmax(x)) along `dim` (default the last)",
-    args: [tensorArg("x"), { name: "dim", kind: "int" }],
+    args: [tensorArg("x"), { name: "dim", kind: "int", doc: "the axis (default the last)" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "log_softmax");
       if (!x || a.anyError()) return ERROR;
@@ -314,7 +326,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   arange: {
     doc: "0, 1, ..., n - 1 (i64); n may be a length such as T",
-    args: [{ name: "n", kind: "dim", required: true }],
+    args: [{ name: "n", kind: "dim", required: true, doc: "how many: a number or a length such as T" }],
     elaborate(st, a, site) {
       const v = a.get("n");
       if (!v || v.kind === "error") return ERROR;
@@ -324,7 +336,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   cast: {
     doc: "converts to a dtype: cast(x, f32); integers truncate, bool is x != 0",
-    args: [tensorArg("x"), { name: "dtype", kind: "choice", required: true, choices: ["f32", "i32", "i64", "bool"] }],
+    args: [tensorArg("x"), { name: "dtype", kind: "choice", required: true, choices: ["f32", "i32", "i64", "bool"], doc: "the dtype to convert to" }],
     elaborate(st, a, site) {
       const x = operand(st, a.get("x"), a.span("x"), "cast");
       if (!x || a.anyError()) return ERROR;
@@ -333,7 +345,7 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
   },
   take: {
     doc: "rows of a table picked by integer ids: take(table, ids) has shape ids.shape + table.shape[1:]",
-    args: [tensorArg("table"), tensorArg("ids")],
+    args: [tensorArg("table", "the tensor whose slices along its first axis are picked"), tensorArg("ids", "integer indices (negative ones count from the end)")],
     elaborate(st, a, site) {
       const t = operand(st, a.get("table"), a.span("table"), "take");
       const ids = operand(st, a.get("ids"), a.span("ids"), "take");
