@@ -46,7 +46,7 @@ const compare = (op: PrimitiveOp): Case[] => [
 ];
 
 const CASES: Case[] = [
-  ...(["exp", "sin", "cos", "abs", "neg", "floor", "ceil", "erf"] as const).map((op) => unary(op)),
+  ...(["exp", "sin", "cos", "abs", "neg", "floor", "ceil", "erf", "softplus"] as const).map((op) => unary(op)),
   ...(["log", "sqrt", "rsqrt", "reciprocal"] as const).map((op) => unary(op, true)),
   { op: "not", ins: [bool(B, T)], out: [B, T], dtype: "bool" },
   { op: "pow", ins: [f(B, T, 6), small(6)], out: [B, T, 6], positive: true },

@@ -9,7 +9,7 @@ import { fixed, outShapeExpr, plist, positionwise, sameShape, sizeParam, type Ke
 
 /** The ops of this family: each name has its entry below. */
 export const ELEMENTWISE_OPS = [
-  "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "neg", "reciprocal", "floor", "ceil", "erf", "not",
+  "exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "neg", "reciprocal", "floor", "ceil", "erf", "softplus", "not",
   "pow", "maximum", "minimum", "mod", "eq", "ne", "lt", "le", "gt", "ge", "and", "or", "xor",
   "where", "cast", "constant", "arange",
 ] as const;
@@ -117,6 +117,7 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
   floor: unary("largest integer <= x", Math.floor, (v) => `Math.floor(${v})`),
   ceil: unary("smallest integer >= x", Math.ceil, (v) => `Math.ceil(${v})`),
   erf: unary("the error function, accurate to float32", erf, (v) => `erf(${v})`, ["erf"]),
+  softplus: unary("log(1 + e^x), without overflow for large x", (v) => (v > 20 ? v : Math.log1p(Math.exp(v))), (v) => `${v} > 20 ? ${v} : Math.log1p(Math.exp(${v}))`),
   not: unary("logical not of a boolean tensor", (v) => truth(v === 0), (v) => `${v} !== 0 ? 0 : 1`, [], "bool"),
   pow: binary("x to the power y", (x, y) => x ** y, "x ** y", arithmeticDtype),
   maximum: binary("the larger of x and y (NaN if either is)", Math.max, "Math.max(x, y)", arithmeticDtype),

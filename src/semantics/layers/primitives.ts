@@ -118,6 +118,7 @@ const UNARY_DOCS: Partial<Record<PrimitiveOp, string>> = {
   cos: "cosine, elementwise",
   abs: "absolute value, elementwise",
   erf: "the error function, elementwise",
+  softplus: "log(1 + e^x), elementwise",
   floor: "floor, elementwise (on numbers, at compile time)",
   ceil: "ceiling, elementwise (on numbers, at compile time)",
 };
@@ -216,7 +217,7 @@ function splitLike(kind: "split" | "chunk"): LayerDef {
 }
 
 export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
-  ...Object.fromEntries((["exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "erf", "floor", "ceil"] as const).map((op) => [op, unary(op)])),
+  ...Object.fromEntries((["exp", "log", "sqrt", "rsqrt", "sin", "cos", "abs", "erf", "softplus", "floor", "ceil"] as const).map((op) => [op, unary(op)])),
   maximum: binary("maximum", "the larger of a and b, elementwise with broadcasting"),
   minimum: binary("minimum", "the smaller of a and b, elementwise with broadcasting"),
   where: {
