@@ -1,19 +1,17 @@
 import { num } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
+import type { AttentionOp } from "../ir/ops/names.js";
 import { isConst, type Dim } from "../semantics/types.js";
-import type { KernelCtx, KernelSource } from "./kernels.js";
+import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
+import { numbers, type KernelCtx, type KernelSource, type KernelTemplate } from "./kernelTypes.js";
 import { maskParams, maskTests } from "./masks.js";
 
-// Kernels of the linear-time attention rewrites. Each runs one (batch, head) at a time, takes a
-// head range for threads, and keeps its state in scratch buffers made once with the module.
+// Kernels of the attention family: scores masked (and softmaxed) in place, fused attention, and
+// the linear-time attention rewrites. The rewrites run one (batch, head) at a time, take a head
+// range for threads, and keep their state in scratch buffers made once with the module.
 // The formulas are those of src/ir/interpretAttention.ts, which the tests hold these to.
 
 const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
-
-/** The code a key mask test needs at (b, j): only key masks reach the feature-map kernels. */
-function keyTests(roles: readonly string[]): string {
-  return maskTests(roles).replace(/\bh \* t(\d+)\[1\] \+ i \* t\d+\[2\] \+ /g, "");
-}
 
 interface Heads {
   readonly H: number;
@@ -25,10 +23,17 @@ function dims([q, , v]: readonly NodeLabel[]): Heads {
   return { H: lit(q.shape[1]), D: lit(q.shape[3]), Dv: lit(v.shape[3]) };
 }
 
-function headSplit(n: NodeLabel, [q, k]: readonly NodeLabel[], ctx: KernelCtx, firstMask: number, fn: string, uses: string[] = []): KernelSource {
-  const m = maskParams(n, firstMask, ctx);
+/**
+ * A kernel over a range of heads: `$K(out, q, k, v, ...inputs, ...masks, B, L, S, ...strides,
+ * hStart, hEnd)`, the head range passed by the caller.
+ */
+function headSplit(n: NodeLabel, [q, k]: readonly NodeLabel[], ctx: KernelCtx, inputs: readonly string[], scratch: string, body: string, uses: string[] = []): KernelSource {
+  const m = maskParams(n, inputs.length, ctx);
   return {
-    fn,
+    inputs: [...inputs, ...m.inputs],
+    params: [...numbers("B", "L", "S"), ...m.strides, ...numbers("hStart", "hEnd")],
+    scratch,
+    body,
     extra: [ctx.dim(q.shape[0]), ctx.dim(q.shape[2]), ctx.dim(k.shape[2]), ...m.strideArgs],
     uses: [...m.uses, ...uses],
     split: { kind: "heads", heads: lit(q.shape[1]) },
@@ -82,7 +87,7 @@ function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, 
   const addKey = `{
         const j = jj;
         let ok = true;
-        ${keyTests(m.roles)}
+        ${maskTests(m.roles, true)}
         if (ok) {
           ${phi("k", `(bh * S + j) * ${D}`, "fk", feature === "favor" ? "shift" : "null")}
           const vo = (bh * S + j) * ${Dv};
@@ -93,12 +98,11 @@ function featureKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx, 
           }
         }
       }`;
-  const fn = `${feature === "favor" ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_kv = new Float64Array(${F * Dv});
+  const scratch = `${feature === "favor" ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_kv = new Float64Array(${F * Dv});
 const $K_z = new Float64Array(${F});
 const $K_fq = new Float64Array(${F});
-const $K_fk = new Float64Array(${F});
-function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
-  const kv = $K_kv, z = $K_z, fq = $K_fq, fk = $K_fk;
+const $K_fk = new Float64Array(${F});`;
+  const body = `  const kv = $K_kv, z = $K_z, fq = $K_fq, fk = $K_fk;
   for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
     const bh = b * ${H} + h;
     ${keyMax}
@@ -118,9 +122,8 @@ function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
         out[oo + e] = acc * inv;
       }
     }
-  }
-}`;
-  return headSplit(n, ins, ctx, 3, fn, feature === "favor" ? ["orthogonalFeatures"] : []);
+  }`;
+  return headSplit(n, ins, ctx, ["q", "k", "v"], scratch, body, feature === "favor" ? ["orthogonalFeatures"] : []);
 }
 
 /** Linformer: project keys and values along the sequence with E and F, then softmax over k rows. */
@@ -128,18 +131,17 @@ function linformerKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx
   const { H, D, Dv } = dims(ins);
   const [R, maxS] = ins[3].shape.map(lit);
   const m = maskParams(n, 5, ctx);
-  const fn = `const $K_kp = new Float64Array(${R * D});
+  const scratch = `const $K_kp = new Float64Array(${R * D});
 const $K_vp = new Float64Array(${R * Dv});
-const $K_s = new Float64Array(${R});
-function $K(out, q, k, v, E, F${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
-  const kp = $K_kp, vp = $K_vp, s = $K_s;
+const $K_s = new Float64Array(${R});`;
+  const body = `  const kp = $K_kp, vp = $K_vp, s = $K_s;
   for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
     const bh = b * ${H} + h;
     kp.fill(0);
     vp.fill(0);
     for (let j = 0; j < S; j++) {
       let ok = true;
-      ${keyTests(m.roles)}
+      ${maskTests(m.roles, true)}
       if (!ok) continue;
       const ko = (bh * S + j) * ${D}, vo = (bh * S + j) * ${Dv};
       for (let r = 0; r < ${R}; r++) {
@@ -166,9 +168,8 @@ function $K(out, q, k, v, E, F${m.names}, B, L, S${m.strideNames}, hStart, hEnd)
         out[oo + d] = acc / sum;
       }
     }
-  }
-}`;
-  return headSplit(n, ins, ctx, 5, fn);
+  }`;
+  return headSplit(n, ins, ctx, ["q", "k", "v", "E", "F"], scratch, body);
 }
 
 /** Sliding-window softmax attention: O(S·w) scores, a row with no visible key gives zeros. */
@@ -177,10 +178,9 @@ function localKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx): K
   const w = n.attrs.window as number;
   const causal = Boolean(n.attrs.causal);
   const m = maskParams(n, 3, ctx);
-  const fn = `const $K_s = new Float64Array(${2 * w + 1});
-const $K_acc = new Float64Array(${Dv});
-function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
-  const s = $K_s, acc = $K_acc;
+  const scratch = `const $K_s = new Float64Array(${2 * w + 1});
+const $K_acc = new Float64Array(${Dv});`;
+  const body = `  const s = $K_s, acc = $K_acc;
   for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
     const bh = b * ${H} + h;
     for (let i = 0; i < L; i++) {
@@ -214,14 +214,91 @@ function $K(out, q, k, v${m.names}, B, L, S${m.strideNames}, hStart, hEnd) {
       }
       for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] / sum;
     }
-  }
-}`;
-  return headSplit(n, ins, ctx, 3, fn);
+  }`;
+  return headSplit(n, ins, ctx, ["q", "k", "v"], scratch, body);
 }
 
-export const REWRITE_KERNELS = {
-  linear_attention: (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => featureKernel(n, ins, ctx, "elu"),
-  performer_attention: (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => featureKernel(n, ins, ctx, "favor"),
+/** Scores with their masks (and causality) applied: `$K(out, scores, ...masks, B, L, S, ...strides)`. */
+function scoreRows(n: NodeLabel, ctx: KernelCtx, body: string): KernelSource {
+  const m = maskParams(n, 1, ctx);
+  return {
+    inputs: ["scores", ...m.inputs],
+    params: [...numbers("B", "L", "S"), ...m.strides],
+    body,
+    extra: [ctx.dim(n.shape[0]), ctx.dim(n.shape[2]), ctx.dim(n.shape[3]), ...m.strideArgs],
+    uses: m.uses,
+  };
+}
+
+/** Scale, masks and softmax of each score row in one pass; a row with every key masked gives zeros. */
+function maskedSoftmaxKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const roles = maskParams(n, 1, ctx).roles;
+  const H = lit(n.shape[1]);
+  return scoreRows(
+    n,
+    ctx,
+    `  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) for (let i = 0; i < L; i++) {
+    const row = ((b * ${H} + h) * L + i) * S;
+    let max = -Infinity;
+    for (let j = 0; j < S; j++) {
+      let ok = ${n.attrs.causal ? "j <= i" : "true"};
+      let add = 0;
+      ${maskTests(roles)}
+      const s = ok ? Math.fround(Math.fround(scores[row + j] * ${num(n.attrs.scale as number)}) + add) : -Infinity;
+      out[row + j] = s;
+      if (s > max) max = s;
+    }
+    if (max === -Infinity) { out.fill(0, row, row + S); continue; }
+    let sum = 0;
+    for (let j = 0; j < S; j++) { const e = Math.exp(out[row + j] - max); out[row + j] = e; sum += e; }
+    const inv = 1 / sum;
+    for (let j = 0; j < S; j++) out[row + j] *= inv;
+  }`,
+  );
+}
+
+/** Masks right-aligned to [B, H, L, S] (key masks [B, S] to [B, 1, 1, S]) and read through strides. */
+function maskScoresKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const roles = maskParams(n, 1, ctx).roles;
+  const H = lit(n.shape[1]);
+  return scoreRows(
+    n,
+    ctx,
+    `  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) for (let i = 0; i < L; i++) {
+    const row = ((b * ${H} + h) * L + i) * S;
+    for (let j = 0; j < S; j++) {
+      let ok = ${n.attrs.causal ? "j <= i" : "true"};
+      let add = 0;
+      ${maskTests(roles)}
+      out[row + j] = ok ? scores[row + j] + add : -Infinity;
+    }
+  }`,
+  );
+}
+
+/** Fused attention: see flashAttention.ts for the tiling and the online softmax. */
+function flashAttentionKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
+  const [q, , v] = ins;
+  const roles = maskParams(n, 3, ctx).roles;
+  const Dv = lit(v.shape[3]);
+  const body = flashAttentionBody({
+    H: lit(q.shape[1]),
+    D: lit(q.shape[3]),
+    Dv,
+    scale: num(n.attrs.scale as number),
+    causal: Boolean(n.attrs.causal),
+    maskTests: maskTests(roles),
+    hasMasks: roles.length > 0,
+  });
+  return headSplit(n, ins, ctx, ["q", "k", "v"], flashAttentionScratch(Dv), body);
+}
+
+export const ATTENTION_KERNELS: Record<AttentionOp, KernelTemplate> = {
+  mask_scores: maskScoresKernel,
+  masked_softmax: maskedSoftmaxKernel,
+  attention: flashAttentionKernel,
+  linear_attention: (n, ins, ctx) => featureKernel(n, ins, ctx, "elu"),
+  performer_attention: (n, ins, ctx) => featureKernel(n, ins, ctx, "favor"),
   linformer_attention: linformerKernel,
   local_attention: localKernel,
 };

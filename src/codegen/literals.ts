@@ -18,12 +18,5 @@ export const INPUT_TYPES: Record<DType, string> = {
   bool: "Uint8Array",
 };
 
-/** The type of a hoisted kernel argument, by the expression that computes it. */
-export function hoistedType(expr: string): string {
-  if (expr.startsWith("batchOffsets(")) return "Int32Array";
-  if (expr.startsWith("[maskStrides(")) return "readonly (readonly number[])[]";
-  return "readonly number[]";
-}
-
 /** A number as a JavaScript literal. */
 export const num = (x: number): string => (!Number.isFinite(x) ? (x !== x ? "NaN" : x > 0 ? "Infinity" : "-Infinity") : Number.isInteger(x) ? String(x) : JSON.stringify(x));

@@ -3,8 +3,8 @@ import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { OPS } from "../ir/ops.js";
-import type { KernelCtx } from "./kernels.js";
-import { hoistedType, INPUT_TYPES, key, str } from "./literals.js";
+import { PARAM_TS_TYPES, type Hoist, type KernelCtx, type KernelSource } from "./kernelTypes.js";
+import { INPUT_TYPES, key, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
 import { planWasm, type WasmPlan } from "./wasmTarget.js";
@@ -16,17 +16,6 @@ export { planSlots, str };
 // identifiers are made here (v3, p0, s1, k2), and every user string goes through `str`.
 
 export const RUNTIME_SPECIFIER = "tfmc/runtime";
-
-
-/** Types of kernel parameters other than inputs, by the names the kernel templates give them. */
-function extraParamType(name: string): string {
-  if (name === "aOff" || name === "bOff") return "Int32Array";
-  if (name === "kc" || name === "vc") return "Float32Array";
-  if (name === "sc" || name === "acc" || name === "kv" || name === "z" || name === "shift") return "Float64Array";
-  if (name === "shape" || name === "as" || name === "bs" || name === "os" || /^t\d+$/.test(name)) return "readonly number[]";
-  if (name === "from" || name === "tableName") return "string";
-  return "number";
-}
 
 /** Present on models that can decode token by token. */
 const SESSION_MEMBER =
@@ -89,29 +78,34 @@ class ModulePrinter {
     return this.isOptionalInput(id) ? `(${this.varOf(id)} === null ? null : ${s})` : s;
   }
 
-  /** Adds a kernel (deduplicated by its typed source) and returns its name; its first `inputCount` parameters after `out` are the node's inputs. */
-  kernel(n: NodeLabel, fn: string, inputCount = n.inputs.length): string {
-    const inputs = n.inputs.slice(0, inputCount).map((i) => this.g.node(i));
-    const typed = fn.replace(/function \$K\(([^)]*)\)/, (_, params: string) => {
-      const names = params.split(",").map((p) => p.trim());
-      const annotated = names.map((name, k) => {
-        if (k === 0) return `${name}: Float32Array`;
-        if (k <= inputs.length) {
-          const id = n.inputs[k - 1];
-          // Only the model's inputs keep their own array types; every computed tensor lives in a Float32Array.
-          const t = inputs[k - 1].op === "input" ? INPUT_TYPES[inputs[k - 1].dtype] : "Float32Array";
-          return `${name}: ${this.isOptionalInput(id) ? `${t} | null` : t}`;
-        }
-        return `${name}: ${extraParamType(name)}`;
-      });
-      return this.typed ? `function $K(${annotated.join(", ")}): void` : `function $K(${names.join(", ")})`;
-    });
-    let name = this.kernels.get(typed);
+  /**
+   * Adds a kernel (deduplicated by its source) and returns its name. The function is composed from
+   * the template's declarations: `out`, then the node's first `inputCount` inputs (a model input
+   * keeps its dtype's array type, a computed tensor is a Float32Array), then the declared parameters.
+   */
+  kernel(n: NodeLabel, k: KernelSource, inputCount = n.inputs.length): string {
+    if (k.inputs.length !== inputCount) throw new Error(`internal: the kernel of '${n.op}' names ${k.inputs.length} inputs for ${inputCount}`);
+    const param = (name: string, type: string) => (this.typed ? `${name}: ${type}` : name);
+    const params = [
+      param("out", "Float32Array"),
+      ...k.inputs.map((name, i) => param(name, this.inputType(n.inputs[i]))),
+      ...k.params.map((p) => param(p.name, PARAM_TS_TYPES[p.type])),
+    ];
+    const fn = `function $K(${params.join(", ")})${this.typed ? ": void" : ""} {\n${k.body}\n}`;
+    const source = k.scratch !== undefined ? `${k.scratch}\n${fn}` : fn;
+    let name = this.kernels.get(source);
     if (!name) {
       name = `k${this.kernels.size}`;
-      this.kernels.set(typed, name);
+      this.kernels.set(source, name);
     }
     return name;
+  }
+
+  /** The array type a kernel reads node `id` as: only the model's inputs keep their own; every computed tensor lives in a Float32Array. */
+  private inputType(id: string): string {
+    const x = this.g.node(id);
+    const t = x.op === "input" ? INPUT_TYPES[x.dtype] : "Float32Array";
+    return this.isOptionalInput(id) ? `${t} | null` : t;
   }
 
   private constantsCache?: ReadonlySet<string>;
@@ -126,15 +120,20 @@ class ModulePrinter {
    * Threaded, a kernel that splits (rows of a matrix product, heads of attention) is spread over
    * the pool and awaited.
    */
-  call(id: string, target: string, hoist?: (expr: string) => string, threaded = false, rowOffset?: string): string {
+  call(id: string, target: string, hoist?: Hoist, threaded = false, rowOffset?: string): string {
     const n = this.g.node(id);
     const ctx: KernelCtx = { dim: this.dim, size: this.size, shapeOf: (i) => this.shapeExpr(n.inputs[i]), ...(rowOffset !== undefined ? { rowOffset } : {}) };
     const k = OPS[n.op].kernel(n, n.inputs.map((i) => this.g.node(i)), ctx);
     for (const u of k.uses ?? []) this.runtimeImports.add(u);
-    const name = this.kernel(n, k.fn);
-    const extra = k.extra.map((e) => (hoist && /[[(]/.test(e) ? hoist(e) : e));
-    const args = [target, ...n.inputs.map((i) => this.varOf(i)), ...extra];
+    const name = this.kernel(n, k);
     const split = k.split;
+    if (k.params.length !== k.extra.length + (split?.kind === "heads" ? 2 : 0)) throw new Error(`internal: the kernel of '${n.op}' declares ${k.params.length} parameters for ${k.extra.length} arguments`);
+    // Arrays (shapes, batch offsets, mask strides) are computed once per input shape.
+    const extra = k.extra.map((e, i) => {
+      const type = k.params[i].type;
+      return hoist && type !== "number" && type !== "string" ? hoist(e, PARAM_TS_TYPES[type]) : e;
+    });
+    const args = [target, ...n.inputs.map((i) => this.varOf(i)), ...extra];
     if (threaded && split?.kind === "rows") return `await pool.rows(${str(name)}, ${name}, [${args.join(", ")}], ${split.countAt}, [${split.strides.join(", ")}]${split.columns ? `, ${split.columns}` : ""});`;
     if (threaded && split?.kind === "heads") return `await pool.heads(${str(name)}, ${name}, [${args.join(", ")}], ${split.heads});`;
     if (split?.kind === "heads") args.push("0", String(split.heads));
@@ -161,10 +160,10 @@ class ModulePrinter {
 
     const runtimeNodes = order.filter((id) => !constants.has(id) && g.node(id).op !== "input");
     const plan = planSlots(g, runtimeNodes, (id) => this.size(g.node(id).shape));
-    const hoisted: { name: string; expr: string }[] = [];
-    const hoist = (expr: string) => {
+    const hoisted: { name: string; expr: string; type: string }[] = [];
+    const hoist: Hoist = (expr, type) => {
       const name = `e${hoisted.length}`;
-      hoisted.push({ name, expr });
+      hoisted.push({ name, expr, type });
       return name;
     };
     const calls = runtimeNodes.map((id, i) => {
@@ -214,7 +213,7 @@ class ModulePrinter {
       `let planKey = "\\u0000";`,
       ...runtimeNodes.map((id) => `let ${this.varOf(id)}${t("!: Float32Array")};`),
       ...extras.map((x) => `let ${x.name}${t("!: Float32Array")};`),
-      ...hoisted.map((h) => `let ${h.name}${t(`!: ${hoistedType(h.expr)}`)};`),
+      ...hoisted.map((h) => `let ${h.name}${t(`!: ${h.type}`)};`),
       `let outputs${t("!: Outputs")};`,
     ];
     const signature = threaded ? `async function forward(inputs${t(": Inputs")})${t(": Promise<Outputs>")}` : `function forward(inputs${t(": Inputs")})${t(": Outputs")}`;

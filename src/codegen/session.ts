@@ -2,7 +2,8 @@ import type { IrGraph } from "../ir/graph.js";
 import type { IncrementalPlan } from "../ir/incremental.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
-import { hoistedType, INPUT_TYPES, key, str as quote } from "./literals.js";
+import { PARAM_TS_TYPES, type Hoist, type KernelSource } from "./kernelTypes.js";
+import { INPUT_TYPES, key, str as quote } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { sessionAttentionKernel } from "./sessionKernels.js";
 
@@ -20,8 +21,8 @@ export interface SessionHost {
   dim(d: Dim): string;
   size(dims: readonly Dim[]): string;
   varOf(id: string): string;
-  kernel(n: NodeLabel, fn: string, inputCount?: number): string;
-  call(id: string, target: string, hoist?: (expr: string) => string, threaded?: boolean, rowOffset?: string): string;
+  kernel(n: NodeLabel, k: KernelSource, inputCount?: number): string;
+  call(id: string, target: string, hoist?: Hoist, threaded?: boolean, rowOffset?: string): string;
 }
 
 
@@ -83,10 +84,10 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   // Attention state.
   const buffers: { name: string; rows: number; init?: string; scratch: boolean }[] = [];
   const stepCalls: string[] = [];
-  const hoisted: { name: string; expr: string }[] = [];
-  const hoist = (expr: string) => {
+  const hoisted: { name: string; expr: string; type: string }[] = [];
+  const hoist: Hoist = (expr, type) => {
     const name = `e${hoisted.length}`;
-    hoisted.push({ name, expr });
+    hoisted.push({ name, expr, type });
     return name;
   };
   const steps = order.filter((id) => plan.stepNodes.has(id));
@@ -99,13 +100,13 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
     const n = g.node(id);
     const ins = n.inputs.map((i) => g.node(i));
     const k = sessionAttentionKernel(kind, n, ins);
-    for (const u of k.uses) h.runtimeImports.add(u);
-    const name = h.kernel(n, k.fn, 3);
+    for (const u of k.source.uses ?? []) h.runtimeImports.add(u);
+    const name = h.kernel(n, k.source, 3);
     const heads = (ins[0].shape[1] as { value: number }).value;
     const args = k.state.map((b) => {
       const v = `c${buffers.length}`;
       const size = b.scratch ? b.size : `${batch} * ${heads} * ${b.size}`;
-      lines.push(`const ${v} = new ${b.type}(${size});${b.init ? ` ${v}.fill(${b.init});` : ""}`);
+      lines.push(`const ${v} = new ${PARAM_TS_TYPES[b.type]}(${size});${b.init ? ` ${v}.fill(${b.init});` : ""}`);
       buffers.push({ name: v, rows: b.rows ?? 0, scratch: b.scratch ?? false, ...(b.init ? { init: b.init } : {}) });
       return v;
     });
@@ -123,7 +124,7 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   const outs = stepOutputs(g, plan).map((o) => `${key(o.name)}: { data: ${h.varOf(o.node)}, shape: [${o.type.shape.map((d) => h.dim(d)).join(", ")}] }`);
   lines.push(`let planned = 0;`);
   for (const id of steps) lines.push(`let ${h.varOf(id)}${t("!: Float32Array")};`);
-  for (const x of hoisted) lines.push(`let ${x.name}${t(`!: ${hoistedType(x.expr)}`)};`);
+  for (const x of hoisted) lines.push(`let ${x.name}${t(`!: ${x.type}`)};`);
   lines.push(`let outputs${t("!: StepOutputs")};`);
   lines.push(`function append(tokens${t(": Tensor<Int32Array | BigInt64Array>")})${t(": StepOutputs")} {`);
   lines.push(`${tVar} = checkStep(tokens, ${quote(plan.stepInput)}, ${batch}, past, cap);`, `x${stepIndex} = tokens.data;`);

@@ -3,6 +3,7 @@ import type { NodeLabel } from "../ir/node.js";
 import type { SessionAttention } from "../ir/incremental.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { featureMapCode } from "./attentionKernels.js";
+import { numbers, type KernelSource } from "./kernelTypes.js";
 
 // Kernels of causal self-attention in a decoding session. The new rows of keys and values are
 // written into a cache laid out [B·H, capacity, D] and each new query attends to every cached key
@@ -14,7 +15,9 @@ import { featureMapCode } from "./attentionKernels.js";
 const lit = (d: Dim): number => (isConst(d) ? d.value : NaN);
 
 export interface SessionBuffer {
-  readonly type: "Float32Array" | "Float64Array";
+  /** The kernel's parameter for it. */
+  readonly name: string;
+  readonly type: "f32" | "f64";
   /** Elements per (batch, head); for scratch, in all. May use `cap`, the session's capacity. */
   readonly size: string;
   /** A cache of rows this wide along the capacity: copying a session copies only the rows in use. */
@@ -26,11 +29,23 @@ export interface SessionBuffer {
 }
 
 export interface SessionKernel {
-  /** A function `$K(out, q, k, v, ...state, B, n, past, cap)`. */
-  readonly fn: string;
+  /** A function `$K(out, q, k, v, ...state, B, n, past, cap)`; the session passes every argument. */
+  readonly source: KernelSource;
   /** The session buffers it takes after v, in order. */
   readonly state: readonly SessionBuffer[];
-  readonly uses: readonly string[];
+}
+
+/** The kernel `$K(out, q, k, v, ...state, B, n, past, cap)` over `state`. */
+function sessionKernel(state: readonly SessionBuffer[], body: string, scratch?: string, uses: readonly string[] = []): SessionKernel {
+  const source: KernelSource = {
+    inputs: ["q", "k", "v"],
+    params: [...state.map((b) => ({ name: b.name, type: b.type })), ...numbers("B", "n", "past", "cap")],
+    body,
+    ...(scratch !== undefined ? { scratch } : {}),
+    extra: [],
+    uses,
+  };
+  return { source, state };
 }
 
 /** The cache of keys and values, then softmax over the visible keys (all before, or a window). */
@@ -39,8 +54,7 @@ function cachedSoftmax(n: NodeLabel, [q, , v]: readonly NodeLabel[], window?: nu
   const D = lit(q.shape[3]);
   const Dv = lit(v.shape[3]);
   const scale = num(n.attrs.scale as number);
-  const fn = `function $K(out, q, k, v, kc, vc, sc, acc, B, n, past, cap) {
-  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+  const body = `  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
     const bh = b * ${H} + h;
     for (let e = 0, src = bh * n * ${D}, dst = (bh * cap + past) * ${D}; e < n * ${D}; e++) kc[dst + e] = k[src + e];
     for (let e = 0, src = bh * n * ${Dv}, dst = (bh * cap + past) * ${Dv}; e < n * ${Dv}; e++) vc[dst + e] = v[src + e];
@@ -69,18 +83,14 @@ function cachedSoftmax(n: NodeLabel, [q, , v]: readonly NodeLabel[], window?: nu
       const inv = 1 / sum;
       for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] * inv;
     }
-  }
-}`;
-  return {
-    fn,
-    state: [
-      { type: "Float32Array", size: `cap * ${D}`, rows: D },
-      { type: "Float32Array", size: `cap * ${Dv}`, rows: Dv },
-      { type: "Float64Array", size: "cap", scratch: true },
-      { type: "Float64Array", size: String(Dv), scratch: true },
-    ],
-    uses: [],
-  };
+  }`;
+  const state: SessionBuffer[] = [
+    { name: "kc", type: "f32", size: `cap * ${D}`, rows: D },
+    { name: "vc", type: "f32", size: `cap * ${Dv}`, rows: Dv },
+    { name: "sc", type: "f64", size: "cap", scratch: true },
+    { name: "acc", type: "f64", size: String(Dv), scratch: true },
+  ];
+  return sessionKernel(state, body);
 }
 
 /** Linear attention (elu + 1) or FAVOR+ through running sums; FAVOR+ keys keep a running shift. */
@@ -108,10 +118,9 @@ function recurrent(n: NodeLabel, [q, , v]: readonly NodeLabel[]): SessionKernel 
       for (let f = 0; f < ${F}; f++) fk[f] = Math.exp(fk[f] - shift[bh]) * ${num(1 / Math.sqrt(F))};`
     : phi("k", "ko", "fk", "null");
   const queryFeatures = phi("q", "qo", "fq", "null");
-  const fn = `${favor ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_fq = new Float64Array(${F});
-const $K_fk = new Float64Array(${F});
-function $K(out, q, k, v, kv, z${favor ? ", shift" : ""}, B, n, past, cap) {
-  const fq = $K_fq, fk = $K_fk;
+  const scratch = `${favor ? `const $K_w = orthogonalFeatures(${F}, ${D}, ${num(n.attrs.seed as number)});\n` : ""}const $K_fq = new Float64Array(${F});
+const $K_fk = new Float64Array(${F});`;
+  const body = `  const fq = $K_fq, fk = $K_fk;
   for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
     const bh = b * ${H} + h;
     const kvo = bh * ${F * Dv}, zo = bh * ${F};
@@ -138,17 +147,13 @@ function $K(out, q, k, v, kv, z${favor ? ", shift" : ""}, B, n, past, cap) {
         out[oo + e] = acc * inv;
       }
     }
-  }
-}`;
-  return {
-    fn,
-    state: [
-      { type: "Float64Array", size: String(F * Dv) },
-      { type: "Float64Array", size: String(F) },
-      ...(favor ? [{ type: "Float64Array" as const, size: "1", init: "-Infinity" }] : []),
-    ],
-    uses: favor ? ["orthogonalFeatures"] : [],
-  };
+  }`;
+  const state: SessionBuffer[] = [
+    { name: "kv", type: "f64", size: String(F * Dv) },
+    { name: "z", type: "f64", size: String(F) },
+    ...(favor ? [{ name: "shift", type: "f64" as const, size: "1", init: "-Infinity" }] : []),
+  ];
+  return sessionKernel(state, body, scratch, favor ? ["orthogonalFeatures"] : []);
 }
 
 /** The session kernel of a step attention whose keys are step nodes. */

@@ -1,3 +1,4 @@
+import type { Hoist } from "./kernelTypes.js";
 import { num, str } from "./literals.js";
 import type { SessionHost } from "./session.js";
 import type { WasmAttention, WasmDense, WasmNorm, WasmPlan } from "./wasmTarget.js";
@@ -85,7 +86,7 @@ export class WasmGlue {
   }
 
   /** The call that runs node `id` in WebAssembly, or undefined when it keeps its TypeScript kernel. */
-  call(id: string, state: GlueState, hoist: (expr: string) => string, threaded: boolean): string | undefined {
+  call(id: string, state: GlueState, hoist: Hoist, threaded: boolean): string | undefined {
     const d = this.plan.dense.get(id);
     if (d) return this.denseCall(id, d, state, threaded);
     const a = this.plan.attention.get(id);
@@ -168,7 +169,7 @@ export class WasmGlue {
   }
 
   /** Softmax attention with its products and softmax in WebAssembly; mask kinds and strides are hoisted. */
-  private attentionCall(id: string, a: WasmAttention, hoist: (expr: string) => string, threaded: boolean): string {
+  private attentionCall(id: string, a: WasmAttention, hoist: Hoist, threaded: boolean): string {
     const h = this.host;
     const n = h.g.node(id);
     const [q, k, v, ...masks] = n.inputs;
@@ -180,8 +181,8 @@ export class WasmGlue {
     }
     h.runtimeImports.add("maskStrides");
     for (const r of a.roles) h.runtimeImports.add(maskKind(r));
-    const kinds = hoist(`[${a.roles.map(maskKind).join(", ")}]`);
-    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${h.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`);
+    const kinds = hoist(`[${a.roles.map(maskKind).join(", ")}]`, "readonly number[]");
+    const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${h.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`, "readonly (readonly number[])[]");
     const data = masks.map((m) => h.varOf(m));
     const name = `wasm_attention_masks${masks.length}`;
     if (threaded) return `await pool.heads(${str(name)}, ${name}Here, [${[...args, kinds, strides, ...data].join(", ")}], ${a.H});`;

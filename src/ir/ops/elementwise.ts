@@ -5,7 +5,8 @@ import type { DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { mapTensors, sizeOf } from "./f64.js";
-import { fixed, outShapeExpr, plist, positionwise, sameShape, sizeParam, type KernelTemplate, type OpDef } from "./opDef.js";
+import { fixed, outShapeExpr, positionwise, sameShape, type OpDef } from "./opDef.js";
+import { KernelParams, shapes, type KernelTemplate } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
 export const ELEMENTWISE_OPS = [
@@ -26,13 +27,10 @@ const outputSize = (n: NodeLabel) => Poly.dims(n.shape);
 
 function unaryKernel(expr: (v: string) => string, uses: string[]): KernelTemplate {
   return (n, [x], ctx) => {
-    const params: string[] = [];
-    const extra: string[] = [];
-    const total = sizeParam("n", n.shape, ctx, params, extra);
-    const fn = `function $K(out, x${plist(params)}) {
-  for (let i = 0; i < ${total}; i++) { const v = ${read(x, "x", "i")}; out[i] = ${expr("v")}; }
-}`;
-    return { fn, extra, uses };
+    const p = new KernelParams(ctx);
+    const total = p.size("n", n.shape);
+    const body = `  for (let i = 0; i < ${total}; i++) { const v = ${read(x, "x", "i")}; out[i] = ${expr("v")}; }`;
+    return { inputs: ["x"], params: p.params, body, extra: p.extra, uses };
   };
 }
 
@@ -58,16 +56,19 @@ function unary(doc: string, f: (v: number) => number, expr: (v: string) => strin
 function binaryKernel(f: string): KernelTemplate {
   return (n, [a, b], ctx) => {
     if (sameShape(a.shape, n.shape) && sameShape(b.shape, n.shape)) {
-      const params: string[] = [];
-      const extra: string[] = [];
-      const total = sizeParam("n", n.shape, ctx, params, extra);
+      const p = new KernelParams(ctx);
+      const total = p.size("n", n.shape);
       return {
-        fn: `function $K(out, a, b${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) { const x = ${read(a, "a", "i")}; const y = ${read(b, "b", "i")}; out[i] = ${f}; }\n}`,
-        extra,
+        inputs: ["a", "b"],
+        params: p.params,
+        body: `  for (let i = 0; i < ${total}; i++) { const x = ${read(a, "a", "i")}; const y = ${read(b, "b", "i")}; out[i] = ${f}; }`,
+        extra: p.extra,
       };
     }
     return {
-      fn: `function $K(out, a, b, as, bs, os) {\n  broadcastMap(out, a, as, b, bs, os, (x, y) => ${f});\n}`,
+      inputs: ["a", "b"],
+      params: shapes("as", "bs", "os"),
+      body: `  broadcastMap(out, a, as, b, bs, os, (x, y) => ${f});`,
       extra: [ctx.shapeOf(0), ctx.shapeOf(1), outShapeExpr(n, ctx)],
       uses: ["broadcastMap"],
     };
@@ -147,13 +148,14 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
     interpret: (_n, [c, a, b], shape) => mapTensors([c!, a!, b!], shape, (m, x, y) => (m !== 0 ? x : y)),
     kernel: (n, [c, a, b], ctx) => {
       if ([c, a, b].every((x) => sameShape(x.shape, n.shape))) {
-        const params: string[] = [];
-        const extra: string[] = [];
-        const total = sizeParam("n", n.shape, ctx, params, extra);
-        return { fn: `function $K(out, c, a, b${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${read(c, "c", "i")} !== 0 ? ${read(a, "a", "i")} : ${read(b, "b", "i")};\n}`, extra };
+        const p = new KernelParams(ctx);
+        const total = p.size("n", n.shape);
+        return { inputs: ["c", "a", "b"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${read(c, "c", "i")} !== 0 ? ${read(a, "a", "i")} : ${read(b, "b", "i")};`, extra: p.extra };
       }
       return {
-        fn: `function $K(out, c, a, b, t0, as, bs, os) {\n  whereInto(out, c, t0, a, as, b, bs, os);\n}`,
+        inputs: ["c", "a", "b"],
+        params: shapes("t0", "as", "bs", "os"),
+        body: `  whereInto(out, c, t0, a, as, b, bs, os);`,
         extra: [ctx.shapeOf(0), ctx.shapeOf(1), ctx.shapeOf(2), outShapeExpr(n, ctx)],
         uses: ["whereInto"],
       };
@@ -194,10 +196,9 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
     dtype: (_ins, n) => n.dtype,
     interpret: (n, _ins, shape) => ({ data: new Float64Array(sizeOf(shape)).fill(n.attrs.value as number), shape }),
     kernel: (n, _ins, ctx) => {
-      const params: string[] = [];
-      const extra: string[] = [];
-      const total = sizeParam("n", n.shape, ctx, params, extra);
-      return { fn: `function $K(out${plist(params)}) {\n  out.fill(${num(n.attrs.value as number)}, 0, ${total});\n}`, extra };
+      const p = new KernelParams(ctx);
+      const total = p.size("n", n.shape);
+      return { inputs: [], params: p.params, body: `  out.fill(${num(n.attrs.value as number)}, 0, ${total});`, extra: p.extra };
     },
     wasm: "none",
     epilogue: false,
@@ -215,10 +216,9 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
     dtype: (_ins, n) => n.dtype,
     interpret: (n, _ins, shape) => ({ data: Float64Array.from({ length: shape[0] }, (_, i) => (n.attrs.start as number) + i * (n.attrs.step as number)), shape }),
     kernel: (n, _ins, ctx) => {
-      const params: string[] = [];
-      const extra: string[] = [];
-      const total = sizeParam("n", n.shape, ctx, params, extra);
-      return { fn: `function $K(out${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${num(n.attrs.start as number)} + i * ${num(n.attrs.step as number)};\n}`, extra };
+      const p = new KernelParams(ctx);
+      const total = p.size("n", n.shape);
+      return { inputs: [], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${num(n.attrs.start as number)} + i * ${num(n.attrs.step as number)};`, extra: p.extra };
     },
     wasm: "none",
     epilogue: false,

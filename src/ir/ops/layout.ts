@@ -3,7 +3,8 @@ import { isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { broadcaster, permute, sizeOf, stridesOf, unravel, type F64Tensor } from "./f64.js";
-import { axisOf, dimText, ints, lit, outShapeExpr, plist, positionwise, sameDim, sameShape, sizeParam, type OpDef, type SessionRule } from "./opDef.js";
+import { axisOf, dimText, ints, lit, outShapeExpr, positionwise, sameDim, sameShape, type OpDef, type SessionRule } from "./opDef.js";
+import { KernelParams, shapes, type KernelTemplate } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
 export const LAYOUT_OPS = ["reshape", "permute", "slice", "concat", "expand", "take"] as const;
@@ -26,12 +27,11 @@ const keepsSequence: SessionRule = (n, ins, axes, out) => {
   return out < 0 || !sameCount(before, n.shape.slice(0, out)) ? `'${n.op}' splits or merges the sequence axis` : undefined;
 };
 
-function copyKernel(): OpDef["kernel"] {
+function copyKernel(): KernelTemplate {
   return (n, [x], ctx) => {
-    const params: string[] = [];
-    const extra: string[] = [];
-    const total = sizeParam("n", n.shape, ctx, params, extra);
-    return { fn: `function $K(out, x${plist(params)}) {\n  for (let i = 0; i < ${total}; i++) out[i] = ${read(x, "x", "i")};\n}`, extra };
+    const p = new KernelParams(ctx);
+    const total = p.size("n", n.shape);
+    return { inputs: ["x"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${read(x, "x", "i")};`, extra: p.extra };
   };
 }
 
@@ -79,7 +79,9 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
     dtype: ([x]) => x,
     interpret: (n, [x]) => permute(x!, ints(n, "perm")),
     kernel: (n, _ins, ctx) => ({
-      fn: `function $K(out, x, shape) {\n  permuteInto(out, x, shape, [${ints(n, "perm").join(", ")}]);\n}`,
+      inputs: ["x"],
+      params: shapes("shape"),
+      body: `  permuteInto(out, x, shape, [${ints(n, "perm").join(", ")}]);`,
       extra: [ctx.shapeOf(0)],
       uses: ["permuteInto"],
     }),
@@ -115,7 +117,9 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
     dtype: ([x]) => x,
     interpret: (n, [x], shape) => slice(x!, ints(n, "starts"), ints(n, "steps"), shape),
     kernel: (n, _ins, ctx) => ({
-      fn: `function $K(out, x, shape, os) {\n  sliceInto(out, x, shape, [${ints(n, "starts").join(", ")}], [${ints(n, "steps").join(", ")}], os);\n}`,
+      inputs: ["x"],
+      params: shapes("shape", "os"),
+      body: `  sliceInto(out, x, shape, [${ints(n, "starts").join(", ")}], [${ints(n, "steps").join(", ")}], os);`,
       extra: [ctx.shapeOf(0), outShapeExpr(n, ctx)],
       uses: ["sliceInto"],
     }),
@@ -163,9 +167,11 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
     },
     kernel: (n, ins, ctx) => {
       const names = ins.map((_, k) => `in${k}`);
-      const shapes = ins.map((_, k) => `t${k}`);
+      const shapeNames = ins.map((_, k) => `t${k}`);
       return {
-        fn: `function $K(out, ${names.join(", ")}, ${shapes.join(", ")}, os) {\n  concatInto(out, ${axisOf(n.attrs.axis as number, n.shape.length)}, os, [${names.map((x, k) => `[${x}, ${shapes[k]}]`).join(", ")}]);\n}`,
+        inputs: names,
+        params: shapes(...shapeNames, "os"),
+        body: `  concatInto(out, ${axisOf(n.attrs.axis as number, n.shape.length)}, os, [${names.map((x, k) => `[${x}, ${shapeNames[k]}]`).join(", ")}]);`,
         extra: [...ins.map((_, k) => ctx.shapeOf(k)), outShapeExpr(n, ctx)],
         uses: ["concatInto"],
       };
@@ -191,7 +197,7 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
       const at = broadcaster(shape, x!.shape);
       return { data: Float64Array.from({ length: sizeOf(shape) }, (_, i) => x!.data[at(i)]), shape };
     },
-    kernel: (n, _ins, ctx) => ({ fn: `function $K(out, x, as, os) {\n  expandInto(out, x, as, os);\n}`, extra: [ctx.shapeOf(0), outShapeExpr(n, ctx)], uses: ["expandInto"] }),
+    kernel: (n, _ins, ctx) => ({ inputs: ["x"], params: shapes("as", "os"), body: `  expandInto(out, x, as, os);`, extra: [ctx.shapeOf(0), outShapeExpr(n, ctx)], uses: ["expandInto"] }),
     wasm: "none",
     epilogue: false,
     flops: none,
@@ -218,10 +224,10 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
       return { data: out, shape };
     },
     kernel: (n, [, ids], ctx) => {
-      const params: string[] = [];
-      const extra = [ctx.shapeOf(0)];
-      const count = sizeParam("count", ids.shape, ctx, params, extra);
-      return { fn: `function $K(out, table, ids, shape${plist(params)}) {\n  takeInto(out, table, shape, ids, ${count});\n}`, extra, uses: ["takeInto"] };
+      const p = new KernelParams(ctx);
+      p.add("shape", "shape", ctx.shapeOf(0));
+      const count = p.size("count", ids.shape);
+      return { inputs: ["table", "ids"], params: p.params, body: `  takeInto(out, table, shape, ids, ${count});`, extra: p.extra, uses: ["takeInto"] };
     },
     wasm: "none",
     epilogue: false,

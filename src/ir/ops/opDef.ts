@@ -1,4 +1,4 @@
-import type { KernelSource, KernelCtx } from "../../codegen/kernels.js";
+import type { KernelCtx, KernelTemplate } from "../../codegen/kernelTypes.js";
 import { isConst, type Dim, type DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import type { Poly } from "../poly.js";
@@ -18,8 +18,6 @@ export type ShapeRule = (ins: readonly (readonly Dim[])[], n: NodeLabel) => read
 
 /** The float64 reference: inputs (null for an absent optional input) and the resolved output shape. */
 export type Eval = (n: NodeLabel, ins: readonly (F64Tensor | null)[], shape: number[]) => F64Tensor;
-
-export type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
 
 /**
  * How a node behaves when a decoding session feeds the sequence a few positions at a time. `axes`
@@ -74,16 +72,6 @@ export const lit = (d: Dim | undefined): number | undefined => (d && isConst(d) 
 
 /** An axis counted from the end when negative. */
 export const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis + rank : axis);
-
-export const plist = (p: readonly string[]): string => p.map((x) => ", " + x).join("");
-
-/** A literal when every dimension is known, else a kernel parameter filled in by the caller. */
-export function sizeParam(name: string, dims: readonly Dim[], ctx: KernelCtx, params: string[], extra: string[]): string {
-  if (dims.every(isConst)) return ctx.size(dims);
-  params.push(name);
-  extra.push(ctx.size(dims));
-  return name;
-}
 
 export const outShapeExpr = (n: NodeLabel, ctx: KernelCtx): string => `[${n.shape.map((d) => ctx.dim(d)).join(", ")}]`;
 

@@ -4,6 +4,7 @@ import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { lines, sizeOf, type F64Tensor } from "./f64.js";
 import { alongAxes, axisOf, ints, type OpDef } from "./opDef.js";
+import { shapes } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
 export const REDUCE_OPS = ["sum", "mean", "max", "min", "argmax", "argmin", "log_softmax"] as const;
@@ -79,7 +80,9 @@ function reduction(kind: Reduction, doc: string): OpDef {
     dtype: ([x]) => (index ? "i64" : x === "bool" ? "f32" : x),
     interpret: (n, [x], shape) => reduce64(n, x!, shape, F64[kind]),
     kernel: (n, [x], ctx) => ({
-      fn: `function $K(out, x, shape) {\n  reduceInto(out, x, shape, [${axesOf(n, x.shape.length).join(", ")}], ${JSON.stringify(kind)});\n}`,
+      inputs: ["x"],
+      params: shapes("shape"),
+      body: `  reduceInto(out, x, shape, [${axesOf(n, x.shape.length).join(", ")}], ${JSON.stringify(kind)});`,
       extra: [ctx.shapeOf(0)],
       uses: ["reduceInto"],
     }),
@@ -126,7 +129,9 @@ export const REDUCE: Record<ReduceOp, OpDef> = {
       return { data: out, shape };
     },
     kernel: (n, _ins, ctx) => ({
-      fn: `function $K(out, x, shape) {\n  logSoftmaxAxis(out, x, shape, ${axisOf(n.attrs.axis as number, n.shape.length)});\n}`,
+      inputs: ["x"],
+      params: shapes("shape"),
+      body: `  logSoftmaxAxis(out, x, shape, ${axisOf(n.attrs.axis as number, n.shape.length)});`,
       extra: [ctx.shapeOf(0)],
       uses: ["logSoftmaxAxis"],
     }),
