@@ -3,7 +3,8 @@ import type { NodeLabel } from "../ir/node.js";
 import type { AttentionOp } from "../ir/ops/names.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { flashAttentionBody, flashAttentionScratch } from "./flashAttention.js";
-import { numbers, type KernelCtx, type KernelSource, type KernelTemplate } from "./kernelTypes.js";
+import type { KernelTemplate } from "../ir/ops/opDef.js";
+import { numbers, type KernelCtx, type KernelSource } from "./kernelTypes.js";
 import { maskParams, maskTests } from "./masks.js";
 
 // Kernels of the attention family: scores masked (and softmaxed) in place, fused attention, and

@@ -1,13 +1,13 @@
-import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 
-// The interface between kernel templates and the module printer. A template declares its
-// function's parameters with their types and gives its body; the printer composes the function
-// (typed for TypeScript, plain for --emit js) and never reads or edits the code it is given.
+// The interface between kernel templates and the module printer. A template (the `kernel` of an
+// op's entry, see ir/ops/opDef.ts) declares its function's parameters with their types and gives
+// its body; the printer composes the function (typed for TypeScript, plain for --emit js) and
+// never reads or edits the code it is given.
 
 /**
  * The type of a kernel parameter that is not one of the node's inputs: a number, a string, an
- * array of integers (a shape, batch offsets' dimensions, mask strides), or a typed array.
+ * array of integers (a shape, mask strides), or a typed array (Float32Array, Float64Array, Int32Array).
  */
 export type KernelParamType = "number" | "string" | "shape" | "f32" | "f64" | "i32";
 
@@ -84,7 +84,17 @@ export interface KernelCtx {
  */
 export type Hoist = (expr: string, type: string) => string;
 
-export type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
+/**
+ * The function a kernel source declares, with `$K` for its name: `out`, the inputs (of the array
+ * types `inputTypes`, computed by the caller from the nodes read), then the declared parameters;
+ * typed for TypeScript, or plain. Nothing of `body` or `scratch` is read.
+ */
+export function printKernel(k: KernelSource, inputTypes: readonly string[], typed: boolean): string {
+  const param = (name: string, type: string) => (typed ? `${name}: ${type}` : name);
+  const params = [param("out", "Float32Array"), ...k.inputs.map((name, i) => param(name, inputTypes[i])), ...k.params.map((p) => param(p.name, PARAM_TS_TYPES[p.type]))];
+  const fn = `function $K(${params.join(", ")})${typed ? ": void" : ""} {\n${k.body}\n}`;
+  return k.scratch !== undefined ? `${k.scratch}\n${fn}` : fn;
+}
 
 /** The parameters a template declares and the arguments that fill them, built in step. */
 export class KernelParams {
@@ -97,12 +107,6 @@ export class KernelParams {
   add(name: string, type: KernelParamType, arg: string): string {
     this.params.push({ name, type });
     this.extra.push(arg);
-    return name;
-  }
-
-  /** Declares a parameter the caller fills (a split kernel's head range). */
-  declare(name: string, type: KernelParamType): string {
-    this.params.push({ name, type });
     return name;
   }
 

@@ -4,7 +4,8 @@ import type { KernelOp } from "../ir/ops/names.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { denseBody } from "./gemm.js";
 import { ATTENTION_KERNELS } from "./attentionKernels.js";
-import { KernelParams, numbers, shapes, type KernelCtx, type KernelTemplate } from "./kernelTypes.js";
+import type { KernelTemplate } from "../ir/ops/opDef.js";
+import { KernelParams, numbers, shapes } from "./kernelTypes.js";
 
 // The kernels of the ops that layers lower to and fusions produce (see kernelTypes.ts for what a
 // template returns); the attention family's are in attentionKernels.ts.
@@ -72,8 +73,8 @@ const ACTIVATION_EXPR: Record<string, { expr: (v: string) => string; uses: strin
  */
 const ACTIVATION_AFTER: Record<string, string | undefined> = { gelu: "geluColumns", gelu_tanh: "geluTanhColumns", silu: "siluColumns", sigmoid: "sigmoidColumns" };
 
-/** Layer normalisations: the inputs besides x (weight, bias) are optional. */
-const optional = (names: readonly string[], count: number) => names.slice(0, count);
+/** The names of a node's inputs when the last ones (a bias, a norm's weight and shift) may be absent. */
+const firstNames = (names: readonly string[], count: number) => names.slice(0, count);
 
 export const KERNELS: Record<KernelOp, KernelTemplate> = {
   input: () => {
@@ -187,7 +188,7 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
     const act = after ? ACTIVATION_EXPR.none : ACTIVATION_EXPR[actName];
     const inputs = hasBias ? 3 : 2;
     return {
-      inputs: optional(["x", "w", "b"], inputs),
+      inputs: firstNames(["x", "w", "b"], inputs),
       params: numbers("rows", "c0", "c1"),
       body: `${denseBody("rows", K, N, hasBias, act.expr)}${after ? `\n${after}(out, rows, ${N}, c0, c1);` : ""}`,
       extra: [ctx.size(n.shape.slice(0, -1)), "0", String(N)],
@@ -264,7 +265,7 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
     const scale = hasW ? " * w[i]" : "";
     const shift = hasB ? " + b[i]" : "";
     return {
-      inputs: optional(["x", "w", "b"], ins.length),
+      inputs: firstNames(["x", "w", "b"], ins.length),
       params: p.params,
       body: `  for (let r = 0; r < ${rows}; r++) {
     const o = r * ${d};
@@ -285,7 +286,7 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
     const rows = p.size("rows", n.shape.slice(0, -1));
     const hasW = ins.length > 1;
     return {
-      inputs: optional(["x", "w"], ins.length),
+      inputs: firstNames(["x", "w"], ins.length),
       params: p.params,
       body: `  for (let r = 0; r < ${rows}; r++) {
     const o = r * ${d};
@@ -304,7 +305,7 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
     const hasW = ins.length > 2;
     const hasB = ins.length > 3;
     return {
-      inputs: optional(["a", "c", "w", "b"], ins.length),
+      inputs: firstNames(["a", "c", "w", "b"], ins.length),
       params: p.params,
       scratch: `const $K_row = new Float64Array(${d});`,
       body: `  const t = $K_row;

@@ -3,7 +3,7 @@ import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { OPS } from "../ir/ops.js";
-import { PARAM_TS_TYPES, type Hoist, type KernelCtx, type KernelSource } from "./kernelTypes.js";
+import { PARAM_TS_TYPES, printKernel, type Hoist, type KernelCtx, type KernelSource } from "./kernelTypes.js";
 import { INPUT_TYPES, key, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
@@ -85,14 +85,7 @@ class ModulePrinter {
    */
   kernel(n: NodeLabel, k: KernelSource, inputCount = n.inputs.length): string {
     if (k.inputs.length !== inputCount) throw new Error(`internal: the kernel of '${n.op}' names ${k.inputs.length} inputs for ${inputCount}`);
-    const param = (name: string, type: string) => (this.typed ? `${name}: ${type}` : name);
-    const params = [
-      param("out", "Float32Array"),
-      ...k.inputs.map((name, i) => param(name, this.inputType(n.inputs[i]))),
-      ...k.params.map((p) => param(p.name, PARAM_TS_TYPES[p.type])),
-    ];
-    const fn = `function $K(${params.join(", ")})${this.typed ? ": void" : ""} {\n${k.body}\n}`;
-    const source = k.scratch !== undefined ? `${k.scratch}\n${fn}` : fn;
+    const source = printKernel(k, n.inputs.slice(0, inputCount).map((id) => this.inputType(id)), this.typed);
     let name = this.kernels.get(source);
     if (!name) {
       name = `k${this.kernels.size}`;

@@ -5,8 +5,8 @@ import type { DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { mapTensors, sizeOf } from "./f64.js";
-import { fixed, outShapeExpr, positionwise, sameShape, type OpDef } from "./opDef.js";
-import { KernelParams, shapes, type KernelTemplate } from "../../codegen/kernelTypes.js";
+import { fixed, outShapeExpr, positionwise, sameShape, type KernelTemplate, type OpDef } from "./opDef.js";
+import { KernelParams, shapes } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
 export const ELEMENTWISE_OPS = [

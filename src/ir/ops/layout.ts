@@ -3,8 +3,8 @@ import { isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { broadcaster, permute, sizeOf, stridesOf, unravel, type F64Tensor } from "./f64.js";
-import { axisOf, dimText, ints, lit, outShapeExpr, positionwise, sameDim, sameShape, type OpDef, type SessionRule } from "./opDef.js";
-import { KernelParams, shapes, type KernelTemplate } from "../../codegen/kernelTypes.js";
+import { axisOf, dimText, ints, lit, outShapeExpr, positionwise, sameDim, sameShape, type KernelTemplate, type OpDef, type SessionRule } from "./opDef.js";
+import { KernelParams, shapes } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
 export const LAYOUT_OPS = ["reshape", "permute", "slice", "concat", "expand", "take"] as const;

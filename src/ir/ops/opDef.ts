@@ -1,4 +1,4 @@
-import type { KernelCtx, KernelTemplate } from "../../codegen/kernelTypes.js";
+import type { KernelCtx, KernelSource } from "../../codegen/kernelTypes.js";
 import { isConst, type Dim, type DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import type { Poly } from "../poly.js";
@@ -15,6 +15,9 @@ export type AttrType = "int" | "float" | "bool" | "string" | "ints" | "dtype";
 
 /** The output shape, or a sentence saying why the inputs do not fit. */
 export type ShapeRule = (ins: readonly (readonly Dim[])[], n: NodeLabel) => readonly Dim[] | string;
+
+/** The op's TypeScript kernel for one node: see codegen/kernelTypes.ts. */
+export type KernelTemplate = (n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx) => KernelSource;
 
 /** The float64 reference: inputs (null for an absent optional input) and the resolved output shape. */
 export type Eval = (n: NodeLabel, ins: readonly (F64Tensor | null)[], shape: number[]) => F64Tensor;
