@@ -23,6 +23,8 @@ export const RuntimeMessages = {
   Threaded_options_0: { code: 5017, message: "createThreadedModel takes options such as { threads: 2 }; got {0}" },
   Weights_options_0: { code: 5018, message: "the weights options are not valid: {0}" },
   Checkpoint_0_problems_1: { code: 5019, message: "the checkpoint {0} cannot be read ({1}):" },
+  Slice_takes_0_of_axis_1_of_2: { code: 5020, message: "a slice takes elements {0} of axis {1}, which has {2}: the input is too short for it" },
+  Take_index_0_outside_1: { code: 5021, message: "take: index {0} is outside the {1} rows of the table" },
 } as const;
 
 type Arg = string | number | bigint;

@@ -1,3 +1,5 @@
+import { RuntimeMessages, TfmcRuntimeError } from "./errors.js";
+
 // General kernels for the tensor primitives (layout changes, broadcasting, reductions) that
 // generated modules call with run-time shapes. Values of every dtype travel as numbers; 64-bit
 // integer inputs are read through Number().
@@ -82,12 +84,27 @@ export function permuteInto(out: Float32Array, x: Readable, shape: readonly numb
 
 /** Elements start, start + step, ... of every axis (a negative start counts from the end), `os` of them. */
 export function sliceInto(out: Float32Array, x: Readable, shape: readonly number[], starts: readonly number[], steps: readonly number[], os: readonly number[]): void {
+  // A slice of a run-time length (x[:, 1:3] of T) fits only when the input is long enough: refuse, never read past it.
+  checkSlice(shape, starts, steps, os);
   const st = stridesOf(shape);
   let base = 0;
   starts.forEach((s, k) => (base += (s < 0 ? s + shape[k] : s) * st[k]));
   walk(os, [st.map((s, k) => s * steps[k])], (i, at) => {
     out[i] = Number(x[base + at[0]]);
   });
+}
+
+/** Throws when a slice would take elements past either end of an axis. */
+export function checkSlice(shape: readonly number[], starts: readonly number[], steps: readonly number[], os: readonly number[]): void {
+  for (let k = 0; k < shape.length; k++) {
+    if (os[k] === 0) continue;
+    const first = starts[k] < 0 ? starts[k] + shape[k] : starts[k];
+    const last = first + (os[k] - 1) * steps[k];
+    if (first < 0 || last >= shape[k]) {
+      const taken = steps[k] === 1 ? `${starts[k]} to ${starts[k] + os[k] - 1}` : `${starts[k]} to ${starts[k] + (os[k] - 1) * steps[k]} by ${steps[k]}`;
+      throw new TfmcRuntimeError(RuntimeMessages.Slice_takes_0_of_axis_1_of_2, [taken, k, shape[k]]);
+    }
+  }
 }
 
 /** The parts, each [data, shape], joined along `axis`. */
@@ -158,7 +175,7 @@ export function takeInto(out: Float32Array, table: Readable, ts: readonly number
   for (let i = 0; i < count; i++) {
     let id = Number(ids[i]);
     if (id < 0) id += rows;
-    if (!(id >= 0 && id < rows)) throw new RangeError(`take: index ${Number(ids[i])} is outside the ${rows} rows of the table`);
+    if (!(id >= 0 && id < rows)) throw new TfmcRuntimeError(RuntimeMessages.Take_index_0_outside_1, [ids[i], rows]);
     for (let c = 0; c < width; c++) out[i * width + c] = Number(table[id * width + c]);
   }
 }

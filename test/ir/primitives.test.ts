@@ -189,3 +189,20 @@ describe("constants that JSON cannot spell", () => {
     expect(printGraph(g)).toMatch(/value=Infinity[\s\S]*value=-Infinity[\s\S]*value=NaN/);
   });
 });
+
+describe("slices of a run-time length", () => {
+  it("refuse an input too short for them (TFM5020) instead of reading past the axis, on both targets and in the interpreter", async () => {
+    for (const [starts, count] of [["0,1,0", 2], ["0,-3,0", 3]] as const) {
+      const c: Case = { op: "slice", ins: [f(B, T, 4)], out: [B, count, 4], attrs: { starts, steps: "1,1,1" } };
+      const g = graphOf(c, 200 + count);
+      const short = { x0: { data: new Float32Array(2 * 2 * 4), shape: [2, 2, 4] } };
+      const long = { x0: { data: Float32Array.from({ length: 2 * 3 * 4 }, (_, i) => i), shape: [2, 3, 4] } };
+      expect(() => interpret(g, new Map(), short)).toThrow(/TFM5020|a slice takes elements/);
+      for (const target of ["ts", "wasm"] as const) {
+        const model = (await importGenerated(g, { target })).createModel({});
+        expect(() => model.forward(short), `${target} ${starts}`).toThrow(/a slice takes elements .* of axis 1, which has 2/);
+        expect([...model.forward(long).y.data]).toEqual([...interpret(g, new Map(), long).y.data]);
+      }
+    }
+  });
+});

@@ -1,3 +1,4 @@
+import { checkSlice } from "../../runtime/primitives.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
 import { isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
@@ -36,6 +37,7 @@ function copyKernel(): KernelTemplate {
 }
 
 function slice(x: F64Tensor, starts: readonly number[], steps: readonly number[], shape: number[]): F64Tensor {
+  checkSlice(x.shape, starts, steps, shape);
   const st = stridesOf(x.shape);
   const out = new Float64Array(sizeOf(shape));
   for (let i = 0; i < out.length; i++) {
