@@ -16,17 +16,20 @@ export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
   input: declared,
   param: declared,
   sinusoidal: declared,
-  gather: ([table, ids]) => (table.length === 2 ? [...ids, table[1]] : "the table must be a matrix"),
+  // The kernels of gather, slice_rows, slice_last and dense are specialised to these sizes: known when compiling.
+  gather: ([table, ids]) => (table.length !== 2 ? "the table must be a matrix" : !table.every(isConst) ? "the table's shape must be known when compiling" : [...ids, table[1]]),
   slice_rows: ([m], n) => {
     const rows = n.shape[0];
     const start = n.attrs.start as number;
     if (m.length !== 2) return "slice_rows takes a matrix";
+    if (!isConst(m[1])) return "the matrix's columns must be known when compiling";
     if (isConst(rows) && start + rows.value > num(m[0])) return "rows out of range";
     return [rows, m[1]];
   },
   slice_last: ([x], n) => {
     const start = n.attrs.start as number;
     const size = n.attrs.size as number;
+    if (!isConst(x[x.length - 1])) return "the sliced axis must have a length known when compiling";
     if (start + size > num(x[x.length - 1])) return "columns out of range";
     return [...x.slice(0, -1), c(size)];
   },
@@ -49,6 +52,7 @@ export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
   merge_heads: ([x]) => (x.length === 4 ? [x[0], x[2], c(num(x[1]) * num(x[3]))] : "merge_heads takes [B, H, L, D]"),
   dense: ([x, w, b]) => {
     if (w.length !== 2 || !dimEquals(x[x.length - 1], w[1])) return "inner dimensions differ";
+    if (!w.every(isConst)) return "the weight's shape must be known when compiling";
     if (b && (b.length !== 1 || !dimEquals(b[0], w[0]))) return "the bias must match the output width";
     return [...x.slice(0, -1), w[0]];
   },

@@ -32,7 +32,8 @@ export const recognizeDense: Pass = {
       const [x, t] = n.inputs.map((i) => g.node(i));
       if (!isMatrixTranspose(t) || x.shape.length < 2 || x.dtype !== "f32") return undefined;
       const w = g.node(t.inputs[0]);
-      if (!sameDim(x.shape[x.shape.length - 1], w.shape[1])) return undefined;
+      // The dense kernel is specialised to the weight's shape: it must be known when compiling.
+      if (!w.shape.every(isConst) || !sameDim(x.shape[x.shape.length - 1], w.shape[1])) return undefined;
       note(ctx, this.name, n, "x @ transpose(W) computed as a dense product");
       return b.add({ ...n, op: "dense", inputs: [b.input(n.inputs[0]), b.input(t.inputs[0])], attrs: {} });
     });
@@ -51,11 +52,13 @@ export const recognizeSlices: Pass = {
       const x = g.node(n.inputs[0]);
       const starts = ints(n, "starts");
       const rows = lit(x.shape[0]);
-      if (x.shape.length === 2 && starts[1] === 0 && sameDim(x.shape[1], n.shape[1]) && starts[0] >= 0 && rows !== undefined && isConst(n.shape[0])) {
+      // slice_rows and slice_last are specialised to the sizes: every one must be known when compiling.
+      if (!x.shape.every(isConst) || !n.shape.every(isConst)) return undefined;
+      if (x.shape.length === 2 && starts[1] === 0 && sameDim(x.shape[1], n.shape[1]) && starts[0] >= 0 && rows !== undefined) {
         note(ctx, this.name, n, "a block of rows as slice_rows");
         return b.add({ ...n, op: "slice_rows", attrs: { start: starts[0] }, inputs: [b.input(n.inputs[0])] });
       }
-      if (x.shape.length === 1 && starts[0] >= 0 && isConst(n.shape[0])) {
+      if (x.shape.length === 1 && starts[0] >= 0) {
         note(ctx, this.name, n, "a run of a vector as slice_last");
         return b.add({ ...n, op: "slice_last", attrs: { start: starts[0], size: lit(n.shape[0])! }, inputs: [b.input(n.inputs[0])] });
       }

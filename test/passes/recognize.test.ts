@@ -99,4 +99,23 @@ describe("recognition passes", () => {
     const want = interpret(g0, new Map(Object.entries(weights)), inputs).y;
     expect(maxAbsDiff(mod.createModel(weights).forward(inputs).y.data, want.data)).toBeLessThan(5e-5);
   });
+
+  it.each([
+    ["a weight of a run-time size", "model m {\n  input x: f32[B, T, 8]\n  input w: f32[N, 8]\n  output c = x @ transpose(w)\n}\n", { B: 2, T: 3, N: 5 }],
+    ["rows of a matrix with run-time columns", "model m {\n  input w: f32[4, K]\n  output j = w[1:3]\n}\n", { K: 3 }],
+    ["a run of a vector of run-time length", "model m {\n  input x: f32[B, T, 8]\n  output y = sum(x, dim = [0, 2])[0]\n  output z = arange(T)[0:2]\n}\n", { B: 2, T: 3 }],
+  ])("leaves %s to the general kernels: -O2 on both targets equals the interpreter", async (_what, text, dims) => {
+    const g0 = buildGraph(text, [], { level: 0 }).graph!;
+    const g2 = optimize(g0, { level: 2, verify: true }).graph;
+    const inputs = randomInputs(g0, dims, 3);
+    const want = interpret(g0, new Map(), inputs);
+    for (const target of ["ts", "wasm"] as const) {
+      const got = (await importGenerated(g2, { target })).createModel({}).forward(inputs);
+      for (const o of g0.outputs) {
+        expect(got[o.name].shape, `${target} ${o.name}`).toEqual([...want[o.name].shape]);
+        expect(maxAbsDiff(got[o.name].data, want[o.name].data), `${target} ${o.name}`).toBeLessThan(1e-5);
+      }
+    }
+  });
 });
+
