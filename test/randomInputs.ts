@@ -39,11 +39,11 @@ export function randomInputs(g: IrGraph, dims: Record<string, number>, seed: num
   return out;
 }
 
-export function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
+export function maxAbsDiff(a: ArrayLike<number | bigint>, b: ArrayLike<number | bigint>): number {
   if (a.length !== b.length) return Infinity;
   let m = 0;
   for (let i = 0; i < a.length; i++) {
-    const d = Math.abs(a[i] - b[i]);
+    const d = Math.abs(Number(a[i]) - Number(b[i]));
     if (!(d <= m)) m = Number.isNaN(d) ? Infinity : d;
   }
   return m;

@@ -87,7 +87,9 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     throw e;
   }
   writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: writeSafetensors(outputs) }]);
-  for (const [name, t] of Object.entries(outputs)) io.out(`${name}: f32[${t.shape.join(", ")}]`);
+  // The dtype the file holds: float32, or an input passed through / a computed integer or boolean output.
+  const dtypeOf = (data: unknown) => (data instanceof Int32Array ? "i32" : data instanceof BigInt64Array ? "i64" : data instanceof Uint8Array ? "bool" : "f32");
+  for (const [name, t] of Object.entries(outputs)) io.out(`${name}: ${dtypeOf(t.data)}[${t.shape.join(", ")}]`);
   io.out(`wrote ${printable(opts.out)}`);
   if (opts.profile) io.err(formatProfile(profile));
   return 0;

@@ -1,4 +1,4 @@
-import { num, str } from "./literals.js";
+import { mayBeBigInt, num, readElement, str } from "./literals.js";
 import type { NodeLabel } from "../ir/node.js";
 import type { KernelOp } from "../ir/ops/names.js";
 import { isConst, type Dim } from "../semantics/types.js";
@@ -13,13 +13,12 @@ import { KernelParams, numbers, shapes } from "./kernelTypes.js";
 const lit = (d: Dim | undefined): number | undefined => (d && isConst(d) ? d.value : undefined);
 
 /** Element `i` of an input as a number: 64-bit integer inputs arrive as BigInt64Array. */
-const read = (x: NodeLabel, arr: string, i: string) => (x.dtype === "i64" ? `Number(${arr}[${i}])` : `${arr}[${i}]`);
 
 function elementwise(expr: (v: string) => string, uses: string[] = []): KernelTemplate {
   return (n, ins, ctx) => {
     const p = new KernelParams(ctx);
     const total = p.size("n", n.shape);
-    const body = `  for (let i = 0; i < ${total}; i++) { const v = ${read(ins[0], "x", "i")}; out[i] = ${expr("v")}; }`;
+    const body = `  for (let i = 0; i < ${total}; i++) { const v = ${readElement(ins[0], "x", "i")}; out[i] = ${expr("v")}; }`;
     return { inputs: ["x"], params: p.params, body, extra: p.extra, uses };
   };
 }
@@ -34,18 +33,18 @@ function arithmetic(op: string): KernelTemplate {
     const tail = (x: NodeLabel) => sameDims(x.shape, n.shape.slice(n.shape.length - x.shape.length)) && x.shape.every((d) => lit(d) !== 1);
     let body: string;
     if (sameDims(a.shape, n.shape) && sameDims(b.shape, n.shape)) {
-      body = `for (let i = 0; i < ${total}; i++) out[i] = ${read(a, "a", "i")} ${op} ${read(b, "b", "i")};`;
+      body = `for (let i = 0; i < ${total}; i++) out[i] = ${readElement(a, "a", "i")} ${op} ${readElement(b, "b", "i")};`;
     } else if (sameDims(a.shape, n.shape) && tail(b)) {
       const m = p.size("m", b.shape);
-      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${read(a, "a", "i")} ${op} ${read(b, "b", "j")};`;
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${readElement(a, "a", "i")} ${op} ${readElement(b, "b", "j")};`;
     } else if (sameDims(b.shape, n.shape) && tail(a)) {
       const m = p.size("m", a.shape);
-      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${read(a, "a", "j")} ${op} ${read(b, "b", "i")};`;
+      body = `for (let i = 0, j = 0; i < ${total}; i++, j = j + 1 === ${m} ? 0 : j + 1) out[i] = ${readElement(a, "a", "j")} ${op} ${readElement(b, "b", "i")};`;
     } else {
       p.add("as", "shape", ctx.shapeOf(0));
       p.add("bs", "shape", ctx.shapeOf(1));
       p.add("os", "shape", `[${n.shape.map((d) => ctx.dim(d)).join(", ")}]`);
-      if (a.dtype === "i64" || b.dtype === "i64") {
+      if (mayBeBigInt(a) || mayBeBigInt(b)) {
         // broadcastMap reads any typed array through Number().
         return { inputs: ["a", "b"], params: p.params, body: `  broadcastMap(out, a, as, b, bs, os, (x, y) => x ${op} y);`, extra: p.extra, uses: ["broadcastMap"] };
       }

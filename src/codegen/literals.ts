@@ -1,6 +1,7 @@
 // Literals and type names in generated code: nothing from a .tfm file reaches a module except
 // through `str` and `key`.
 
+import type { NodeLabel } from "../ir/node.js";
 import type { DType } from "../semantics/types.js";
 
 /** A string literal safe anywhere in a module: U+2028/U+2029 escaped, and no `</` to end an inline script. */
@@ -20,3 +21,12 @@ export const INPUT_TYPES: Record<DType, string> = {
 
 /** A number as a JavaScript literal. */
 export const num = (x: number): string => (!Number.isFinite(x) ? (x !== x ? "NaN" : x > 0 ? "Infinity" : "-Infinity") : Number.isInteger(x) ? String(x) : JSON.stringify(x));
+
+/**
+ * Whether a kernel operand may hold bigints: a model input of an integer dtype, which the caller
+ * may pass as a BigInt64Array (computed tensors are always Float32Arrays).
+ */
+export const mayBeBigInt = (x: NodeLabel): boolean => x.op === "input" && (x.dtype === "i32" || x.dtype === "i64");
+
+/** Element `i` of a kernel operand as a number. */
+export const readElement = (x: NodeLabel, arr: string, i: string): string => (mayBeBigInt(x) ? `Number(${arr}[${i}])` : `${arr}[${i}]`);

@@ -179,3 +179,15 @@ export function takeInto(out: Float32Array, table: Readable, ts: readonly number
     for (let c = 0; c < width; c++) out[i * width + c] = Number(table[id * width + c]);
   }
 }
+
+/**
+ * A computed integer or boolean output (held as float32 values) into its own dtype's array:
+ * integers truncate toward zero; a value that is not finite becomes 0, as Int32Array stores it.
+ */
+export function storeOutput(out: Int32Array | BigInt64Array | Uint8Array, src: ArrayLike<number>): void {
+  if (out instanceof BigInt64Array) {
+    for (let i = 0; i < out.length; i++) out[i] = BigInt(Number.isFinite(src[i]) ? Math.trunc(src[i]) : 0);
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = src[i];
+  }
+}

@@ -34,6 +34,7 @@ describe("generated modules", () => {
     expect(await compile("examples/gpt.tfm", dir, "--set", "d=32", "--set", "heads=4", "--set", "layers=1", "--set", "vocab=64")).toBe(0);
     expect(await compile("examples/translator.tfm", dir, "--set", "d_model=16", "--set", "heads=2", "--set", "layers=1", "--set", "vocab=20")).toBe(0);
     expect(await compile("test/models/tiny_decoder.tfm", dir, "--set", "kernel=performer")).toBe(0);
+    expect(await compile("test/models/integer_outputs.tfm", dir)).toBe(0);
     writeFileSync(join(dir, "tsconfig.json"), STRICT_TSCONFIG);
     writeFileSync(
       join(dir, "use.ts"),
@@ -52,7 +53,10 @@ const step: Float32Array = session.append({ data: Int32Array.from([3]), shape: [
 const other = decoder.createModel(randomWeights(decoder.spec.parameters)).startSession({ batch: 2 });
 other.copyFrom(other);
 const used: number = other.length + other.maxLength + other.batch;
-export { out, logits, width, step, used };
+import * as ints from "./integer_outputs.js";
+const counted = ints.createModel({}).forward({ ids: { data: BigInt64Array.from([4n, 2n]), shape: [1, 2] } });
+const typed: [Int32Array, BigInt64Array, Uint8Array] = [counted.c.data, counted.d.data, counted.e.data];
+export { out, logits, width, step, used, typed };
 `,
     );
     const ok = tsc(dir);

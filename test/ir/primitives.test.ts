@@ -6,7 +6,7 @@ import type { Attr, DType } from "../../src/ir/node.js";
 import { PRIMITIVES, type PrimitiveOp } from "../../src/ir/ops.js";
 import { verifyGraph } from "../../src/ir/verify.js";
 import type { Dim } from "../../src/semantics/types.js";
-import { importGenerated } from "../compileHelpers.js";
+import { graphOf as graphOfSource, importGenerated } from "../compileHelpers.js";
 
 // Every primitive's generated kernel against the float64 interpreter, on the TypeScript and wasm
 // targets, with broadcasting, symbolic lengths and integer or boolean operands where the op takes
@@ -147,8 +147,11 @@ async function againstInterpreter(c: Case, k: number): Promise<void> {
   for (const target of ["ts", "wasm"] as const) {
     const got = (await importGenerated(g, { target })).createModel({}).forward(feeds).y;
     expect(got.shape, target).toEqual(concrete(c.out));
-    const off = [...got.data].findIndex((v, i) => !(Object.is(v, Math.fround(want.data[i])) || Math.abs(v - want.data[i]) <= 1e-6 * Math.max(1, Math.abs(want.data[i]))));
-    expect(off, `${target}: element ${off} is ${got.data[off]}, expected ${want.data[off]}`).toBe(-1);
+    // Integer and boolean outputs come in their dtype's array (BigInt64Array for i64).
+    expect(got.data.constructor.name, target).toBe({ f32: "Float32Array", i32: "Int32Array", i64: "BigInt64Array", bool: "Uint8Array" }[c.dtype ?? "f32"]);
+    const values = Array.from(got.data as ArrayLike<number | bigint>, Number);
+    const off = values.findIndex((v, i) => !(Object.is(v, Math.fround(want.data[i])) || Math.abs(v - want.data[i]) <= 1e-6 * Math.max(1, Math.abs(want.data[i]))));
+    expect(off, `${target}: element ${off} is ${values[off]}, expected ${want.data[off]}`).toBe(-1);
   }
 }
 
@@ -203,6 +206,20 @@ describe("slices of a run-time length", () => {
         expect(() => model.forward(short), `${target} ${starts}`).toThrow(/a slice takes elements .* of axis 1, which has 2/);
         expect([...model.forward(long).y.data]).toEqual([...interpret(g, new Map(), long).y.data]);
       }
+    }
+  });
+});
+
+describe("integer inputs and outputs", () => {
+  it("reads an i32 input passed as BigInt64Array, and returns integer and boolean results in their own arrays", async () => {
+    const g = graphOfSource("test/models/integer_outputs.tfm");
+    for (const target of ["ts", "wasm"] as const) {
+      const out = (await importGenerated(g, { target })).createModel({}).forward({ ids: { data: BigInt64Array.from([4n, -2n, 7n]), shape: [1, 3] } });
+      expect(out.a.data).toEqual(BigInt64Array.from([4n, -2n, 7n]));
+      expect(out.b.data).toEqual(Int32Array.from([4]));
+      expect(out.c.data).toEqual(Int32Array.from([1, 1, 1]));
+      expect(out.d.data).toEqual(BigInt64Array.from([2n]));
+      expect(out.e.data).toEqual(Uint8Array.from([1, 0, 1]));
     }
   });
 });

@@ -1,4 +1,4 @@
-import { num } from "../../codegen/literals.js";
+import { num, readElement } from "../../codegen/literals.js";
 import { erf } from "../../runtime/math.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
 import type { DType } from "../../semantics/types.js";
@@ -21,7 +21,6 @@ export type ElementwiseOp = (typeof ELEMENTWISE_OPS)[number];
 // in the kernels; booleans are 0 and 1.
 
 /** Reads element `i` of an input as a number (64-bit integer inputs arrive as BigInt64Array). */
-const read = (x: NodeLabel, arr: string, i: string) => (x.dtype === "i64" ? `Number(${arr}[${i}])` : `${arr}[${i}]`);
 
 const outputSize = (n: NodeLabel) => Poly.dims(n.shape);
 
@@ -29,7 +28,7 @@ function unaryKernel(expr: (v: string) => string, uses: string[]): KernelTemplat
   return (n, [x], ctx) => {
     const p = new KernelParams(ctx);
     const total = p.size("n", n.shape);
-    const body = `  for (let i = 0; i < ${total}; i++) { const v = ${read(x, "x", "i")}; out[i] = ${expr("v")}; }`;
+    const body = `  for (let i = 0; i < ${total}; i++) { const v = ${readElement(x, "x", "i")}; out[i] = ${expr("v")}; }`;
     return { inputs: ["x"], params: p.params, body, extra: p.extra, uses };
   };
 }
@@ -61,7 +60,7 @@ function binaryKernel(f: string): KernelTemplate {
       return {
         inputs: ["a", "b"],
         params: p.params,
-        body: `  for (let i = 0; i < ${total}; i++) { const x = ${read(a, "a", "i")}; const y = ${read(b, "b", "i")}; out[i] = ${f}; }`,
+        body: `  for (let i = 0; i < ${total}; i++) { const x = ${readElement(a, "a", "i")}; const y = ${readElement(b, "b", "i")}; out[i] = ${f}; }`,
         extra: p.extra,
       };
     }
@@ -150,7 +149,7 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
       if ([c, a, b].every((x) => sameShape(x.shape, n.shape))) {
         const p = new KernelParams(ctx);
         const total = p.size("n", n.shape);
-        return { inputs: ["c", "a", "b"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${read(c, "c", "i")} !== 0 ? ${read(a, "a", "i")} : ${read(b, "b", "i")};`, extra: p.extra };
+        return { inputs: ["c", "a", "b"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${readElement(c, "c", "i")} !== 0 ? ${readElement(a, "a", "i")} : ${readElement(b, "b", "i")};`, extra: p.extra };
       }
       return {
         inputs: ["c", "a", "b"],

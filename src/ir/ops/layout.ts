@@ -1,3 +1,4 @@
+import { readElement } from "../../codegen/literals.js";
 import { checkSlice } from "../../runtime/primitives.js";
 import { broadcastShapes } from "../../semantics/shapes.js";
 import { isConst, type Dim } from "../../semantics/types.js";
@@ -16,7 +17,6 @@ export type LayoutOp = (typeof LAYOUT_OPS)[number];
 // index.
 
 const none = () => new Poly();
-const read = (x: NodeLabel, arr: string, i: string) => (x.dtype === "i64" ? `Number(${arr}[${i}])` : `${arr}[${i}]`);
 const shapeText = (s: readonly Dim[]) => `[${s.map(dimText).join(", ")}]`;
 
 /** Equal element counts: the same constant factor and the same symbols. */
@@ -32,7 +32,7 @@ function copyKernel(): KernelTemplate {
   return (n, [x], ctx) => {
     const p = new KernelParams(ctx);
     const total = p.size("n", n.shape);
-    return { inputs: ["x"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${read(x, "x", "i")};`, extra: p.extra };
+    return { inputs: ["x"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${readElement(x, "x", "i")};`, extra: p.extra };
   };
 }
 
