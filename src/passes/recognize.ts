@@ -1,6 +1,6 @@
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
-import { ints } from "../ir/ops/opDef.js";
+import { ints, lit, sameDim } from "../ir/ops/opDef.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { rebuild, useCounts, type Pass, type PassContext } from "./pass.js";
 
@@ -9,9 +9,6 @@ import { rebuild, useCounts, type Pass, type PassContext } from "./pass.js";
 // merge_heads, mask_scores), the same ops `attention(...)` and `linear(...)` lower to. After these
 // passes a hand-written block and a built-in layer meet the same fusions and get the same kernels.
 
-const lit = (d: Dim | undefined): number | undefined => (d && isConst(d) ? d.value : undefined);
-const sameDim = (a: Dim | undefined, b: Dim | undefined) =>
-  a !== undefined && b !== undefined && (isConst(a) ? isConst(b) && a.value === b.value : !isConst(b) && a.sym === b.sym);
 
 function note(ctx: PassContext, pass: string, n: NodeLabel, message: string): void {
   ctx.notes.push({ pass, kind: "changed", scope: n.scope, message });

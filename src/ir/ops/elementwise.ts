@@ -1,11 +1,11 @@
 import { num, readElement } from "../../codegen/literals.js";
 import { erf } from "../../runtime/math.js";
-import { broadcastShapes } from "../../semantics/shapes.js";
+import { broadcastShapes, shapesEqual } from "../../semantics/shapes.js";
 import type { DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { mapTensors, sizeOf } from "./f64.js";
-import { fixed, outShapeExpr, positionwise, sameShape, type KernelTemplate, type OpDef } from "./opDef.js";
+import { fixed, outShapeExpr, positionwise, type KernelTemplate, type OpDef } from "./opDef.js";
 import { KernelParams, shapes } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
@@ -54,7 +54,7 @@ function unary(doc: string, f: (v: number) => number, expr: (v: string) => strin
 
 function binaryKernel(f: string): KernelTemplate {
   return (n, [a, b], ctx) => {
-    if (sameShape(a.shape, n.shape) && sameShape(b.shape, n.shape)) {
+    if (shapesEqual(a.shape, n.shape) && shapesEqual(b.shape, n.shape)) {
       const p = new KernelParams(ctx);
       const total = p.size("n", n.shape);
       return {
@@ -146,7 +146,7 @@ export const ELEMENTWISE: Record<ElementwiseOp, OpDef> = {
     dtype: ([, a, b]) => (a === b ? a : "f32"),
     interpret: (_n, [c, a, b], shape) => mapTensors([c!, a!, b!], shape, (m, x, y) => (m !== 0 ? x : y)),
     kernel: (n, [c, a, b], ctx) => {
-      if ([c, a, b].every((x) => sameShape(x.shape, n.shape))) {
+      if ([c, a, b].every((x) => shapesEqual(x.shape, n.shape))) {
         const p = new KernelParams(ctx);
         const total = p.size("n", n.shape);
         return { inputs: ["c", "a", "b"], params: p.params, body: `  for (let i = 0; i < ${total}; i++) out[i] = ${readElement(c, "c", "i")} !== 0 ? ${readElement(a, "a", "i")} : ${readElement(b, "b", "i")};`, extra: p.extra };

@@ -1,11 +1,11 @@
 import { readElement } from "../../codegen/literals.js";
 import { checkSlice } from "../../runtime/primitives.js";
-import { broadcastShapes } from "../../semantics/shapes.js";
-import { isConst, type Dim } from "../../semantics/types.js";
+import { broadcastShapes, shapesEqual } from "../../semantics/shapes.js";
+import { formatDim, isConst, type Dim } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { broadcaster, permute, sizeOf, stridesOf, unravel, type F64Tensor } from "./f64.js";
-import { axisOf, dimText, ints, lit, outShapeExpr, positionwise, sameDim, sameShape, type KernelTemplate, type OpDef, type SessionRule } from "./opDef.js";
+import { axisOf, ints, lit, outShapeExpr, positionwise, sameDim, type KernelTemplate, type OpDef, type SessionRule } from "./opDef.js";
 import { KernelParams, shapes } from "../../codegen/kernelTypes.js";
 
 /** The ops of this family: each name has its entry below. */
@@ -17,7 +17,7 @@ export type LayoutOp = (typeof LAYOUT_OPS)[number];
 // index.
 
 const none = () => new Poly();
-const shapeText = (s: readonly Dim[]) => `[${s.map(dimText).join(", ")}]`;
+const shapeText = (s: readonly Dim[]) => `[${s.map(formatDim).join(", ")}]`;
 
 /** Equal element counts: the same constant factor and the same symbols. */
 const sameCount = (a: readonly Dim[], b: readonly Dim[]) => Poly.dims(a).toString() === Poly.dims(b).toString();
@@ -192,7 +192,7 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
     fused: () => false,
     infer: ([x], n) => {
       const b = broadcastShapes(x, n.shape);
-      return b && sameShape(b, n.shape) ? n.shape : `${shapeText(x)} does not broadcast to ${shapeText(n.shape)}`;
+      return b && shapesEqual(b, n.shape) ? n.shape : `${shapeText(x)} does not broadcast to ${shapeText(n.shape)}`;
     },
     dtype: ([x]) => x,
     interpret: (_n, [x], shape) => {

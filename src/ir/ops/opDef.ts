@@ -1,5 +1,5 @@
 import type { KernelCtx, KernelSource } from "../../codegen/kernelTypes.js";
-import { isConst, type Dim, type DType } from "../../semantics/types.js";
+import { dimEquals, isConst, type Dim, type DType } from "../../semantics/types.js";
 import type { NodeLabel } from "../node.js";
 import type { Poly } from "../poly.js";
 import type { F64Tensor } from "./f64.js";
@@ -78,13 +78,8 @@ export const axisOf = (axis: number, rank: number): number => (axis < 0 ? axis +
 
 export const outShapeExpr = (n: NodeLabel, ctx: KernelCtx): string => `[${n.shape.map((d) => ctx.dim(d)).join(", ")}]`;
 
-export const dimText = (d: Dim): string => (isConst(d) ? String(d.value) : d.sym);
-
-/** Equal dimensions: the same number, or the same symbol. */
-export const sameDim = (a: Dim | undefined, b: Dim | undefined): boolean =>
-  a !== undefined && b !== undefined && (isConst(a) ? isConst(b) && a.value === b.value : !isConst(b) && a.sym === b.sym);
-
-export const sameShape = (a: readonly Dim[], b: readonly Dim[]): boolean => a.length === b.length && a.every((d, i) => sameDim(d, b[i]));
+/** Equal dimensions (`dimEquals`), false where either is missing (an axis past a shape's rank). */
+export const sameDim = (a: Dim | undefined, b: Dim | undefined): boolean => a !== undefined && b !== undefined && dimEquals(a, b);
 
 // Session rules shared by families.
 

@@ -2,7 +2,7 @@ import { Diagnostics } from "../../diagnostics/messages.js";
 import { intList } from "../../ir/ops/opDef.js";
 import type { Expr, IndexItem } from "../../syntax/ast.js";
 import type { ElaborationState } from "../elaborator.js";
-import { formatShape, isConst, type Dim } from "../types.js";
+import { dimEquals, formatShape, isConst, type Dim } from "../types.js";
 import { describeValue, ERROR, type TensorValue, type Value } from "../values.js";
 import { addPrimitive } from "./primitives.js";
 
@@ -96,11 +96,9 @@ export function indexTensor(st: ElaborationState, target: Value, e: Extract<Expr
   if (!after.every((item, k) => place(item, shape.length - after.length + k))) return ERROR;
   const chosen = picks.map((p, k) => p ?? { start: 0, step: 1, count: shape[k], drop: false });
   let out: Value = x;
-  if (chosen.some((p, k) => !(p.start === 0 && p.step === 1 && sameDim(p.count, shape[k])))) {
+  if (chosen.some((p, k) => !(p.start === 0 && p.step === 1 && dimEquals(p.count, shape[k])))) {
     out = addPrimitive(st, "slice", [x], { starts: intList(chosen.map((p) => p.start)), steps: intList(chosen.map((p) => p.step)) }, e.span, chosen.map((p) => p.count));
   }
   if (out.kind !== "tensor" || !chosen.some((p) => p.drop)) return out;
   return addPrimitive(st, "reshape", [out], {}, e.span, chosen.filter((p) => !p.drop).map((p) => p.count));
 }
-
-const sameDim = (a: Dim, b: Dim) => (isConst(a) ? isConst(b) && a.value === b.value : !isConst(b) && a.sym === b.sym);
