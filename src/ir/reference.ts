@@ -1,36 +1,12 @@
 import { gelu, geluTanh, relu, sigmoid, silu, sinusoid } from "../runtime/math.js";
 import type { NodeLabel } from "./node.js";
 import type { Eval } from "./ops/opDef.js";
-import type { F64Tensor } from "./ops/f64.js";
+import { broadcaster, sizeOf, stridesOf, type F64Tensor } from "./ops/f64.js";
 import type { KernelOp } from "./ops/names.js";
 import { linearAttention, linformerAttention, performerAttention, windowOf } from "./interpretAttention.js";
 
 // The float64 reference of the kernel ops: plain loops, no cleverness, every value in a
 // Float64Array. Each op's entry in the op table points here for its `interpret`.
-
-const size = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
-
-function strides(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** Maps flat indices of `out` to flat indices of a tensor of `shape` broadcast to it. */
-function broadcaster(out: readonly number[], shape: readonly number[]): (i: number) => number {
-  const off = out.length - shape.length;
-  const inStrides = strides(shape).map((s, k) => (shape[k] === 1 ? 0 : s));
-  const outStrides = strides(out);
-  return (i) => {
-    let j = 0;
-    for (let k = 0; k < shape.length; k++) j += Math.floor(i / outStrides[k + off]) % out[k + off] * inStrides[k];
-    return j;
-  };
-}
 
 /** A tensor as float32 storage would hold it. */
 export function f32(x: F64Tensor): F64Tensor {
@@ -44,7 +20,7 @@ function unary(x: F64Tensor, f: (v: number) => number): F64Tensor {
 function binary(a: F64Tensor, b: F64Tensor, shape: number[], f: (x: number, y: number) => number): F64Tensor {
   const ia = broadcaster(shape, a.shape);
   const ib = broadcaster(shape, b.shape);
-  const out = new Float64Array(size(shape));
+  const out = new Float64Array(sizeOf(shape));
   for (let i = 0; i < out.length; i++) out[i] = f(a.data[ia(i)], b.data[ib(i)]);
   return { data: out, shape };
 }
@@ -55,8 +31,8 @@ function matmul(a: F64Tensor, b: F64Tensor, shape: number[]): F64Tensor {
   const batch = shape.slice(0, -2);
   const ia = broadcaster(batch, a.shape.slice(0, -2));
   const ib = broadcaster(batch, b.shape.slice(0, -2));
-  const out = new Float64Array(size(shape));
-  for (let t = 0; t < size(batch); t++) {
+  const out = new Float64Array(sizeOf(shape));
+  for (let t = 0; t < sizeOf(batch); t++) {
     const ao = ia(t) * M * K;
     const bo = ib(t) * K * N;
     for (let i = 0; i < M; i++)
@@ -70,8 +46,8 @@ function matmul(a: F64Tensor, b: F64Tensor, shape: number[]): F64Tensor {
 }
 
 function transpose(x: F64Tensor, d0: number, d1: number, shape: number[]): F64Tensor {
-  const inS = strides(x.shape);
-  const outS = strides(shape);
+  const inS = stridesOf(x.shape);
+  const outS = stridesOf(shape);
   const out = new Float64Array(x.data.length);
   for (let i = 0; i < out.length; i++) {
     let j = 0;
@@ -146,7 +122,7 @@ export const REFERENCE: Record<KernelOp, Eval> = {
   },
   gather: (_n, [table, ids], shape) => {
     const [V, d] = table!.shape;
-    const out = new Float64Array(size(shape));
+    const out = new Float64Array(sizeOf(shape));
     ids!.data.forEach((id, i) => {
       if (!(id >= 0 && id < V)) throw new RangeError(`id ${id} is outside the table of ${V} rows`);
       out.set(table!.data.subarray(id * d, id * d + d), i * d);
@@ -161,7 +137,7 @@ export const REFERENCE: Record<KernelOp, Eval> = {
   slice_last: (n, [x], shape) => {
     const w = x!.shape[x!.shape.length - 1];
     const { start, size: k } = n.attrs as { start: number; size: number };
-    const out = new Float64Array(size(shape));
+    const out = new Float64Array(sizeOf(shape));
     for (let r = 0; r < out.length / k; r++) out.set(x!.data.subarray(r * w + start, r * w + start + k), r * k);
     return { data: out, shape };
   },
@@ -170,7 +146,7 @@ export const REFERENCE: Record<KernelOp, Eval> = {
     const [B, H, L, D] = shape;
     const W = x!.shape[2];
     const offset = (n.attrs.offset as number | undefined) ?? 0;
-    const out = new Float64Array(size(shape));
+    const out = new Float64Array(sizeOf(shape));
     for (let b = 0; b < B; b++)
       for (let h = 0; h < H; h++)
         for (let l = 0; l < L; l++)
@@ -184,7 +160,7 @@ export const REFERENCE: Record<KernelOp, Eval> = {
   dense: (n, [x, w, b], shape) => {
     const [N, K] = w!.shape;
     const act = ACTIVATIONS[(n.attrs.act as string | undefined) ?? "none"];
-    const out = new Float64Array(size(shape));
+    const out = new Float64Array(sizeOf(shape));
     for (let r = 0; r < out.length / N; r++)
       for (let j = 0; j < N; j++) {
         let s = 0;

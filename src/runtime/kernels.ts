@@ -1,24 +1,9 @@
+import { broadcastStrides, stridesOf } from "./strides.js";
+
 // General-purpose kernels that generated modules call where a specialised loop is not worth
 // emitting: broadcasting with arbitrary shapes, transposes of any rank, softmax on inner axes.
 
 type Numeric = Float32Array | Float64Array | Int32Array | Uint8Array;
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** Strides of `shape` right-aligned to `out`, zero on broadcast (size-1 or missing) dimensions. */
-function broadcastStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const st = stridesOf(shape);
-  const off = out.length - shape.length;
-  return out.map((_, k) => (k < off || shape[k - off] === 1 ? 0 : st[k - off]));
-}
 
 const OPS = {
   add: (a: number, b: number) => a + b,

@@ -1,4 +1,5 @@
 import { RuntimeMessages, TfmcRuntimeError } from "./errors.js";
+import { broadcastStrides, stridesOf } from "./strides.js";
 
 // General kernels for the tensor primitives (layout changes, broadcasting, reductions) that
 // generated modules call with run-time shapes. Values of every dtype travel as numbers; 64-bit
@@ -11,23 +12,6 @@ const prod = (s: readonly number[], from = 0, to = s.length): number => {
   for (let k = from; k < to; k++) p *= s[k];
   return p;
 };
-
-function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
-
-/** Strides of `shape` right-aligned to `out`, zero on broadcast (size-1 or missing) dimensions. */
-function alignedStrides(shape: readonly number[], out: readonly number[]): number[] {
-  const st = stridesOf(shape);
-  const off = out.length - shape.length;
-  return out.map((_, k) => (k < off || shape[k - off] === 1 ? 0 : st[k - off]));
-}
 
 /**
  * Walks every index of `os` in order, keeping one flat offset per operand whose strides are given;
@@ -51,21 +35,21 @@ function walk(os: readonly number[], strides: readonly (readonly number[])[], vi
 
 /** out = f(a, b) with both operands broadcast to `os`. */
 export function broadcastMap(out: Float32Array, a: Readable, as: readonly number[], b: Readable, bs: readonly number[], os: readonly number[], f: (x: number, y: number) => number): void {
-  walk(os, [alignedStrides(as, os), alignedStrides(bs, os)], (i, at) => {
+  walk(os, [broadcastStrides(as, os), broadcastStrides(bs, os)], (i, at) => {
     out[i] = f(Number(a[at[0]]), Number(b[at[1]]));
   });
 }
 
 /** out = c ? a : b with all three broadcast to `os`. */
 export function whereInto(out: Float32Array, c: Readable, cs: readonly number[], a: Readable, as: readonly number[], b: Readable, bs: readonly number[], os: readonly number[]): void {
-  walk(os, [alignedStrides(cs, os), alignedStrides(as, os), alignedStrides(bs, os)], (i, at) => {
+  walk(os, [broadcastStrides(cs, os), broadcastStrides(as, os), broadcastStrides(bs, os)], (i, at) => {
     out[i] = Number(c[at[0]]) !== 0 ? Number(a[at[1]]) : Number(b[at[2]]);
   });
 }
 
 /** Copies `x` broadcast to `os`. */
 export function expandInto(out: Float32Array, x: Readable, xs: readonly number[], os: readonly number[]): void {
-  walk(os, [alignedStrides(xs, os)], (i, at) => {
+  walk(os, [broadcastStrides(xs, os)], (i, at) => {
     out[i] = Number(x[at[0]]);
   });
 }

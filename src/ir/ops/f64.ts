@@ -1,5 +1,9 @@
+import { stridesOf } from "../../runtime/strides.js";
+
 // Plain float64 tensors and the index arithmetic the reference interpreter is written in: plain
 // loops, no cleverness.
+
+export { stridesOf };
 
 export interface F64Tensor {
   readonly data: Float64Array;
@@ -7,16 +11,6 @@ export interface F64Tensor {
 }
 
 export const sizeOf = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
-
-export function stridesOf(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
 
 /** The multi-index of flat index `i` in a tensor of `shape`. */
 export function unravel(i: number, shape: readonly number[]): number[] {
