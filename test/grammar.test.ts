@@ -59,6 +59,11 @@ describe("grammar/ is derived from the parser", () => {
     expect(scopeAt(line, "// 1e-5")).toBe("comment.line.double-slash.tfm");
     expect(scopeAt("config d = 768", "config")).toBe("storage.type.tfm");
     expect(scopeAt("config d = 768", "768")).toBe("constant.numeric.tfm");
+    // A label's keyword segments are the label's, the keywords elsewhere keywords.
+    expect(scopeAt("  h = model.embed_tokens: embedding(ids, v, d)", "model")).toBe("entity.name.tag.label.tfm");
+    expect(scopeAt("  h = output.dense: linear(h, d)", "dense")).toBe("entity.name.tag.label.tfm");
+    expect(scopeAt("model m {", "model")).toBe("storage.type.tfm");
+    expect(scopeAt("  input x: f32[B, T, d]", "input")).toBe("storage.type.tfm");
   });
 
   it("the syntax diagrams draw every rule in Chromium without the network", async () => {

@@ -1,3 +1,4 @@
+import { keywordTokens } from "../syntax/tokens.js";
 import { lexForEditor, type EditorToken } from "../syntax/parse.js";
 
 // Where the cursor is, read from the tokens before it rather than from the syntax tree: while a
@@ -102,7 +103,7 @@ export function cursorContext(text: string, offset: number): CursorContext {
   const stmtFirst = statementFirst(text, before);
   const prev2 = before[before.length - 2];
   const dtype = prev?.type === "Colon" && (stmtFirst?.type === "Input" ? !before.slice(before.indexOf(stmtFirst)).some((t) => t.type === "LBracket") : call?.declaration === true);
-  const afterLabel = prev?.type === "Colon" && !dtype && (prev2?.type === "Identifier" || prev2?.type === "StringLiteral" || prev2?.type === "NumberLiteral");
+  const afterLabel = prev?.type === "Colon" && !dtype && (prev2?.type === "Identifier" || prev2?.type === "StringLiteral" || prev2?.type === "NumberLiteral" || KEYWORD_TYPES.has(prev2?.type ?? ""));
   return {
     word,
     ...(prev ? { prev } : {}),
@@ -193,10 +194,13 @@ function statementFirst(text: string, toks: readonly EditorToken[]): EditorToken
     if (t.type === "RParen" || t.type === "RBracket") depth++;
     else if (t.type === "LParen" || t.type === "LBracket") depth = Math.max(0, depth - 1);
     if (t.type === "LBrace" || t.type === "RBrace" || t.type === "Semicolon") return toks[i + 1];
-    if (depth === 0 && STATEMENT_KEYWORDS.has(t.type)) return t;
+    // `input.x: linear(...)`: a keyword starting a label is a name, not its statement.
+    if (depth === 0 && STATEMENT_KEYWORDS.has(t.type) && toks[i + 1]?.type !== "Dot" && toks[i + 1]?.type !== "Colon") return t;
     if (!p || (text.slice(p.end, t.start).includes("\n") && (OPERAND_END.has(p.type) || p.type === "LBrace" || p.type === "RBrace"))) return t;
   }
   return undefined;
 }
 
 const STATEMENT_KEYWORDS = new Set(["Config", "Input", "Output", "Return", "If", "Block"]);
+/** Keywords' token types: a label's segment may be one (`output.dense:`). */
+const KEYWORD_TYPES = new Set(keywordTokens.map((t) => t.name));

@@ -319,7 +319,7 @@ export class AstBuilder {
   private reference(node: CstNode): Expr {
     const c = node.children;
     const span = this.span(node);
-    const pathNode = this.node(c, "labelPath");
+    const pathNode = this.node(c, "namePath");
     const path = this.labelPath(pathNode, span);
     const pathToks = pathNode ? tokensOf(pathNode) : [];
     const onlyString = pathToks.length === 1 && pathToks[0].tokenType.name === "StringLiteral";

@@ -15,6 +15,8 @@ const RULE_WORDS: Record<string, string> = {
   notExpr: "an expression",
   unary: "an expression",
   labelPath: "a name",
+  namePath: "a name",
+  labelSegment: "a name",
   file: "'model'",
 };
 

@@ -89,12 +89,13 @@ export function textMateGrammar(layers: readonly string[], functions: readonly s
     patterns: [
       { include: "#comments" },
       { include: "#strings" },
+      // Before the keywords: a label's segments may be keywords (`model.embed_tokens: embedding(...)`).
+      { name: "entity.name.tag.label.tfm", match: '(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_]*(?:\\.(?:[A-Za-z_][A-Za-z0-9_]*|\\d+))*)(?=\\s*:\\s*[A-Za-z_][A-Za-z0-9_]*\\s*\\()' },
       { name: "keyword.control.tfm", match: words(["if", "else", "return", "where"]) },
       { name: "storage.type.tfm", match: words(["model", "config", "input", "output", "block"]) },
       { name: "keyword.operator.logical.tfm", match: words(["and", "or", "not"]) },
       { name: "constant.language.boolean.tfm", match: words(["true", "false"]) },
       { name: "support.type.dtype.tfm", match: words(["f32", "i32", "i64", "bool"]) },
-      { name: "entity.name.tag.label.tfm", match: '(?:"[^"]*"|[A-Za-z_][A-Za-z0-9_]*(?:\\.(?:[A-Za-z_][A-Za-z0-9_]*|\\d+))*)(?=\\s*:\\s*[A-Za-z_][A-Za-z0-9_]*\\s*\\()' },
       { name: "support.function.layer.tfm", match: `${words(layers)}(?=\\s*\\()` },
       { name: "support.function.tfm", match: `${words(functions)}(?=\\s*\\()` },
       { name: "variable.other.assignment.tfm", match: "^\\s*[A-Za-z_][A-Za-z0-9_]*(?=\\s*=(?!=))" },

@@ -1,4 +1,4 @@
-import { CstParser, type CstNode } from "./chevrotain.js";
+import { CstParser, type CstNode, type TokenType } from "./chevrotain.js";
 import { parserErrorMessages } from "./errorMessages.js";
 import * as T from "./tokens.js";
 
@@ -261,13 +261,14 @@ export class TfmParser extends CstParser {
     this.OR({
       IGNORE_AMBIGUITIES: true,
       DEF: [
+      { GATE: () => this.labelAhead(), ALT: () => this.SUBRULE(this.labeledCall) },
+      // Before `true` and `where(`: a reference may be `true.x` or `model.embed_tokens`.
+      { ALT: () => this.SUBRULE(this.reference) },
       { ALT: () => this.CONSUME(T.NumberLiteral) },
       { ALT: () => this.CONSUME(T.True) },
       { ALT: () => this.CONSUME(T.False) },
       { ALT: () => this.SUBRULE(this.parenExpr) },
       { ALT: () => this.SUBRULE(this.listExpr) },
-      { GATE: () => this.labelAhead(), ALT: () => this.SUBRULE(this.labeledCall) },
-      { ALT: () => this.SUBRULE(this.reference) },
       { ALT: () => this.SUBRULE(this.keywordCall) },
       ],
     });
@@ -301,21 +302,55 @@ export class TfmParser extends CstParser {
     this.SUBRULE(this.reference);
   });
 
+  /** A label declared: each segment may be any word, keywords included (`model.layers`, `output.dense`, `output`). */
   labelPath = this.RULE("labelPath", () => {
-    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.CONSUME(T.StringLiteral) }]);
+    this.OR([{ ALT: () => this.SUBRULE(this.labelWord) }, { ALT: () => this.CONSUME(T.StringLiteral) }]);
     this.MANY(() => {
       this.CONSUME(T.Dot);
-      this.OR2([
-        { ALT: () => this.CONSUME2(T.Identifier) },
-        { ALT: () => this.CONSUME(T.NumberLiteral) },
-        { ALT: () => this.CONSUME2(T.StringLiteral) },
-      ]);
+      this.SUBRULE(this.labelSegment);
     });
+  });
+
+  /** A name used: as a label path, except that a keyword first segment needs a '.' after it (`model.embed_tokens`). */
+  namePath = this.RULE("namePath", () => {
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+      {
+        GATE: () => this.LA(2).tokenType === T.Dot,
+        ALT: () => {
+          this.SUBRULE(this.keyword);
+          this.CONSUME(T.Dot);
+          this.SUBRULE(this.labelSegment);
+        },
+      },
+    ]);
+    this.MANY(() => {
+      this.CONSUME2(T.Dot);
+      this.SUBRULE2(this.labelSegment);
+    });
+  });
+
+  labelSegment = this.RULE("labelSegment", () => {
+    this.OR([
+      { ALT: () => this.SUBRULE(this.labelWord) },
+      { ALT: () => this.CONSUME(T.NumberLiteral) },
+      { ALT: () => this.CONSUME(T.StringLiteral) },
+    ]);
+  });
+
+  /** A name or a keyword used as a name. */
+  labelWord = this.RULE("labelWord", () => {
+    this.OR([{ ALT: () => this.CONSUME(T.Identifier) }, { ALT: () => this.SUBRULE(this.keyword) }]);
+  });
+
+  keyword = this.RULE("keyword", () => {
+    this.OR(T.keywordTokens.map((t) => ({ ALT: () => this.CONSUME(t) })));
   });
 
   /** A name, a dotted label reference, or a call of a layer or block. */
   reference = this.RULE("reference", () => {
-    this.SUBRULE(this.labelPath);
+    this.SUBRULE(this.namePath);
     this.OPTION(() => {
       this.CONSUME(T.LParen);
       this.MANY_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.argument) });
@@ -352,7 +387,7 @@ export class TfmParser extends CstParser {
     if (this.indexDepth > 0) return false;
     const isSegment = (k: number, first: boolean) => {
       const t = this.LA(k).tokenType;
-      return t === T.Identifier || t === T.StringLiteral || (!first && t === T.NumberLiteral);
+      return t === T.Identifier || t === T.StringLiteral || KEYWORDS.has(t) || (!first && t === T.NumberLiteral);
     };
     if (!isSegment(1, true)) return false;
     let k = 1;
@@ -360,6 +395,8 @@ export class TfmParser extends CstParser {
     return this.LA(k + 1).tokenType === T.Colon;
   }
 }
+
+const KEYWORDS = new Set<TokenType>(T.keywordTokens);
 
 let shared: TfmParser | undefined;
 /** The parser is stateless between inputs; building it once saves its self-analysis. */

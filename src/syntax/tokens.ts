@@ -82,5 +82,8 @@ export const allTokens: TokenType[] = [
 
 export const KEYWORDS = ["model", "config", "input", "output", "block", "return", "if", "else", "where", "true", "false", "and", "or", "not"];
 
+/** The keyword tokens: as words they may still be a label's segment (`model.embed_tokens: ...`). */
+export const keywordTokens: TokenType[] = [Model, Config, Input, Output, Block, Return, If, Else, Where, True, False, And, Or, Not];
+
 /** Tokens that may name a keyword argument. */
 export const argumentNameTokens: TokenType[] = [Identifier, Model, Config, Input, Output, Block, Return, If, Else, Where];
