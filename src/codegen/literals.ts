@@ -19,6 +19,9 @@ export const INPUT_TYPES: Record<DType, string> = {
   bool: "Uint8Array",
 };
 
+/** The array types a caller may pass for an input of each dtype (a bool input also takes integers, read as `!= 0`). */
+export const FEED_TYPES: Record<DType, string> = { ...INPUT_TYPES, bool: "Uint8Array | Int32Array | BigInt64Array" };
+
 /** A number as a JavaScript literal. */
 export const num = (x: number): string => (!Number.isFinite(x) ? (x !== x ? "NaN" : x > 0 ? "Infinity" : "-Infinity") : Number.isInteger(x) ? String(x) : JSON.stringify(x));
 

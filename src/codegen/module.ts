@@ -4,7 +4,7 @@ import { isConst, type Dim, type DType } from "../semantics/types.js";
 import { constantNodes, planIncremental, isIncremental, type IncrementalPlan } from "../ir/incremental.js";
 import { OPS } from "../ir/ops.js";
 import { PARAM_TS_TYPES, printKernel, type Hoist, type KernelCtx, type KernelSource } from "./kernelTypes.js";
-import { INPUT_TYPES, key, str } from "./literals.js";
+import { FEED_TYPES, INPUT_TYPES, key, str } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { printSession, sessionInterfaces } from "./session.js";
 import { planWasm, type WasmPlan } from "./wasmTarget.js";
@@ -310,7 +310,7 @@ class ModulePrinter {
   interfaces(): string {
     const g = this.g;
     const plan = this.sessionPlan();
-    const inputs = g.inputs.map((i) => `readonly ${str(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+    const inputs = g.inputs.map((i) => `readonly ${str(i.name)}${i.optional ? "?" : ""}: Tensor<${FEED_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
     // A model input passed through keeps its own array; computed integers and booleans get their dtype's array.
     const outputs = g.outputs.map((o) => {
       const passed = g.inputs.find((i) => i.node === o.node);

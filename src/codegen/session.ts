@@ -3,7 +3,7 @@ import type { IncrementalPlan } from "../ir/incremental.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { PARAM_TS_TYPES, type Hoist, type KernelSource } from "./kernelTypes.js";
-import { INPUT_TYPES, key, str as quote } from "./literals.js";
+import { FEED_TYPES, INPUT_TYPES, key, str as quote } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { sessionAttentionKernel } from "./sessionKernels.js";
 
@@ -163,7 +163,7 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
 export function sessionInterfaces(g: IrGraph, plan: IncrementalPlan): string {
   const fixed = sessionInputs(g, plan);
   const limit = g.meta.symbols.find((s) => s.name === plan.length)?.max;
-  const inputs = fixed.map((i) => `readonly ${quote(i.name)}${i.optional ? "?" : ""}: Tensor<${INPUT_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+  const inputs = fixed.map((i) => `readonly ${quote(i.name)}${i.optional ? "?" : ""}: Tensor<${FEED_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
   const outputs = stepOutputs(g, plan).map((o) => `readonly ${quote(o.name)}: Tensor<Float32Array>;`);
   return [
     `/** The inputs fixed for a whole decoding session. */`,

@@ -16,13 +16,21 @@ export interface SymbolSpec {
 }
 
 // Integer inputs take either integer array: token ids come as Int32Array from JavaScript and as
-// BigInt64Array from PyTorch's int64 tensors.
+// BigInt64Array from PyTorch's int64 tensors. A bool input also takes an integer array, read as
+// `x != 0` (a tokenizer's attention_mask is int64, 1 = a real token); the model sees a Uint8Array.
 const ACCEPTED: Record<DType, readonly (abstract new (...a: never[]) => unknown)[]> = {
   f32: [Float32Array],
   i32: [Int32Array, BigInt64Array],
   i64: [BigInt64Array, Int32Array],
-  bool: [Uint8Array],
+  bool: [Uint8Array, Int32Array, BigInt64Array],
 };
+
+/** An integer array as booleans: 1 where the value is not 0. */
+function nonZero(data: Int32Array | BigInt64Array): Uint8Array {
+  const out = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = data[i] ? 1 : 0;
+  return out;
+}
 
 const describeShape = (s: readonly (number | string)[]) => `[${s.join(", ")}]`;
 
@@ -81,7 +89,7 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     });
     const needed = shape.reduce((a, b) => a * b, 1);
     if (t.data.length !== needed) throw new ShapeError(M.Input_0_data_length_1_expected_2, [spec.name, t.data.length, describeShape(shape), needed], spec.name);
-    data.push(t.data);
+    data.push(spec.dtype === "bool" && (t.data instanceof Int32Array || t.data instanceof BigInt64Array) ? nonZero(t.data) : t.data);
   }
   return { dims: bound, data };
 }
