@@ -123,6 +123,11 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
     if (session === "positional") {
       if (ins.some((x) => hasSym(x.shape, T)) || tAxis !== 0) return fail(n, "rows are taken from a tensor that grows with the sequence");
       positional.add(id);
+    } else if (session === "offset") {
+      // Positions along the second-to-last axis, which must be the sequence's in and out.
+      const axis = symAxis(ins[0].shape, T);
+      if (axis !== ins[0].shape.length - 2 || tAxis !== n.shape.length - 2) return fail(n, `'${n.op}' reads positions along an axis that is not the sequence`);
+      positional.add(id);
     } else if (session === "attention") {
       const [, k, v] = n.inputs;
       // The masks are the inputs the roles name, after the queries, keys, values (and projections).

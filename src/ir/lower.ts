@@ -149,8 +149,13 @@ function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
     const y = dense(ctx, ctx.input(slot), ctx.shapeOf(slot), weight(role, i), E, bias(role, i));
     return ctx.emit("split_heads", [y], [B, c(H), len, c(D)], { heads: H });
   };
-  const q = project("query", "q", 0, L);
-  const k = project("key", "k", 1, S);
+  // Rotary embeddings turn queries and keys by their positions, after the heads are split.
+  const rotate = (x: string, len: Dim) =>
+    a.rotary_dim === null || a.rotary_dim === undefined
+      ? x
+      : ctx.emit("rope", [x], [B, c(H), len, c(D)], { theta: a.rotary_theta as number, dim: a.rotary_dim as number, interleaved: a.rotary_interleaved as boolean });
+  const q = rotate(project("query", "q", 0, L), L);
+  const k = rotate(project("key", "k", 1, S), S);
   const v = project("value", "v", 2, S);
   const roles = MASK_ROLES.filter((r) => layer.inputs[r] !== undefined);
   const masks = roles.map((r) => ctx.input(r));

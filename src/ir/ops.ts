@@ -5,12 +5,13 @@ import { NN } from "./ops/nn.js";
 import type { Op, PrimitiveOp } from "./ops/names.js";
 import type { FusionKind, OpDef } from "./ops/opDef.js";
 import { REDUCE } from "./ops/reduce.js";
+import { ROTARY } from "./ops/rotary.js";
 
 export type { FusionKind, Op, OpDef, PrimitiveOp };
 export { MASK_ROLES, type MaskRole } from "./masks.js";
 
-/** The tensor primitives: every field of each is written in its family file (ops/elementwise, layout, reduce). */
-export const PRIMITIVES: Record<PrimitiveOp, OpDef> = { ...ELEMENTWISE, ...LAYOUT, ...REDUCE };
+/** The tensor primitives: every field of each is written in its family file (ops/elementwise, layout, reduce, rotary). */
+export const PRIMITIVES: Record<PrimitiveOp, OpDef> = { ...ELEMENTWISE, ...LAYOUT, ...REDUCE, ...ROTARY };
 
 /**
  * The one op table: everything the compiler knows about each op (see ops/opDef.ts). Shape

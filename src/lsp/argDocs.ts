@@ -73,6 +73,7 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
     window: "half-width of the window, for kernel = local",
     features: "random features, for kernel = performer (default 256)",
     k: "projected length, for kernel = linformer",
+    rotary: "rotary embeddings of queries and keys: rope(theta = 10000, dim = head width, interleaved = false)",
   },
   learned_positions: {
     length: "how many positions (a symbol such as T)",

@@ -6,9 +6,10 @@ import type { DiagnosticBag } from "../diagnostics/diagnostic.js";
 
 /**
  * How an argument is read. `tensor` must be present; `mask` may be an optional input; `label`
- * names a labelled layer and is not evaluated; `choice` accepts bare words from `choices`.
+ * names a labelled layer and is not evaluated; `choice` accepts bare words from `choices`;
+ * `rotary` takes a call `rope(theta = ..., dim = ..., interleaved = ...)` without its tensor.
  */
-export type ArgKind = "tensor" | "mask" | "int" | "number" | "bool" | "choice" | "label" | "dim" | "block" | "any";
+export type ArgKind = "tensor" | "mask" | "int" | "number" | "bool" | "choice" | "label" | "dim" | "block" | "rotary" | "any";
 
 export interface ArgSpec {
   readonly name: string;

@@ -16,6 +16,8 @@ export type Value =
   | { readonly kind: "block"; readonly name: string }
   /** `[a, b, ...]`: dimensions, axes, or tensors to join. */
   | { readonly kind: "list"; readonly items: readonly Value[] }
+  /** `rope(theta = ..., dim = ..., interleaved = ...)` as attention's `rotary`: `dim` undefined for the whole head. */
+  | { readonly kind: "rotary"; readonly theta: number; readonly dim?: number; readonly interleaved: boolean }
   | { readonly kind: "error" };
 
 export type TensorValue = Extract<Value, { kind: "tensor" }>;
@@ -44,6 +46,8 @@ export function describeValue(v: Value): string {
       return `block '${v.name}'`;
     case "list":
       return `a list of ${v.items.length}`;
+    case "rotary":
+      return "rotary embeddings";
     case "error":
       return "an invalid value";
   }

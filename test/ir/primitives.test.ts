@@ -81,6 +81,8 @@ const CASES: Case[] = [
   ...(["argmax", "argmin"] as const).map((op): Case => ({ op, ins: [f(B, T, 6)], out: [B, T], attrs: { axes: "2", keepdim: false }, dtype: "i64" })),
   { op: "log_softmax", ins: [f(B, T, 6)], out: [B, T, 6], attrs: { axis: -1 } },
   { op: "log_softmax", ins: [f(B, 3, T)], out: [B, 3, T], attrs: { axis: 1 } },
+  { op: "rope", ins: [f(B, 3, T, 8)], out: [B, 3, T, 8], attrs: { theta: 10000, dim: 8, interleaved: false } },
+  { op: "rope", ins: [f(B, 2, T, 10)], out: [B, 2, T, 10], attrs: { theta: 50, dim: 6, interleaved: true } },
 ];
 
 /**

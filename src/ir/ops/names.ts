@@ -1,6 +1,7 @@
 import type { ElementwiseOp } from "./elementwise.js";
 import type { LayoutOp } from "./layout.js";
 import type { ReduceOp } from "./reduce.js";
+import type { RotaryOp } from "./rotary.js";
 
 // The names of the ops that kernels and fusions are built around (the layers lower to them or the
 // recognition passes produce them). Tables of their implementations are keyed by this union, so
@@ -40,7 +41,7 @@ export const ATTENTION_OPS = ["mask_scores", "masked_softmax", "attention", "lin
 
 export type NnOp = (typeof NN_OPS)[number];
 /** The tensor primitives: each entry written whole in its family file. */
-export type PrimitiveOp = ElementwiseOp | LayoutOp | ReduceOp;
+export type PrimitiveOp = ElementwiseOp | LayoutOp | ReduceOp | RotaryOp;
 export type AttentionOp = (typeof ATTENTION_OPS)[number];
 /** The ops whose implementations live in tables of their own (interpreter, shape rules, kernels). */
 export type KernelOp = NnOp | AttentionOp;

@@ -51,10 +51,12 @@ export interface OpDef {
   readonly flops: FlopRule;
   /**
    * In a decoding session: a rule saying whether the node computes each position from the same
-   * positions; "positional" for position tables (read at an offset); "attention" for the
-   * attention ops (keys and values cached or summed).
+   * positions; "positional" for position tables (read at an offset); "offset" for ops that
+   * compute each position from the same position of their input but read the position itself
+   * (rotary embeddings: offset by the tokens already seen); "attention" for the attention ops
+   * (keys and values cached or summed).
    */
-  readonly session: SessionRule | "positional" | "attention";
+  readonly session: SessionRule | "positional" | "offset" | "attention";
   /** Whether a matrix product's epilogue can apply this op to its result (fusion role). */
   readonly epilogue: boolean;
 }

@@ -3,6 +3,7 @@ import { broadcastsTo } from "../shapes.js";
 import { dimEquals, formatShape, isConst, type Dim } from "../types.js";
 import { ERROR, describeValue, type TensorValue } from "../values.js";
 import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+import { rotaryAttrs } from "./primitives.js";
 
 export const ATTENTION_KERNELS = ["softmax", "linear", "performer", "linformer", "local"] as const;
 export const QKV_LAYOUTS = ["packed", "separate", "split"] as const;
@@ -40,6 +41,7 @@ export const attention: LayerDef = {
     { name: "window", kind: "int", keywordOnly: true },
     { name: "features", kind: "int", keywordOnly: true },
     { name: "k", kind: "int", keywordOnly: true },
+    { name: "rotary", kind: "rotary", keywordOnly: true },
   ],
   elaborate(st, a, site) {
     const q = a.tensor("query");
@@ -114,6 +116,9 @@ export const attention: LayerDef = {
       if (a.has(opt) && st.asPositiveInt(a.get(opt)!, a.span(opt), opt) === undefined) return ERROR;
     }
     const scale = a.number("scale", 1 / Math.sqrt(E / heads));
+    const rv = a.get("rotary");
+    const rotary = rv?.kind === "rotary" ? rotaryAttrs(st, rv, E / heads, a.span("rotary"), a.span("rotary")) : undefined;
+    if (rv?.kind === "rotary" && !rotary) return ERROR;
 
     const params = declareProjections(st, layout, E, kdim, vdim, a.bool("proj_bias", true), a.span("query"));
     if (kernel === "linformer") {
@@ -135,6 +140,9 @@ export const attention: LayerDef = {
       features: kernel === "performer" ? a.number("features", 256) : null,
       k: kernel === "linformer" ? a.number("k", 1) : null,
       cross: k !== q || v !== q,
+      rotary_dim: rotary?.dim ?? null,
+      rotary_theta: rotary?.theta ?? null,
+      rotary_interleaved: rotary?.interleaved ?? null,
     };
     const inputs: Record<string, number> = { query: q.node, key: k.node, value: v.node, ...masks };
     return st.addNode("attention", inputs, attrs, params, { dtype: "f32", shape: [B, L, { value: E }] }, site.span);

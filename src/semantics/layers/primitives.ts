@@ -45,6 +45,30 @@ function operand(st: ElaborationState, v: Value | undefined, span: Span, what: s
   return undefined;
 }
 
+/** The settings of rotary embeddings: `rope(x, ...)` and attention's `rotary = rope(...)`. */
+export const ROTARY_ARGS: readonly ArgSpec[] = [
+  { name: "theta", kind: "number", keywordOnly: true, doc: "the base of the frequencies θ^(−2i/dim) (default 10000)" },
+  { name: "dim", kind: "int", keywordOnly: true, doc: "features rotated per head, from the first (default the whole head); the rest pass through" },
+  { name: "interleaved", kind: "bool", keywordOnly: true, doc: "pairs (2i, 2i+1) as GPT-J; false (default) rotates halves as Llama and GPT-NeoX" },
+];
+
+/**
+ * Rotary embedding attributes for a head width `D`, or undefined after reporting: `dim` even and
+ * at most D, `theta` positive.
+ */
+export function rotaryAttrs(st: ElaborationState, r: { theta: number; dim?: number; interleaved: boolean }, D: number, dimSpan: Span, thetaSpan: Span): { theta: number; dim: number; interleaved: boolean } | undefined {
+  const dim = r.dim ?? D;
+  if (dim < 2 || dim % 2 !== 0 || dim > D) {
+    st.error(Diagnostics.Value_0_must_be_1, dimSpan, ["the rotated width 'dim'", `even, at least 2 and at most the head width ${D}, got ${dim}`]);
+    return undefined;
+  }
+  if (!(r.theta > 0)) {
+    st.error(Diagnostics.Value_0_must_be_1, thetaSpan, ["'theta'", `positive, got ${r.theta}`]);
+    return undefined;
+  }
+  return { theta: r.theta, dim, interleaved: r.interleaved };
+}
+
 const X = "the input tensor";
 const tensorArg = (name: string, doc = X): ArgSpec => ({ name, kind: "any", required: true, doc });
 
@@ -342,6 +366,19 @@ export const PRIMITIVE_FUNCTIONS: Readonly<Record<string, LayerDef>> = {
       const x = operand(st, a.get("x"), a.span("x"), "cast");
       if (!x || a.anyError()) return ERROR;
       return addPrimitive(st, "cast", [x], { to: a.choice("dtype", "f32") }, site.span);
+    },
+  },
+  rope: {
+    doc: "rotary position embedding of [B, heads, T, D] at positions 0..T-1: rope(x, theta = 10000, dim = D, interleaved = false)",
+    args: [tensorArg("x", "queries or keys [B, heads, T, D]"), ...ROTARY_ARGS],
+    elaborate(st, a, site) {
+      const x = operand(st, a.get("x"), a.span("x"), "rope");
+      if (!x || a.anyError() || !st.expectDtype(x, ["f32"], a.span("x")) || !st.expectRank(x, [4], a.span("x"), "x")) return ERROR;
+      const D = st.lastDimConst(x, a.span("x"), "x");
+      if (D === undefined) return ERROR;
+      const dim = a.get("dim");
+      const r = rotaryAttrs(st, { theta: a.number("theta", 10000), ...(dim?.kind === "int" ? { dim: dim.value } : {}), interleaved: a.bool("interleaved", false) }, D, a.span("dim"), a.span("theta"));
+      return r ? addPrimitive(st, "rope", [x], r, site.span) : ERROR;
     },
   },
   take: {

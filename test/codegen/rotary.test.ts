@@ -1,0 +1,82 @@
+import { describe, expect, it } from "vitest";
+import { buildGraph } from "../../src/cli/pipeline.js";
+import { NO_SPAN } from "../../src/diagnostics/diagnostic.js";
+import { interpret } from "../../src/ir/interpret.js";
+import { OPS } from "../../src/ir/ops.js";
+import { verifyGraph } from "../../src/ir/verify.js";
+import { randomWeights } from "../../src/runtime/random.js";
+import { graphOf, importGenerated } from "../compileHelpers.js";
+import { maxAbsDiff, randomInputs } from "../randomInputs.js";
+
+// Rotary embeddings (both pairings, partial widths, other bases) and grouped-query attention,
+// compiled at -O0, -O2 and for the wasm target, against the float64 interpreter.
+
+const MODEL = "test/models/rotary_attention.tfm";
+
+const CONFIGS: string[][] = [
+  ["rdim=8"],
+  ["rdim=8", "interleaved=true"],
+  ["rdim=4", "theta=500"],
+  ["rdim=6", "interleaved=true", "theta=100", "causal=false"],
+];
+
+describe("rotary embeddings agree with the float64 interpreter", () => {
+  const cases = CONFIGS.flatMap((sets) => (["-O0", "-O2", "wasm"] as const).map((how) => [sets.join(" "), how] as const));
+  it.each(cases)("%s %s", async (sets, how) => {
+    const g = graphOf(MODEL, how === "-O0" ? "-O0" : "-O2", ...sets.split(" "));
+    expect(verifyGraph(g)).toEqual([]);
+    const mod = await importGenerated(g, how === "wasm" ? { target: "wasm" } : {});
+    const weights = randomWeights(mod.spec.parameters, 3);
+    const model = mod.createModel(weights);
+    for (const [seed, omitOptional] of [[1, false], [2, true]] as const) {
+      const inputs = randomInputs(g, { B: 2, T: 7 }, seed, { omitOptional });
+      const got = model.forward(inputs);
+      const want = interpret(g, new Map(Object.entries(weights)), inputs);
+      for (const o of g.outputs) expect(maxAbsDiff(got[o.name].data, want[o.name].data), o.name).toBeLessThan(5e-5);
+    }
+  });
+});
+
+describe("rope's float64 reference", () => {
+  const node = (dim: number, interleaved: boolean) => ({ op: "rope", inputs: [], shape: [], dtype: "f32", attrs: { theta: 100, dim, interleaved }, span: NO_SPAN, scope: "" }) as const;
+  // One (batch, head), positions 0 and 1, features 0..5 (the last two pass through when dim = 4); theta 100 gives
+  // the frequencies 1 and 1/10.
+  const x = Float64Array.from({ length: 12 }, (_, i) => 1 + i);
+  const turn = (a: number, b: number, angle: number) => [a * Math.cos(angle) - b * Math.sin(angle), b * Math.cos(angle) + a * Math.sin(angle)];
+
+  it("rotate-half pairs feature i with i + dim/2 (Llama, GPT-NeoX)", () => {
+    const out = OPS.rope.interpret(node(4, false) as never, [{ data: x, shape: [1, 1, 2, 6] }], [1, 1, 2, 6]).data;
+    expect([...out.subarray(0, 6)]).toEqual([...x.subarray(0, 6)]);
+    const row = x.subarray(6);
+    const [a0, b0] = turn(row[0], row[2], 1);
+    const [a1, b1] = turn(row[1], row[3], 1 / 10);
+    [a0, a1, b0, b1, row[4], row[5]].forEach((v, i) => expect(out[6 + i]).toBeCloseTo(v, 12));
+  });
+
+  it("interleaved pairs features 2i and 2i + 1 (GPT-J)", () => {
+    const out = OPS.rope.interpret(node(4, true) as never, [{ data: x, shape: [1, 1, 2, 6] }], [1, 1, 2, 6]).data;
+    const row = x.subarray(6);
+    const [a0, b0] = turn(row[0], row[1], 1);
+    const [a1, b1] = turn(row[2], row[3], 1 / 10);
+    [a0, b0, a1, b1, row[4], row[5]].forEach((v, i) => expect(out[6 + i]).toBeCloseTo(v, 12));
+  });
+});
+
+describe("rotary arguments are checked where they are written", () => {
+  const errorsOf = (line: string) => {
+    const text = `model m {\n  input x: f32[B, T, 16]\n  ${line}\n}\n`;
+    return buildGraph(text, [], { level: 0 }).diagnostics.items.map((d) => `${d.span.line}:${d.span.col} ${d.message}`);
+  };
+  it.each([
+    ["output y = attention(x, 2, rotary = rope(dim = 5))", /3:\d+ .*rotated width 'dim' must be even, at least 2 and at most the head width 8, got 5/],
+    ["output y = attention(x, 2, rotary = rope(dim = 10))", /at most the head width 8, got 10/],
+    ["output y = attention(x, 2, rotary = rope(theta = 0))", /'theta' must be positive, got 0/],
+    ["output y = attention(x, 2, rotary = 3)", /expected rope\(theta = \.\.\., dim = \.\.\., interleaved = \.\.\.\) for 'rotary'/],
+    ["output y = attention(x, 2, rotary = rope(base = 3))", /unknown argument 'base'/],
+    ["output y = rope(x)", /rank|dimensions/],
+    ["output y = rope(reshape(x, [B, T, 2, 8]), dim = 3)", /even, at least 2 and at most the head width 8, got 3/],
+  ])("%s", (line, want) => {
+    const errs = errorsOf(line);
+    expect(errs.join("\n")).toMatch(want);
+  });
+});
