@@ -70,6 +70,16 @@ function dense(ctx: LowerCtx, x: string, xShape: readonly Dim[], weight: string,
   return bias ? ctx.emit("add", [y, bias], shape) : y;
 }
 
+/**
+ * A projection's weight as dense reads it, [out, in]. A Conv1D weight [in, out] is transposed: the
+ * transpose depends only on the parameter, so the module computes it once when the model is created
+ * and every call runs the same dense kernel (and fusions) as nn.Linear's layout.
+ */
+function weightOf(ctx: LowerCtx, name: string, layout: Attr | undefined, inDim: number, out: number): string {
+  const w = ctx.param(name);
+  return layout === "conv1d" ? ctx.emit("transpose", [w], [c(out), c(inDim)], { dim0: 0, dim1: 1 }) : w;
+}
+
 function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
   const a = layer.attrs;
   const p = layer.params;
@@ -80,7 +90,7 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
     case "embedding":
       return ctx.emit("gather", [ctx.param(p.weight), ctx.input("ids")], shape);
     case "linear":
-      return dense(ctx, ctx.input("x"), ctx.shapeOf("x"), ctx.param(p.weight), a.out as number, p.bias ? ctx.param(p.bias) : undefined);
+      return dense(ctx, ctx.input("x"), ctx.shapeOf("x"), weightOf(ctx, p.weight, a.layout, a.in as number, a.out as number), a.out as number, p.bias ? ctx.param(p.bias) : undefined);
     case "layer_norm":
     case "rms_norm": {
       const ins = [ctx.input("x"), ...(p.weight ? [ctx.param(p.weight)] : []), ...(p.bias ? [ctx.param(p.bias)] : [])];

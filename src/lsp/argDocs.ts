@@ -16,6 +16,7 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
     out: "output features; the weight is [out, in]",
     bias: "whether to add a bias [out] (default true; false when tied)",
     tied: "the label of an embedding whose weight [num, dim] is used as this weight",
+    layout: "`linear`: weight [out, in], y = x W^T + b (nn.Linear, the default); `conv1d`: weight [in, out], y = x W + b (GPT-2's Conv1D)",
   },
   layer_norm: {
     x: X,

@@ -65,13 +65,17 @@ export const embedding: LayerDef = {
   },
 };
 
+/** How a projection's weight is stored: nn.Linear's [out, in], or GPT-2's Conv1D [in, out] (y = x W + b). */
+export const LAYOUTS = ["linear", "conv1d"] as const;
+
 export const linear: LayerDef = {
-  doc: "y = x W^T + b, as nn.Linear: `weight` [out, in], `bias` [out]. `tied = label` reuses an embedding's weight.",
+  doc: "y = x W^T + b, as nn.Linear: `weight` [out, in], `bias` [out]; `layout = conv1d`: `weight` [in, out] (y = x W + b, as GPT-2's Conv1D). `tied = label` reuses an embedding's weight.",
   args: [
     { name: "x", kind: "tensor", required: true },
     { name: "out", kind: "int" },
     { name: "bias", kind: "bool", keywordOnly: true },
     { name: "tied", kind: "label", keywordOnly: true },
+    { name: "layout", kind: "choice", choices: LAYOUTS, keywordOnly: true },
   ],
   elaborate(st, a, site) {
     const x = floatInput(st, a);
@@ -79,9 +83,12 @@ export const linear: LayerDef = {
     const inDim = st.lastDimConst(x, a.span("x"), "the input of linear");
     if (inDim === undefined) return ERROR;
     const tiedName = a.get("tied");
+    const layout = a.choice("layout", "linear");
     let out: number | undefined;
     let weight: string;
-    if (tiedName?.kind === "string") {
+    if (tiedName?.kind === "string" && layout !== "linear") {
+      return st.error(Diagnostics.Value_0_must_be_1, a.span("layout"), ["the layout of a tied head", "linear (the embedding's table is [num, dim])"]);
+    } else if (tiedName?.kind === "string") {
       const label = st.resolveLabel(tiedName.value);
       if (!label) return ERROR; // reported when the label was read
       if (label.layer !== "embedding") return st.error(Diagnostics.Tied_0_is_1, a.span("tied"), [tiedName.value, `a '${label.layer}' layer`]);
@@ -98,11 +105,11 @@ export const linear: LayerDef = {
       if (!a.has("out")) return st.error(Diagnostics.Missing_argument_0_for_1, site.calleeSpan, ["out", site.name]);
       out = st.asPositiveInt(a.get("out")!, a.span("out"), "the output width");
       if (out === undefined) return ERROR;
-      weight = st.addParam("weight", [out, inDim], site.span);
+      weight = st.addParam("weight", layout === "conv1d" ? [inDim, out] : [out, inDim], site.span);
     }
     const params: Record<string, string> = { weight };
     if (a.bool("bias", tiedName === undefined)) params.bias = st.addParam("bias", [out], site.span);
-    return st.addNode("linear", { x: x.node }, { in: inDim, out }, params, { dtype: "f32", shape: withLastDim(x.type.shape, out) }, site.span);
+    return st.addNode("linear", { x: x.node }, { in: inDim, out, ...(layout === "linear" ? {} : { layout }) }, params, { dtype: "f32", shape: withLastDim(x.type.shape, out) }, site.span);
   },
 };
 
