@@ -102,11 +102,8 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
       return ctx.emit("softmax", [ctx.input("x")], shape, { axis: a.axis as number });
     case "transpose":
       return ctx.emit("transpose", [ctx.input("x")], shape, { dim0: a.dim0 as number, dim1: a.dim1 as number });
-    case "ffn": {
-      const h = dense(ctx, ctx.input("x"), ctx.shapeOf("x"), ctx.param(p.w1), a.hidden as number, p.b1 ? ctx.param(p.b1) : undefined);
-      const act = ctx.emit(a.act as Op, [h], withLast(shape, a.hidden as number));
-      return dense(ctx, act, withLast(shape, a.hidden as number), ctx.param(p.w2), a.out as number, p.b2 ? ctx.param(p.b2) : undefined);
-    }
+    case "ffn":
+      return lowerFfn(layer, ctx);
     case "add_norm": {
       const sum = ctx.emit("add", [ctx.input("x"), ctx.input("y")], shape);
       return ctx.emit("layer_norm", [sum, ctx.param(p.weight), ctx.param(p.bias)], shape, { eps: a.eps as number });
@@ -134,6 +131,24 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
     default:
       throw new LoweringError(`layer '${layer.layer}' has no lowering`, layer.span);
   }
+}
+
+/** act(x W1ᵀ + b1) W2ᵀ + b2, or gated: (act(x Wgᵀ + bg) * (x Wuᵀ + bu)) W2ᵀ + b2. */
+function lowerFfn(layer: LayerNode, ctx: LowerCtx): string {
+  const a = layer.attrs;
+  const p = layer.params;
+  const [inDim, hidden, out] = [a.in as number, a.hidden as number, a.out as number];
+  const hShape = withLast(layer.type.shape, hidden);
+  const project = (x: string, xShape: readonly Dim[], key: string, i: number, o: number) =>
+    dense(ctx, x, xShape, weightOf(ctx, p[`w${key}`], a.layout, i, o), o, p[`b${key}`] ? ctx.param(p[`b${key}`]) : undefined);
+  let h: string;
+  if (a.gated) {
+    const gate = ctx.emit(a.act as Op, [project(ctx.input("x"), ctx.shapeOf("x"), "_gate", inDim, hidden)], hShape);
+    h = ctx.emit("mul", [gate, project(ctx.input("x"), ctx.shapeOf("x"), "_up", inDim, hidden)], hShape);
+  } else {
+    h = ctx.emit(a.act as Op, [project(ctx.input("x"), ctx.shapeOf("x"), "1", inDim, hidden)], hShape);
+  }
+  return project(h, hShape, "2", hidden, out);
 }
 
 /** Projections, heads, scores, masks, softmax, weighted values, output projection. */

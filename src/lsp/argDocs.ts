@@ -44,9 +44,12 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
   ffn: {
     x: X,
     hidden: "width of the hidden layer (linear1 is [hidden, d])",
-    act: "activation between the two linears (default relu)",
+    act: "activation between the two linears (default relu; silu when gated)",
     out: "output width (default the input's last dimension)",
-    bias: "biases on both linears (default true)",
+    bias: "biases on every projection (default true; false when gated)",
+    gated: "down(act(gate(x)) * up(x)) as Llama's mlp: SwiGLU with silu, GeGLU with gelu (default false)",
+    layout: "`linear`: each weight [out, in] (default); `conv1d`: [in, out], as GPT-2's c_fc and c_proj",
+    names: 'the projections\' names, each with `.weight` (and `.bias`): default ["linear1", "linear2"], gated ["gate_proj", "up_proj", "down_proj"]',
   },
   add_norm: {
     x: X,

@@ -32,14 +32,25 @@ describe("linear(x, out, layout = conv1d)", () => {
     const r = checkFile(MODEL, "layout=conv1d");
     expect(r.diagnostics.errorCount).toBe(0);
     const shapes = Object.fromEntries(r.model!.params.map((p) => [p.name, p.shape]));
-    expect(shapes).toEqual({ "input.proj.weight": [24, 40], "input.proj.bias": [40], "output.dense.weight": [40, 24], "output.dense.bias": [24], "model.norm.weight": [24], "model.norm.bias": [24] });
+    expect(shapes).toEqual({
+      "input.proj.weight": [24, 40],
+      "input.proj.bias": [40],
+      "output.dense.weight": [40, 24],
+      "output.dense.bias": [24],
+      "model.norm.weight": [24],
+      "model.norm.bias": [24],
+      "mlp.linear1.weight": [24, 40],
+      "mlp.linear1.bias": [40],
+      "mlp.linear2.weight": [40, 24],
+      "mlp.linear2.bias": [24],
+    });
   });
 
   it("at -O2 runs the dense kernel on a weight transposed once, when the model is created", () => {
     const g = graphOf(MODEL, "-O2", "layout=conv1d");
     const constants = constantNodes(g);
     const dense = g.order().filter((id) => g.node(id).op === "dense");
-    expect(dense.length).toBe(2);
+    expect(dense.length).toBe(4);
     for (const id of dense) {
       const w = g.node(g.node(id).inputs[1]);
       expect(w.op).toBe("transpose");
@@ -47,15 +58,16 @@ describe("linear(x, out, layout = conv1d)", () => {
       expect(constants.has(g.node(id).inputs[1])).toBe(true);
     }
     // The activation still fuses into the first product, the residual into the norm.
-    expect(g.order().map((id) => g.node(id).op).filter((op) => op !== "param" && op !== "transpose" && op !== "input")).toEqual(["dense", "dense", "add_layer_norm"]);
-    expect(g.node(dense[0]).attrs.act).toBe("gelu");
+    expect(g.order().map((id) => g.node(id).op).filter((op) => op !== "param" && op !== "transpose" && op !== "input")).toEqual(["dense", "dense", "add_layer_norm", "dense", "dense"]);
+    expect(dense.map((id) => g.node(id).attrs.act)).toEqual(["gelu", undefined, "gelu", undefined]);
+    expect(dense.map((id) => g.node(id).inputs.length)).toEqual([3, 3, 3, 3]);
   });
 
   it.each(TARGETS)("gives what nn.Linear gives with the transposed weight, at %s (%s)", async (level, target) => {
     const conv = await importGenerated(graphOf(MODEL, level, "layout=conv1d"), { target });
     const lin = await importGenerated(graphOf(MODEL, level), { target });
     const weights = randomWeights(lin.spec.parameters, 5);
-    const convWeights = { ...weights, "input.proj.weight": transposed(weights["input.proj.weight"]), "output.dense.weight": transposed(weights["output.dense.weight"]) };
+    const convWeights = Object.fromEntries(Object.entries(weights).map(([k, w]) => [k, w.shape.length === 2 ? transposed(w) : w]));
     const inputs = randomInputs(graphOf(MODEL), { B: 2, T: 5 }, 1);
     const want = lin.createModel(weights).forward(inputs).y;
     const got = conv.createModel(convWeights).forward(inputs).y;
@@ -70,16 +82,51 @@ describe("linear(x, out, layout = conv1d)", () => {
   });
 });
 
+describe("ffn(x, hidden, gated = true)", () => {
+  it("at -O2 fuses the activation into the gate's product; the up product and the gate meet in one multiply", () => {
+    const g = graphOf(MODEL, "-O2", "gated=true", "act=silu", "bias=false");
+    const ops = g.order().map((id) => g.node(id));
+    const mlp = ops.filter((n) => n.scope === "mlp" && n.op !== "param");
+    expect(mlp.map((n) => `${n.op}${n.attrs.act ? `+${n.attrs.act}` : ""}`)).toEqual(["dense+silu", "dense", "mul", "dense"]);
+  });
+
+  it("takes the projections' names, and reports a wrong list where it is written", () => {
+    const at = (args: string) => {
+      const text = `model m {\n  input x: f32[B, T, 8]\n  output y = mlp: ffn(x, 16, ${args})\n}\n`;
+      const r = checkSource(text);
+      return r.diagnostics.errorCount ? r.diagnostics.sorted().map((d) => `${d.span.line}:${d.span.col} ${d.message}`) : r.model!.params.map((p) => `${p.name} [${p.shape.join(", ")}]`);
+    };
+    expect(at('gated = true, names = ["w1", "w3", "w2"]')).toEqual(["mlp.w1.weight [16, 8]", "mlp.w3.weight [16, 8]", "mlp.w2.weight [8, 16]"]);
+    expect(at('act = gelu_tanh, layout = conv1d, names = ["c_fc", "c_proj"]')).toEqual(["mlp.c_fc.weight [8, 16]", "mlp.c_fc.bias [16]", "mlp.c_proj.weight [16, 8]", "mlp.c_proj.bias [8]"]);
+    expect(at('gated = true, names = ["a", "b"]')).toEqual([
+      '3:44 expected a list of 3 names for a gated ffn (gate, up, down), such as ["gate_proj", "up_proj", "down_proj"], got a list of 2',
+    ]);
+    expect(at('names = "fc"')).toEqual(['3:30 expected a list of 2 names for an ffn, such as ["linear1", "linear2"], got string "fc"']);
+    expect(at('names = ["fc", "fc"]')).toEqual(["3:30 'names' must be distinct names, got 'fc' twice"]);
+  });
+});
+
 describe("projections agree with the float64 interpreter", () => {
   const cases = TARGETS.flatMap(([level, target]) =>
-    [["layout=linear", "bias=true"], ["layout=conv1d", "bias=true"], ["layout=linear", "bias=false"], ["layout=conv1d", "bias=false"]].map((sets) => [level, target, sets] as const),
+    [
+      ["layout=linear", "bias=true"],
+      ["layout=conv1d", "bias=true"],
+      ["layout=linear", "bias=false"],
+      ["layout=conv1d", "bias=false"],
+      ["gated=true", "act=silu", "bias=false"],
+      ["gated=true", "act=gelu", "bias=true", "layout=conv1d"],
+    ].map((sets) => [level, target, sets] as const),
   );
   it.each(cases)("%s (%s) %j", async (level, target, sets) => {
     const g = graphOf(MODEL, level, ...sets);
     expect(verifyGraph(g)).toEqual([]);
     const mod = await importGenerated(g, { target });
     const weights = randomWeights(mod.spec.parameters, 7);
-    if (sets.includes("bias=false")) expect(mod.spec.parameters.map((p) => p.name)).toEqual(["input.proj.weight", "output.dense.weight", "model.norm.weight"]);
+    const names = mod.spec.parameters.map((p) => p.name);
+    const mlp = sets.includes("gated=true") ? ["gate_proj", "up_proj", "down_proj"] : ["linear1", "linear2"];
+    const weightsOnly = ["input.proj.weight", "output.dense.weight", "model.norm.weight", ...mlp.map((m) => `mlp.${m}.weight`)];
+    if (sets.includes("bias=false")) expect(names).toEqual(weightsOnly);
+    else expect(names.filter((n) => n.endsWith(".bias")).length).toBe(weightsOnly.length);
     const model = mod.createModel(weights);
     for (const seed of [1, 2]) {
       const inputs = randomInputs(g, { B: 2, T: 3 + seed }, seed);

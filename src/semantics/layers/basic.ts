@@ -6,13 +6,13 @@ import type { CallSite, ElaborationState, EvaluatedArgs, LayerDef } from "../ela
 export const ACTIVATIONS = ["relu", "gelu", "gelu_tanh", "silu", "tanh", "sigmoid"] as const;
 
 /** The f32 tensor argument `x` of a layer, checked; undefined after a reported problem. */
-function floatInput(st: ElaborationState, a: EvaluatedArgs, name = "x"): TensorValue | undefined {
+export function floatInput(st: ElaborationState, a: EvaluatedArgs, name = "x"): TensorValue | undefined {
   const t = a.tensor(name);
   if (!t || !st.expectDtype(t, ["f32"], a.span(name))) return undefined;
   return t;
 }
 
-function withLastDim(shape: readonly Dim[], d: number): Dim[] {
+export function withLastDim(shape: readonly Dim[], d: number): Dim[] {
   return [...shape.slice(0, -1), { value: d }];
 }
 
@@ -223,32 +223,6 @@ export const transpose: LayerDef = {
     const shape = [...x.type.shape];
     [shape[d0], shape[d1]] = [shape[d1], shape[d0]];
     return st.addNode("transpose", { x: x.node }, { dim0: d0, dim1: d1 }, {}, { dtype: x.type.dtype, shape }, site.span);
-  },
-};
-
-export const ffn: LayerDef = {
-  doc: "Position-wise feed-forward: linear1 [hidden, d], activation, linear2 [out, hidden], as in nn.TransformerEncoderLayer.",
-  args: [
-    { name: "x", kind: "tensor", required: true },
-    { name: "hidden", kind: "int", required: true },
-    { name: "act", kind: "choice", choices: ACTIVATIONS },
-    { name: "out", kind: "int", keywordOnly: true },
-    { name: "bias", kind: "bool", keywordOnly: true },
-  ],
-  elaborate(st, a, site) {
-    const x = floatInput(st, a);
-    if (!x || a.anyError()) return ERROR;
-    const d = st.lastDimConst(x, a.span("x"), "the input of ffn");
-    const hidden = st.asPositiveInt(a.get("hidden")!, a.span("hidden"), "the hidden width");
-    const out = a.has("out") ? st.asPositiveInt(a.get("out")!, a.span("out"), "the output width") : d;
-    if (d === undefined || hidden === undefined || out === undefined) return ERROR;
-    const bias = a.bool("bias", true);
-    const params: Record<string, string> = { w1: st.addParam("linear1.weight", [hidden, d], site.span) };
-    if (bias) params.b1 = st.addParam("linear1.bias", [hidden], site.span);
-    params.w2 = st.addParam("linear2.weight", [out, hidden], site.span);
-    if (bias) params.b2 = st.addParam("linear2.bias", [out], site.span);
-    const act = a.choice("act", "relu");
-    return st.addNode("ffn", { x: x.node }, { in: d, hidden, out, act }, params, { dtype: "f32", shape: withLastDim(x.type.shape, out) }, site.span);
   },
 };
 

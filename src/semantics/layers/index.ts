@@ -1,6 +1,7 @@
 import type { LayerDef } from "../elaborator.js";
 import { attention } from "./attention.js";
 import * as basic from "./basic.js";
+import { ffn } from "./ffn.js";
 import { PRIMITIVE_FUNCTIONS } from "./primitives.js";
 
 /** Every built-in layer by the name it is called with in a .tfm file. */
@@ -17,7 +18,7 @@ export const LAYERS: Readonly<Record<string, LayerDef>> = {
   dropout: basic.dropout,
   softmax: basic.softmax,
   transpose: basic.transpose,
-  ffn: basic.ffn,
+  ffn,
   add_norm: basic.add_norm,
   attention,
   learned_positions: basic.learned_positions,
