@@ -42,6 +42,12 @@ commands:
                                       generate tokens: greedy, beam search or seeded sampling, one
                                       position per step through a decoding session (--recompute:
                                       the whole prefix every step, for models without sessions)
+  export <file.tfm> -o <model.onnx> [--weights w.safetensors] [--opset N] [--without NAME]... [--external-data]
+                                      the model as ONNX (after lowering and clean-up): inputs and outputs
+                                      named as in the .tfm, symbols as named dynamic dimensions, weights
+                                      as initializers under their names (seeded random ones without
+                                      --weights; --external-data: in <model.onnx>.data beside it);
+                                      --without leaves an optional input out; opsets 13 to 21 (default 17)
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -73,6 +79,14 @@ function optLevel(value: string | undefined): 0 | 1 | 2 {
   if (value === undefined) return 2;
   if (value === "0" || value === "1" || value === "2") return Number(value) as 0 | 1 | 2;
   throw new UsageError(`-O takes 0, 1 or 2, got '${value}'`);
+}
+
+function seedFrom(value: string | undefined, command: string): number {
+  const seed = value === undefined ? 0 : Number(value);
+  if (value?.trim() === "" || !Number.isSafeInteger(seed) || seed < 0 || seed > SEARCH_LIMITS.seed) {
+    throw new UsageError(`${command}: --seed takes an integer from 0 to ${SEARCH_LIMITS.seed}, got '${printable(String(value))}'`);
+  }
+  return seed;
 }
 
 function single(positionals: string[], command: string): string {
@@ -167,6 +181,9 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           bos: { type: "string" },
           eos: { type: "string" },
           recompute: { type: "boolean" },
+          opset: { type: "string" },
+          without: { type: "string", multiple: true },
+          "external-data": { type: "boolean" },
         },
       });
     } catch (e) {
@@ -204,10 +221,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
       );
     }
     case "run": {
-      const seed = values.seed === undefined ? 0 : Number(values.seed);
-      if (values.seed?.trim() === "" || !Number.isSafeInteger(seed) || seed < 0 || seed > SEARCH_LIMITS.seed) {
-        throw new UsageError(`run: --seed takes an integer from 0 to ${SEARCH_LIMITS.seed}, got '${printable(String(values.seed))}'`);
-      }
+      const seed = seedFrom(values.seed, command);
       const weights = weightsFlags(values, command);
       const { runModel } = await import("./run.js");
       return runModel(
@@ -220,6 +234,26 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           build: buildOptions(values, io),
           ...(weights ? { weights } : {}),
           ...(values.inputs ? { inputs: values.inputs } : {}),
+        },
+        io,
+      );
+    }
+    case "export": {
+      const weights = weightsFlags(values, command);
+      const { runExport, parseOpset } = await import("./export.js");
+      const opset = parseOpset(values.opset);
+      if (typeof opset === "string") throw new UsageError(opset);
+      return runExport(
+        {
+          file: single(positionals, command),
+          out: required(values.out, "-o <model.onnx>", command),
+          overrides: overridesFrom(values.set),
+          seed: seedFrom(values.seed, command),
+          opset,
+          without: values.without ?? [],
+          externalData: Boolean(values["external-data"]),
+          build: buildOptions(values, io),
+          ...(weights ? { weights } : {}),
         },
         io,
       );

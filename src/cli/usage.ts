@@ -70,6 +70,18 @@ const COMMANDS: Readonly<Record<string, string>> = {
     SET,
     BUILD,
   ]),
+  export: usage("export <file.tfm> -o <model.onnx> [options]", "Write the model as ONNX: the graph after lowering and clean-up, mapped to standard ONNX ops.", [
+    "  -o, --out <file>     the .onnx file to write (required)",
+    "  --weights <path>     the weights: a .safetensors file, a sharded checkpoint's model.safetensors.index.json",
+    "                       or a folder holding either; without it, the seeded random weights of tfmc run",
+    WEIGHTS_NAMES,
+    "  --seed N             the seed of the random weights (default 0)",
+    "  --opset N            the ONNX opset, 13 to 21 (default 17: LayerNormalization; 20 adds Gelu)",
+    "  --without NAME       leave the optional input NAME out of the graph (repeatable)",
+    "  --external-data      the weights in <model.onnx>.data beside the model (needed past 2 GiB)",
+    "  --attention KIND     use this kernel for every attention (only softmax and local have ONNX forms)",
+    SET,
+  ]),
   graph: usage("graph <file.tfm> [-o file] [options]", "Draw the model: one cluster per scope; fused and rewritten ops marked.", [
     "  -o, --out <file>     write to this file; its extension gives the format: .svg, .dot or .gv, .mmd, .html",
     "                       (without -o: DOT or Mermaid on standard output)",

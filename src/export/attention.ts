@@ -1,0 +1,83 @@
+import { isConst, type Dim } from "../semantics/types.js";
+import type { ExportCtx } from "./context.js";
+import { softmax } from "./math.js";
+import { intList, type OnnxBuilder } from "./onnxBuilder.js";
+
+// Masks on attention scores [B, H, L, S] and the attention ops in ONNX. A blocked score becomes
+// -inf; a query row with every key blocked gives zeros (see math.ts softmax), never NaN.
+
+/** Row and column indices [L, 1] and [1, S] (int64), for masks made of positions. */
+function positions(c: ExportCtx, L: Dim, S: Dim): { rows: string; cols: string } {
+  const b = c.b;
+  const range = (d: Dim) => (isConst(d) ? b.constant("i64", [d.value], Array.from({ length: d.value }, (_, i) => i)) : b.op("Range", [b.scalar(0, "i64"), b.op("Reshape", [c.dim(d), b.i64([])]), b.scalar(1, "i64")]));
+  return { rows: b.op("Unsqueeze", [range(L), b.i64([1])]), cols: b.op("Unsqueeze", [range(S), b.i64([0])]) };
+}
+
+const and = (b: OnnxBuilder, x: string | undefined, y: string): string => (x === undefined ? y : b.op("And", [x, y]));
+
+/** A mask as [B, 1, L, S] or [L, S] (broadcasting over heads); key masks [B, S] as [B, 1, 1, S]. */
+function aligned(c: ExportCtx, k: number, keys: boolean): string {
+  const m = c.ins[k]!;
+  const rank = c.inNodes[k].shape.length;
+  if (keys) return rank === 2 ? c.b.op("Unsqueeze", [m, c.b.i64([1, 2])]) : m;
+  return rank === 3 ? c.b.op("Unsqueeze", [m, c.b.i64([1])]) : m;
+}
+
+/**
+ * The scores with the node's masks applied: `roles` name the mask inputs from `first` on
+ * (block/keep: boolean, bias: added; `_keys` for [B, S] key masks); `causal` blocks keys after
+ * the query. `window` (local attention) keeps keys within w of the query.
+ */
+export function maskScores(c: ExportCtx, scores: string, first: number, [L, S]: readonly Dim[], window?: number): string {
+  const b = c.b;
+  const roles = String(c.n.attrs.roles ?? "").split(",").filter(Boolean);
+  let allowed: string | undefined;
+  let bias: string | undefined;
+  roles.forEach((role, i) => {
+    const k = first + i;
+    if (c.ins[k] === undefined) return; // an optional mask left out: it blocks nothing
+    const m = aligned(c, k, role.endsWith("_keys"));
+    const dtype = c.inNodes[k].dtype;
+    if (role.startsWith("bias")) bias = bias === undefined ? c.cast(m, dtype, "f32") : b.op("Add", [bias, c.cast(m, dtype, "f32")]);
+    else {
+      const set = c.cast(m, dtype, "bool");
+      allowed = and(b, allowed, role.startsWith("block") ? b.op("Not", [set]) : set);
+    }
+  });
+  if (c.n.attrs.causal || window !== undefined) {
+    const { rows, cols } = positions(c, L, S);
+    if (c.n.attrs.causal) allowed = and(b, allowed, b.op("LessOrEqual", [cols, rows]));
+    if (window !== undefined) {
+      const gap = b.op("Sub", [rows, cols]);
+      allowed = and(b, allowed, b.op("LessOrEqual", [gap, b.scalar(window, "i64")]));
+      if (!c.n.attrs.causal) allowed = and(b, allowed, b.op("GreaterOrEqual", [gap, b.scalar(-window, "i64")]));
+    }
+  }
+  let out = bias === undefined ? scores : b.op("Add", [scores, bias]);
+  if (allowed !== undefined) out = b.op("Where", [allowed, out, b.scalar(-Infinity)]);
+  return out;
+}
+
+const scaled = (c: ExportCtx, x: string) => c.b.op("Mul", [x, c.b.scalar(c.n.attrs.scale as number)]);
+
+/** Whether a node's scores may have a row of only -inf: any mask may block a whole row. */
+const masked = (c: ExportCtx, first: number) => Boolean(c.n.attrs.causal) || String(c.n.attrs.roles ?? "") !== "" || c.ins.length > first;
+
+const scoreDims = (c: ExportCtx) => c.n.shape.slice(2);
+
+export const maskScoresRule = (c: ExportCtx): string => maskScores(c, c.need(0), 1, scoreDims(c));
+
+export const maskedSoftmax = (c: ExportCtx): string => softmax(c.b, maskScores(c, scaled(c, c.need(0)), 1, scoreDims(c)), -1, masked(c, 1));
+
+/** softmax(q kᵀ * scale + masks) v, written out: ONNX runs it as MatMul, Softmax, MatMul. */
+function attend(c: ExportCtx, window?: number): string {
+  const b = c.b;
+  const kt = b.op("Transpose", [c.need(1)], { perm: intList([0, 1, 3, 2]) });
+  const scores = scaled(c, b.op("MatMul", [c.need(0), kt]));
+  const probs = softmax(b, maskScores(c, scores, 3, [c.n.shape[2], c.inNodes[1].shape[2]], window), -1, masked(c, 3) || window !== undefined);
+  return b.op("MatMul", [probs, c.need(2)]);
+}
+
+export const attention = (c: ExportCtx): string => attend(c);
+
+export const localAttention = (c: ExportCtx): string => attend(c, c.n.attrs.window as number);

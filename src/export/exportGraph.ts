@@ -1,0 +1,144 @@
+import { create, toBinary } from "@bufbuild/protobuf";
+import {
+  GraphProtoSchema,
+  ModelProtoSchema,
+  OperatorSetIdProtoSchema,
+  TensorShapeProto_DimensionSchema,
+  TensorShapeProtoSchema,
+  TypeProto_TensorSchema,
+  TypeProtoSchema,
+  ValueInfoProtoSchema,
+  type ValueInfoProto,
+} from "onnx-buf";
+import type { IrGraph } from "../ir/graph.js";
+import type { NodeLabel } from "../ir/node.js";
+import { isConst, type Dim, type DType, type TensorType } from "../semantics/types.js";
+import { ExportError, type ExportCtx } from "./context.js";
+import { mayBeAllMasked } from "./math.js";
+import { int, ONNX_DTYPE, OnnxBuilder } from "./onnxBuilder.js";
+import { ONNX } from "./table.js";
+import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
+
+/** The opsets the export writes: 13 (Softmax on one axis) up to what onnxruntime 1.30 runs. */
+export const OPSETS = { min: 13, max: 21, default: 17 } as const;
+
+export interface ExportOptions {
+  readonly opset: number;
+  /** Optional inputs the exported graph leaves out (as if never given). */
+  readonly without: readonly string[];
+  readonly weights: WeightStream;
+  /** Weights to a side file: `location` relative to the model, bytes to `sink`. */
+  readonly external?: { readonly location: string; readonly sink: ByteSink };
+  /** The .tfm file, for the source lines nodes name in their doc strings. */
+  readonly file: string;
+  readonly producerVersion: string;
+}
+
+/** The IR version a model of this opset declares (ONNX's versioning table). */
+const irVersionOf = (opset: number) => (opset <= 18 ? 8 : opset <= 20 ? 9 : 10);
+
+/** The largest protobuf message: a model over it needs --external-data. */
+const PROTOBUF_LIMIT = 2 ** 31 - 1;
+
+const tooLarge = (bytes: number) => `the model is ${(bytes / 2 ** 30).toFixed(2)} GiB, over protobuf's 2 GiB limit for one file: export it with --external-data`;
+
+function valueInfo(name: string, type: TensorType): ValueInfoProto {
+  const dim = type.shape.map((d) =>
+    create(TensorShapeProto_DimensionSchema, { value: isConst(d) ? { case: "dimValue", value: BigInt(d.value) } : { case: "dimParam", value: d.sym } }),
+  );
+  const tensorType = create(TypeProto_TensorSchema, { elemType: ONNX_DTYPE[type.dtype], shape: create(TensorShapeProtoSchema, { dim }) });
+  return create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: "tensorType", value: tensorType } }) });
+}
+
+/** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
+export function exportOnnx(g: IrGraph, opts: ExportOptions): Uint8Array {
+  const b = new OnnxBuilder(opts.opset);
+  const weightBytes = g.meta.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0);
+  if (!opts.external && weightBytes > PROTOBUF_LIMIT) throw new ExportError(tooLarge(weightBytes));
+  const optional = g.inputs.filter((i) => i.optional).map((i) => i.name);
+  for (const w of opts.without) {
+    if (!g.inputs.some((i) => i.name === w)) throw new ExportError(`--without ${w}: ${g.meta.name} has no input '${w}' (its inputs: ${g.inputs.map((i) => i.name).join(", ")})`);
+    if (!optional.includes(w)) throw new ExportError(`--without ${w}: the input '${w}' is not optional; only optional inputs can be left out${optional.length ? ` (${optional.join(", ")})` : ""}`);
+  }
+  const kept = g.inputs.filter((i) => !opts.without.includes(i.name));
+
+  // Where each symbol can be read at run time: the first kept input with it as a dimension.
+  const symbolAt = new Map<string, { input: string; axis: number }>();
+  for (const i of kept) i.type.shape.forEach((d, axis) => !isConst(d) && !symbolAt.has(d.sym) && symbolAt.set(d.sym, { input: i.name, axis }));
+  const dims = new Map<string, string>();
+  const dim = (d: Dim, n: NodeLabel): string => {
+    if (isConst(d)) return b.i64([d.value]);
+    let name = dims.get(d.sym);
+    if (!name) {
+      const at = symbolAt.get(d.sym);
+      if (!at) throw new ExportError(`'${n.op}' needs the size ${d.sym}, which no input the export keeps has`, n.span);
+      name = b.opset >= 15 ? b.op("Shape", [at.input], { start: int(at.axis), end: int(at.axis + 1) }) : b.op("Slice", [b.op("Shape", [at.input]), b.i64([at.axis]), b.i64([at.axis + 1])]);
+      dims.set(d.sym, name);
+    }
+    return name;
+  };
+  const maxOf = (d: Dim) => (isConst(d) ? d.value : g.meta.symbols.find((s) => s.name === d.sym)?.max);
+  const cast = (name: string, from: DType, to: DType) => (from === to ? name : b.op("Cast", [name], { to: int(ONNX_DTYPE[to]) }));
+
+  const values = new Map<string, string | undefined>();
+  const omitted = new Set(g.inputs.filter((i) => opts.without.includes(i.name)).map((i) => i.node));
+  for (const id of g.order()) {
+    const n = g.node(id);
+    const where = `${opts.file}:${n.span.line}:${n.span.col}`;
+    b.scope = n.scope;
+    b.doc = `${n.op} at ${where}`;
+    if (omitted.has(id)) {
+      values.set(id, undefined);
+      continue;
+    }
+    const rule = ONNX[n.op];
+    if (typeof rule !== "function") throw new ExportError(`'${n.op}'${n.scope ? ` in ${n.scope}` : ""} has no ONNX form: ${rule.none}`, n.span);
+    const inNodes = n.inputs.map((i) => g.node(i));
+    const ins = n.inputs.map((i) => values.get(i));
+    const ctx: ExportCtx = {
+      b,
+      n,
+      ins,
+      inNodes,
+      dim: (d) => dim(d, n),
+      maxOf,
+      shape: (ds) => (ds.every(isConst) ? b.i64(ds.map((d) => d.value)) : ds.length === 1 ? dim(ds[0], n) : b.op("Concat", ds.map((d) => dim(d, n)), { axis: int(0) })),
+      cast,
+      guardSoftmax: n.op === "softmax" && mayBeAllMasked(inNodes[0], (i) => g.node(i)),
+      need: (k) => {
+        const v = ins[k];
+        if (v === undefined) {
+          const input = g.inputs.find((i) => i.node === n.inputs[k]);
+          throw new ExportError(`'${n.op}'${n.scope ? ` in ${n.scope}` : ""} reads the input '${input?.name ?? n.inputs[k]}', which --without leaves out`, n.span);
+        }
+        return v;
+      },
+    };
+    values.set(id, rule(ctx));
+  }
+  b.scope = "";
+  b.doc = "";
+  for (const o of g.outputs) {
+    const v = values.get(o.node);
+    if (v === undefined) throw new ExportError(`the output '${o.name}' is the input --without leaves out`);
+    b.output(o.name, v);
+  }
+  const graph = create(GraphProtoSchema, {
+    name: g.meta.name,
+    node: b.nodes,
+    input: kept.map((i) => valueInfo(i.name, i.type)),
+    output: g.outputs.map((o) => valueInfo(o.name, o.type)),
+    initializer: [...weightInitializers(opts.weights, opts.external), ...b.constants],
+  });
+  const model = create(ModelProtoSchema, {
+    irVersion: BigInt(irVersionOf(opts.opset)),
+    opsetImport: [create(OperatorSetIdProtoSchema, { domain: "", version: BigInt(opts.opset) })],
+    producerName: "tfmc",
+    producerVersion: opts.producerVersion,
+    docString: `${g.meta.name}, exported from ${opts.file}`,
+    graph,
+  });
+  const bytes = toBinary(ModelProtoSchema, model);
+  if (bytes.length > PROTOBUF_LIMIT) throw new ExportError(tooLarge(bytes.length));
+  return bytes;
+}

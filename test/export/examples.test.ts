@@ -1,0 +1,36 @@
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { maxAbsDiff, randomInputs } from "../randomInputs.js";
+import { graphOf, ortRun, OUT, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
+
+// Every example, small enough to run in a test, exported with its seeded random weights and run
+// on onnxruntime-node: the outputs equal `tfmc run`'s on the same inputs within 1e-4.
+
+const DIMS = { B: 2, T: 5, L: 4, S: 6 };
+
+export const EXAMPLES: readonly (readonly [string, readonly string[]])[] = [
+  ["examples/gpt.tfm", ["d=64", "heads=4", "layers=2", "ctx=16", "vocab=100"]],
+  ["examples/bert.tfm", ["d=32", "heads=2", "layers=1", "intermediate=64", "vocab=100", "max_positions=16"]],
+  ["examples/translator.tfm", ["d_model=32", "heads=4", "layers=2", "d_ff=48", "vocab=90"]],
+  ["examples/torch/multihead_attention.tfm", ["embed_dim=40", "num_heads=5"]],
+  ["examples/torch/encoder_layer.tfm", ["d_model=40", "nhead=5", "activation=gelu", "norm_first=true"]],
+  ["examples/torch/decoder_layer.tfm", ["d_model=32", "nhead=2", "dim_feedforward=48", "norm_first=true"]],
+  ["examples/torch/transformer.tfm", ["d_model=32", "nhead=4", "dim_feedforward=40", "num_encoder_layers=2", "num_decoder_layers=1", "activation=gelu"]],
+];
+
+describe("tfmc export: the examples on onnxruntime-node", () => {
+  it.each(EXAMPLES)("%s equals tfmc run within 1e-4", async (tfm, sets) => {
+    const name = tfm.replace(/[/.]/g, "_");
+    const model = join(OUT, `${name}.onnx`);
+    const r = await tfmc("export", tfm, "-o", model, ...setFlags(sets));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const feeds = randomInputs(graphOf(tfm, sets), DIMS, 7);
+    const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `${name}.inputs.safetensors`), feeds), [], name);
+    const got = await ortRun(model, feeds);
+    for (const [key, t] of want) {
+      expect(got[key].shape).toEqual(t.shape);
+      expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), key).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});

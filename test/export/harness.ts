@@ -1,0 +1,70 @@
+import { spawnSync } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import * as ortNode from "onnxruntime-node";
+import { main } from "../../src/cli/main.js";
+import { buildGraph } from "../../src/cli/pipeline.js";
+import type { IrGraph } from "../../src/ir/graph.js";
+import { readSafetensors, writeSafetensors } from "../../src/runtime/safetensors.js";
+import type { Tensor } from "../../src/runtime/tensor.js";
+import { overrides, ROOT } from "../helpers.js";
+
+// Runs the CLI in-process (export and run, as a user calls them) and the exported model on
+// onnxruntime, so tests compare the two on the same inputs.
+
+export const OUT = join(ROOT, "test", ".generated", "export");
+
+export interface CliResult {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+export async function tfmc(...argv: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), write: (t) => out.push(t), color: false });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+export const setFlags = (sets: readonly string[]): string[] => sets.flatMap((s) => ["--set", s]);
+
+export function graphOf(tfm: string, sets: readonly string[]): IrGraph {
+  const built = buildGraph(readFileSync(join(ROOT, tfm), "utf8"), overrides(...sets), { level: 1 });
+  if (!built.graph) throw new Error(`${tfm} does not build`);
+  return built.graph;
+}
+
+export function writeTensors(path: string, tensors: Record<string, Tensor>): string {
+  mkdirSync(OUT, { recursive: true });
+  writeFileSync(path, writeSafetensors(tensors));
+  return path;
+}
+
+export const readTensors = (path: string): Map<string, Tensor> => readSafetensors(readFileSync(path)).tensors;
+
+/** `tfmc run` (the built CLI, as a user runs it) on these inputs: its outputs. */
+export function tfmcRun(tfm: string, sets: readonly string[], inputs: string, weights: readonly string[], name: string): Map<string, Tensor> {
+  const out = join(OUT, `${name}.tfmc.safetensors`);
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), "run", tfm, "--inputs", inputs, "--out", out, ...weights, ...setFlags(sets)], { cwd: ROOT, encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`tfmc run failed: ${r.stderr.slice(0, 2000)}`);
+  return readTensors(out);
+}
+
+type Ort = typeof ortNode;
+const ORT_TYPE = { f32: "float32", i32: "int32", i64: "int64", bool: "bool" } as const;
+
+function ortTensor(ort: Ort, t: Tensor): ortNode.Tensor {
+  const d = t.data;
+  const type = d instanceof Float32Array ? ORT_TYPE.f32 : d instanceof Int32Array ? ORT_TYPE.i32 : d instanceof BigInt64Array ? ORT_TYPE.i64 : ORT_TYPE.bool;
+  return new ort.Tensor(type, d as Float32Array, [...t.shape]);
+}
+
+/** The exported model run on an onnxruntime (node, or web's wasm backend) with these feeds. */
+export async function ortRun(model: string | Uint8Array, feeds: Record<string, Tensor>, ort: Ort = ortNode): Promise<Record<string, Tensor>> {
+  const session = typeof model === "string" ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
+  const inputs = Object.fromEntries(session.inputNames.map((n) => [n, ortTensor(ort, feeds[n])]));
+  const results = await session.run(inputs);
+  await session.release();
+  return Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { data: v.data as Float32Array, shape: v.dims.map(Number) }]));
+}
