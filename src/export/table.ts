@@ -32,7 +32,7 @@ const width = (c: ExportCtx): number => {
   return "value" in d ? d.value : NaN;
 };
 const rewrite = (kind: string): OnnxRule => ({
-  none: `the ${kind} attention rewrite has no ONNX form; export the model with softmax attention (--attention softmax, or kernel: softmax in the .tfm)`,
+  none: `the ${kind} attention kernel is tfmc's own; export the model with softmax attention (--attention softmax, or kernel: softmax in the .tfm)`,
 });
 
 export const ONNX: Readonly<Record<Op, OnnxRule>> = {

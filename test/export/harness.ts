@@ -5,7 +5,7 @@ import * as ortNode from "onnxruntime-node";
 import { main } from "../../src/cli/main.js";
 import { buildGraph } from "../../src/cli/pipeline.js";
 import type { IrGraph } from "../../src/ir/graph.js";
-import { readSafetensors, writeSafetensors } from "../../src/runtime/safetensors.js";
+import { readSafetensors, toBigInt64, toFloat32, toInt32, writeSafetensors } from "../../src/runtime/safetensors.js";
 import type { Tensor } from "../../src/runtime/tensor.js";
 import { overrides, ROOT } from "../helpers.js";
 
@@ -13,6 +13,7 @@ import { overrides, ROOT } from "../helpers.js";
 // onnxruntime, so tests compare the two on the same inputs.
 
 export const OUT = join(ROOT, "test", ".generated", "export");
+export const FIXTURES = join(ROOT, "test", "fixtures", "torch");
 
 export interface CliResult {
   readonly code: number;
@@ -49,6 +50,16 @@ export function tfmcRun(tfm: string, sets: readonly string[], inputs: string, we
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), "run", tfm, "--inputs", inputs, "--out", out, ...weights, ...setFlags(sets)], { cwd: ROOT, encoding: "utf8" });
   if (r.status !== 0) throw new Error(`tfmc run failed: ${r.stderr.slice(0, 2000)}`);
   return readTensors(out);
+}
+
+/** Each feed in the dtype the model declares for it (a fixture may hold int64 ids for an i32 input). */
+export function asDeclared(g: IrGraph, feeds: Record<string, Tensor>): Record<string, Tensor> {
+  const out: Record<string, Tensor> = {};
+  for (const [name, t] of Object.entries(feeds)) {
+    const dtype = g.inputs.find((i) => i.name === name)?.type.dtype;
+    out[name] = dtype === "i32" ? toInt32(t) : dtype === "i64" ? toBigInt64(t) : dtype === "f32" ? toFloat32(t) : t;
+  }
+  return out;
 }
 
 type Ort = typeof ortNode;

@@ -1,0 +1,139 @@
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
+import { describe, expect, it } from "vitest";
+import { randomWeightStream } from "../../src/export/weights.js";
+import { randomWeights } from "../../src/runtime/random.js";
+import { maxAbsDiff, randomInputs } from "../randomInputs.js";
+import { asDeclared, FIXTURES, graphOf, ortRun, OUT, readTensors, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
+
+const MHA = "examples/torch/multihead_attention.tfm";
+const MHA_SETS = ["embed_dim=24", "num_heads=3"];
+
+async function exportOk(name: string, ...args: string[]): Promise<string> {
+  const model = join(OUT, `${name}.onnx`);
+  const r = await tfmc("export", ...args, "-o", model);
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
+  return model;
+}
+
+function expectClose(got: Record<string, { data: unknown }>, want: Map<string, { data: unknown }>) {
+  for (const [key, t] of want) expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), key).toBeLessThanOrEqual(1e-4);
+}
+
+describe("tfmc export", () => {
+  it("gives zeros, not NaN, for a query whose keys are all masked (as tfmc run)", async () => {
+    const model = await exportOk("mha_all_masked", MHA, ...setFlags(MHA_SETS));
+    const feeds = randomInputs(graphOf(MHA, MHA_SETS), { B: 2, L: 3, S: 4 }, 3);
+    // Batch 1: every key padded; batch 0: none. attn_mask blocks nothing.
+    feeds.key_padding_mask = { data: Uint8Array.from([0, 0, 0, 0, 1, 1, 1, 1]), shape: [2, 4] };
+    feeds.attn_mask = { data: new Uint8Array(12), shape: [3, 4] };
+    const want = tfmcRun(MHA, MHA_SETS, writeTensors(join(OUT, "mha_all_masked.inputs.safetensors"), feeds), [], "mha_all_masked");
+    const got = await ortRun(model, feeds);
+    const out = got.out.data as Float32Array;
+    expect(out.every(Number.isFinite)).toBe(true);
+    expectClose(got, want);
+  });
+
+  it("names inputs, outputs, dynamic dimensions and initializers as the .tfm and state_dict do", async () => {
+    const model = await exportOk("mha_interface", MHA, ...setFlags(MHA_SETS), "--without", "attn_mask");
+    const m = fromBinary(ModelProtoSchema, readFileSync(model));
+    const dims = (v: (typeof m.graph)["input"][number] | undefined) => (v?.type?.value.case === "tensorType" ? v.type.value.value.shape?.dim.map((d) => d.value.value) : undefined);
+    expect(m.graph!.input.map((i) => i.name)).toEqual(["query", "key", "value", "key_padding_mask"]);
+    expect(dims(m.graph!.input[0])).toEqual(["B", "L", 24n]);
+    expect(dims(m.graph!.input[3])).toEqual(["B", "S"]);
+    expect(m.graph!.output.map((o) => o.name)).toEqual(["out"]);
+    expect(m.graph!.initializer.map((t) => t.name).filter((n) => !n.startsWith("/"))).toEqual(["in_proj_weight", "in_proj_bias", "out_proj.weight", "out_proj.bias"]);
+    expect(m.opsetImport[0].version).toBe(17n);
+  });
+
+  it("leaves optional inputs out with --without, computing as if they were not given", async () => {
+    const model = await exportOk("mha_without", MHA, ...setFlags(MHA_SETS), "--without", "attn_mask", "--without", "key_padding_mask");
+    const feeds = randomInputs(graphOf(MHA, MHA_SETS), { B: 2, L: 3, S: 5 }, 4, { omitOptional: true });
+    const want = tfmcRun(MHA, MHA_SETS, writeTensors(join(OUT, "mha_without.inputs.safetensors"), feeds), [], "mha_without");
+    expectClose(await ortRun(model, feeds), want);
+  });
+
+  it.each([13, 15, 18, 20, 21])("writes opset %i, which onnxruntime runs to the same outputs", async (opset) => {
+    const tfm = "examples/gpt.tfm";
+    const sets = ["d=32", "heads=2", "layers=1", "ctx=8", "vocab=50"];
+    const model = await exportOk(`gpt_opset${opset}`, tfm, ...setFlags(sets), "--opset", String(opset));
+    const feeds = randomInputs(graphOf(tfm, sets), { B: 1, T: 6 }, 5);
+    const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `gpt_opset${opset}.inputs.safetensors`), feeds), [], `gpt_opset${opset}`);
+    expectClose(await ortRun(model, feeds), want);
+    expect(fromBinary(ModelProtoSchema, readFileSync(model)).opsetImport[0].version).toBe(BigInt(opset));
+  });
+
+  it("reads weights with the prefix options of run (here GPT2Model names into GPT2LMHeadModel's)", async () => {
+    const weights = join(FIXTURES, "tiny_gpt", "weights.safetensors");
+    const model = await exportOk("prefixed_gpt", "test/models/prefixed_gpt.tfm", "--weights", weights, "--weights-prefix-add", "transformer.");
+    const feeds = asDeclared(graphOf("test/models/prefixed_gpt.tfm", []), Object.fromEntries(readTensors(join(FIXTURES, "tiny_gpt", "inputs.safetensors"))));
+    expectClose(await ortRun(model, feeds), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
+  });
+
+  it("streams the seeded random weights of tfmc run, value for value", () => {
+    const params = [
+      { name: "a.weight", shape: [70000] },
+      { name: "b.weight", shape: [300, 250] },
+      { name: "c.bias", shape: [7] },
+    ];
+    const whole = randomWeights(params, 9);
+    for (const w of randomWeightStream(params, 9)) {
+      const parts = [...w.chunks];
+      const joined = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+      let at = 0;
+      for (const p of parts) joined.set(p, (at += p.length) - p.length);
+      expect(joined).toEqual(whole[w.name].data);
+    }
+  });
+});
+
+describe("tfmc export: bad input", () => {
+  const dir = join(OUT, "bad");
+  const clean = () => {
+    mkdirSync(dir, { recursive: true });
+    for (const f of readdirSync(dir)) if (f.startsWith(".")) throw new Error(`a temporary file was left: ${f}`);
+  };
+  const expectFailure = async (code: number, pattern: RegExp, ...args: string[]) => {
+    mkdirSync(dir, { recursive: true });
+    const out = join(dir, "model.onnx");
+    const r = await tfmc("export", ...args, "-o", out);
+    expect(r.err).toMatch(pattern);
+    expect(r.err).not.toMatch(/\n\s+at /);
+    expect(r.code).toBe(code);
+    expect(existsSync(out)).toBe(false);
+    clean();
+  };
+
+  it("names the node and its line when an op has no ONNX form", async () => {
+    await expectFailure(1, /^tfmc: error: examples\/gpt\.tfm:8:\d+: 'linear_attention' in h\.0\.attn has no ONNX form: .*--attention softmax/, "examples/gpt.tfm", "--set", "layers=1", "--attention", "linear");
+  });
+
+  it("refuses to leave out an input that is not optional, or that does not exist", async () => {
+    await expectFailure(1, /--without query: the input 'query' is not optional.*key_padding_mask, attn_mask/, MHA, "--without", "query");
+    await expectFailure(1, /--without mask: multihead_attention has no input 'mask'/, MHA, "--without", "mask");
+  });
+
+  it("refuses an opset it cannot write", async () => {
+    await expectFailure(2, /--opset takes an integer from 13 to 21, got '99'/, MHA, "--opset", "99");
+  });
+
+  it("reports weights that do not fit, and a model with errors, without writing", async () => {
+    const wrong = join(dir, "wrong.safetensors");
+    writeFileSync(wrong, readFileSync(join(FIXTURES, "tiny_gpt", "weights.safetensors")));
+    await expectFailure(1, /missing 'in_proj_weight'/, MHA, "--weights", wrong);
+    const broken = join(dir, "broken.tfm");
+    writeFileSync(broken, "model m {\n  input x: f32[B, 4]\n  output y = nosuch(x)\n}\n");
+    await expectFailure(1, /broken\.tfm:3:\d+/, broken);
+  });
+
+  it("writes nothing when the destination is a directory", async () => {
+    mkdirSync(join(dir, "adir.onnx"), { recursive: true });
+    const r = await tfmc("export", MHA, "-o", join(dir, "adir.onnx"));
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/it is a directory/);
+    clean();
+  });
+});

@@ -1,0 +1,54 @@
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { maxAbsDiff } from "../randomInputs.js";
+import { asDeclared, FIXTURES, graphOf, ortRun, OUT, readTensors, setFlags, tfmc, tfmcRun } from "./harness.js";
+
+// Every PyTorch fixture (test/fixtures/torch: weights, inputs and PyTorch's outputs) exported
+// with its weights and run on onnxruntime-node: the outputs equal PyTorch's and `tfmc run`'s
+// within 1e-4, masks included. Optional inputs a fixture does not give are left out (--without).
+
+interface FixtureCase {
+  readonly name: string;
+  readonly tfm: string;
+  readonly set?: Readonly<Record<string, number | string | boolean>>;
+}
+
+const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: FixtureCase[] };
+export const CASES = manifest.cases.map((c) => [c.name, c] as const);
+
+export const setsOf = (c: FixtureCase): string[] => Object.entries(c.set ?? {}).map(([k, v]) => `${k}=${v}`);
+
+/** Exports the fixture's model with its weights, leaving out the optional inputs it does not give. */
+export async function exportFixture(c: FixtureCase, suffix = ""): Promise<string> {
+  const feeds = readTensors(join(FIXTURES, c.name, "inputs.safetensors"));
+  const without = graphOf(c.tfm, setsOf(c))
+    .inputs.filter((i) => i.optional && !feeds.has(i.name))
+    .flatMap((i) => ["--without", i.name]);
+  const model = join(OUT, `fixture_${c.name}${suffix}.onnx`);
+  const r = await tfmc("export", c.tfm, "-o", model, "--weights", join(FIXTURES, c.name, "weights.safetensors"), ...without, ...setFlags(setsOf(c)));
+  expect(r.err).toBe("");
+  expect(r.code).toBe(0);
+  return model;
+}
+
+describe("tfmc export: the PyTorch fixtures on onnxruntime-node", () => {
+  it("covers masked cases", () => {
+    expect(CASES.some(([name]) => /mask|padding|causal/.test(name))).toBe(true);
+  });
+
+  it.each(CASES)("%s equals PyTorch and tfmc run within 1e-4", async (name, c) => {
+    const model = await exportFixture(c);
+    const inputs = join(FIXTURES, name, "inputs.safetensors");
+    const feeds = asDeclared(graphOf(c.tfm, setsOf(c)), Object.fromEntries(readTensors(inputs)));
+    const got = await ortRun(model, feeds);
+    const torch = readTensors(join(FIXTURES, name, "outputs.safetensors"));
+    const ours = tfmcRun(c.tfm, setsOf(c), inputs, ["--weights", join(FIXTURES, name, "weights.safetensors")], `fixture_${name}`);
+    for (const [key, want] of torch) {
+      expect(got[key], `output ${key}`).toBeDefined();
+      expect(got[key].shape).toEqual(want.shape);
+      expect(maxAbsDiff(got[key].data as Float32Array, want.data as Float32Array), `${key} vs PyTorch`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(got[key].data as Float32Array, ours.get(key)!.data as Float32Array), `${key} vs tfmc run`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
