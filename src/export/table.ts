@@ -1,6 +1,7 @@
 import type { Op } from "../ir/ops.js";
 import { attention, localAttention, maskedSoftmax, maskScoresRule } from "./attention.js";
 import type { ExportCtx, OnnxRule } from "./context.js";
+import { rope } from "./rotary.js";
 import { argReduction, concat, dense, expand, gather, logSoftmax, matmul, mergeHeads, permute, reduction, reshape, sinusoidal, slice, sliceLast, sliceRows, splitHeads, take, transpose } from "./layout.js";
 import {
   activationRule,
@@ -115,6 +116,8 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   min: reduction("ReduceMin"),
   argmax: argReduction("ArgMax"),
   argmin: argReduction("ArgMin"),
+  // Rotary positions: tables of cosines and sines, and each feature's partner in its pair.
+  rope: (c) => rope(c),
   // Attention: masks, the fused softmax and attention (written out), and the rewrites.
   mask_scores: maskScoresRule,
   masked_softmax: maskedSoftmax,

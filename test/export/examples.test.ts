@@ -34,3 +34,32 @@ describe("tfmc export: the examples on onnxruntime-node", () => {
     }
   });
 });
+
+/** The test models that run (the others are for error cases or tfmc's own attention kernels). */
+const MODELS: readonly (readonly [string, readonly string[]])[] = [
+  ["test/models/tiny_llama.tfm", []],
+  ["test/models/rotary_attention.tfm", []],
+  ["test/models/rotary_attention.tfm", ["interleaved=true", "rdim=6", "causal=false"]],
+  ["test/models/tiny_decoder.tfm", []],
+  ["test/models/primitives.tfm", []],
+  ["test/models/projections.tfm", []],
+  ["test/models/integer_outputs.tfm", []],
+  ["test/models/wasm_kernels.tfm", []],
+];
+
+describe("tfmc export: the test models on onnxruntime-node", () => {
+  it.each(MODELS)("%s %j equals tfmc run within 1e-4", async (tfm, sets) => {
+    const name = `${tfm}${sets.join("_")}`.replace(/[/.=]/g, "_");
+    const model = join(OUT, `${name}.onnx`);
+    const r = await tfmc("export", tfm, "-o", model, ...setFlags(sets));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const feeds = randomInputs(graphOf(tfm, sets), DIMS, 8);
+    const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `${name}.inputs.safetensors`), feeds), [], name);
+    const got = await ortRun(model, feeds);
+    for (const [key, t] of want) {
+      expect(got[key].shape).toEqual(t.shape);
+      expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), key).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
