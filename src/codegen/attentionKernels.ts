@@ -279,11 +279,12 @@ function maskScoresKernel(n: NodeLabel, _ins: readonly NodeLabel[], ctx: KernelC
 
 /** Fused attention: see flashAttention.ts for the tiling and the online softmax. */
 function flashAttentionKernel(n: NodeLabel, ins: readonly NodeLabel[], ctx: KernelCtx): KernelSource {
-  const [q, , v] = ins;
+  const [q, k, v] = ins;
   const roles = maskParams(n, 3, ctx).roles;
   const Dv = lit(v.shape[3]);
   const body = flashAttentionBody({
     H: lit(q.shape[1]),
+    G: lit(q.shape[1]) / lit(k.shape[1]),
     D: lit(q.shape[3]),
     Dv,
     scale: num(n.attrs.scale as number),

@@ -11,6 +11,8 @@ export interface FlashParams {
   readonly H: number;
   readonly D: number;
   readonly Dv: number;
+  /** Query heads per key/value head (grouped-query attention); 1 when every head has its own. */
+  readonly G: number;
   readonly scale: string;
   readonly causal: boolean;
   /** Statements that clear `ok` or add to `add` for the element (b, h, i, j). */
@@ -18,11 +20,14 @@ export interface FlashParams {
   readonly hasMasks: boolean;
 }
 
+/** The (batch, head) row of keys and values: the query's own, or its group's. */
+const kvRow = (p: FlashParams) => (p.G === 1 ? "bh" : "bk");
+
 /** Scores of query rows i..i+rr-1 against keys j..j+cc-1, by a rr x cc block of dot products. */
 function scoreBlock(rr: number, cc: number, p: FlashParams): string {
   const lines: string[] = [];
   for (let a = 0; a < rr; a++) lines.push(`const qo${a} = (bh * L + i + ${a}) * ${p.D};`);
-  for (let c = 0; c < cc; c++) lines.push(`const ko${c} = (bh * S + j + ${c}) * ${p.D};`);
+  for (let c = 0; c < cc; c++) lines.push(`const ko${c} = (${kvRow(p)} * S + j + ${c}) * ${p.D};`);
   const acc: string[] = [];
   for (let a = 0; a < rr; a++) for (let c = 0; c < cc; c++) acc.push(`s${a}${c} = 0`);
   lines.push(`let ${acc.join(", ")};`);
@@ -43,7 +48,7 @@ function valueBlock(rr: number, cc: number, p: FlashParams): string {
   for (let a = 0; a < rr; a++) for (let c = 0; c < cc; c++) acc.push(`a${a}${c} = 0`);
   lines.push(`let ${acc.join(", ")};`);
   lines.push(`for (let j = j0; j < j1; j++) {`);
-  lines.push(`const vo = (bh * S + j) * ${p.Dv} + d;`);
+  lines.push(`const vo = (${kvRow(p)} * S + j) * ${p.Dv} + d;`);
   for (let c = 0; c < cc; c++) lines.push(`const v${c} = v[vo + ${c}];`);
   for (let a = 0; a < rr; a++) lines.push(`const p${a} = sc[(r + ${a}) * ${KEY_BLOCK} + j - j0];`);
   for (let a = 0; a < rr; a++) lines.push(Array.from({ length: cc }, (_, c) => `a${a}${c} += p${a} * v${c};`).join(" "));
@@ -70,7 +75,8 @@ export function flashAttentionBody(p: FlashParams): string {
   const valueCols = (rr: number) => blocked("d", "0", String(p.Dv), (cc) => valueBlock(rr, cc, p));
   return `const sc = $K_scores, acc = $K_acc, mx = $K_max, sum = $K_sum;
 for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) {
-  const bh = b * ${p.H} + h;
+  const bh = b * ${p.H} + h;${p.G === 1 ? "" : `
+  const bk = b * ${p.H / p.G} + Math.floor(h / ${p.G});`}
   for (let i0 = 0; i0 < L; i0 += ${Q}) {
     const i1 = Math.min(i0 + ${Q}, L), rows = i1 - i0;
     mx.fill(-Infinity);

@@ -162,6 +162,22 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
       extra: p.extra,
     };
   },
+  repeat_kv: (n, [x], ctx) => {
+    const Hk = lit(x.shape[1])!;
+    const g = n.attrs.groups as number;
+    const p = new KernelParams(ctx);
+    const B = p.size("B", [x.shape[0]]);
+    const row = p.size("row", x.shape.slice(2));
+    return {
+      inputs: ["x"],
+      params: p.params,
+      body: `  for (let b = 0; b < ${B}; b++) for (let h = 0; h < ${Hk * g}; h++) {
+    const src = (b * ${Hk} + Math.floor(h / ${g})) * ${row};
+    out.set(x.subarray(src, src + ${row}), (b * ${Hk * g} + h) * ${row});
+  }`,
+      extra: p.extra,
+    };
+  },
   merge_heads: (_n, [x], ctx) => {
     const [, H, , D] = x.shape.map(lit);
     const p = new KernelParams(ctx);

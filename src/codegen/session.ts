@@ -102,7 +102,8 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
     const k = sessionAttentionKernel(kind, n, ins);
     for (const u of k.source.uses ?? []) h.runtimeImports.add(u);
     const name = h.kernel(n, k.source, 3);
-    const heads = (ins[0].shape[1] as { value: number }).value;
+    // Per (batch, key/value head): grouped-query attention caches only its key/value heads.
+    const heads = (ins[1].shape[1] as { value: number }).value;
     const args = k.state.map((b) => {
       const v = `c${buffers.length}`;
       const size = b.scratch ? b.size : `${batch} * ${heads} * ${b.size}`;

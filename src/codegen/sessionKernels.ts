@@ -49,22 +49,37 @@ function sessionKernel(state: readonly SessionBuffer[], body: string, scratch?: 
 }
 
 /** The cache of keys and values, then softmax over the visible keys (all before, or a window). */
-function cachedSoftmax(n: NodeLabel, [q, , v]: readonly NodeLabel[], window?: number): SessionKernel {
+function cachedSoftmax(n: NodeLabel, [q, k, v]: readonly NodeLabel[], window?: number): SessionKernel {
   const H = lit(q.shape[1]);
   const D = lit(q.shape[3]);
   const Dv = lit(v.shape[3]);
   const scale = num(n.attrs.scale as number);
-  const body = `  for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+  // Grouped-query attention: the cache holds the Hk key/value heads; each serves G query heads.
+  const Hk = lit(k.shape[1]);
+  const G = H / Hk;
+  const kb = G === 1 ? "bh" : "bk";
+  const heads =
+    G === 1
+      ? `for (let b = 0; b < B; b++) for (let h = 0; h < ${H}; h++) {
+    const bh = b * ${H} + h;`
+      : `for (let b = 0; b < B; b++) for (let kh = 0; kh < ${Hk}; kh++) {
+    const bk = b * ${Hk} + kh;`;
+  const queries =
+    G === 1
+      ? ""
+      : `for (let h = kh * ${G}; h < (kh + 1) * ${G}; h++) {
     const bh = b * ${H} + h;
-    for (let e = 0, src = bh * n * ${D}, dst = (bh * cap + past) * ${D}; e < n * ${D}; e++) kc[dst + e] = k[src + e];
-    for (let e = 0, src = bh * n * ${Dv}, dst = (bh * cap + past) * ${Dv}; e < n * ${Dv}; e++) vc[dst + e] = v[src + e];
-    for (let i = 0; i < n; i++) {
+    `;
+  const body = `  ${heads}
+    for (let e = 0, src = ${kb} * n * ${D}, dst = (${kb} * cap + past) * ${D}; e < n * ${D}; e++) kc[dst + e] = k[src + e];
+    for (let e = 0, src = ${kb} * n * ${Dv}, dst = (${kb} * cap + past) * ${Dv}; e < n * ${Dv}; e++) vc[dst + e] = v[src + e];
+    ${queries}for (let i = 0; i < n; i++) {
       const qo = (bh * n + i) * ${D};
       const hi = past + i;
       const lo = ${window === undefined ? "0" : `Math.max(0, hi - ${window})`};
       let max = -Infinity;
       for (let j = lo; j <= hi; j++) {
-        const ko = (bh * cap + j) * ${D};
+        const ko = (${kb} * cap + j) * ${D};
         let dot = 0;
         for (let d = 0; d < ${D}; d++) dot += q[qo + d] * kc[ko + d];
         const s = dot * ${scale};
@@ -76,13 +91,13 @@ function cachedSoftmax(n: NodeLabel, [q, , v]: readonly NodeLabel[], window?: nu
       for (let j = lo; j <= hi; j++) {
         const p = Math.exp(sc[j] - max);
         sum += p;
-        const vo = (bh * cap + j) * ${Dv};
+        const vo = (${kb} * cap + j) * ${Dv};
         for (let d = 0; d < ${Dv}; d++) acc[d] += p * vc[vo + d];
       }
       const oo = (bh * n + i) * ${Dv};
       const inv = 1 / sum;
       for (let d = 0; d < ${Dv}; d++) out[oo + d] = acc[d] * inv;
-    }
+    }${G === 1 ? "" : "\n    }"}
   }`;
   const state: SessionBuffer[] = [
     { name: "kc", type: "f32", size: `cap * ${D}`, rows: D },

@@ -175,18 +175,22 @@ export class WasmGlue {
     const [q, k, v, ...masks] = n.inputs;
     const dims = [n.shape[0], n.shape[2], h.g.node(k).shape[2]].map((d) => h.dim(d));
     const args = [h.varOf(id), h.varOf(q), h.varOf(k), h.varOf(v), dims[0], a.H, dims[1], dims[2], a.D, a.Dv, a.scale, a.causal, "scr"];
+    // Grouped keys and values: the key/value heads follow (as the last argument, or after the scratch for threads).
+    const grouped = a.Hk !== a.H;
+    const wrapper = (masks: number) => `wasm_attention${grouped ? "_grouped" : ""}${masks > 0 ? `_masks${masks}` : ""}`;
+    const threadArgs = grouped ? [...args, a.Hk] : args;
     if (masks.length === 0) {
-      if (threaded) return `await pool.heads("wasm_attention", wasm_attentionHere, [${args.join(", ")}], ${a.H});`;
-      return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H});`;
+      if (threaded) return `await pool.heads(${str(wrapper(0))}, ${wrapper(0)}Here, [${threadArgs.join(", ")}], ${a.H});`;
+      return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}${grouped ? `, undefined, undefined, undefined, ${a.Hk}` : ""});`;
     }
     h.runtimeImports.add("maskStrides");
     for (const r of a.roles) h.runtimeImports.add(maskKind(r));
     const kinds = hoist(`[${a.roles.map(maskKind).join(", ")}]`, "readonly number[]");
     const strides = hoist(`[${a.roles.map((r, m) => `maskStrides(${h.shapeExpr(masks[m])}, ${r.endsWith("_keys")})`).join(", ")}]`, "readonly (readonly number[])[]");
     const data = masks.map((m) => h.varOf(m));
-    const name = `wasm_attention_masks${masks.length}`;
-    if (threaded) return `await pool.heads(${str(name)}, ${name}Here, [${[...args, kinds, strides, ...data].join(", ")}], ${a.H});`;
-    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}, ${kinds}, [${data.join(", ")}], ${strides});`;
+    const name = wrapper(masks.length);
+    if (threaded) return `await pool.heads(${str(name)}, ${name}Here, [${[...threadArgs, kinds, strides, ...data].join(", ")}], ${a.H});`;
+    return `wasmAttention(wasm, ${args.join(", ")}, 0, ${a.H}, ${kinds}, [${data.join(", ")}], ${strides}${grouped ? `, ${a.Hk}` : ""});`;
   }
 
   /** The wrappers threads call, by name: each calls a kernel of `fns` on views (their byte offsets). */
@@ -199,13 +203,15 @@ export class WasmGlue {
     for (const fn of new Set([...this.plan.norms.values()].map((x) => x.fn)))
       out.push([`wasm_${fn}`, `(o${f}, a${f}, c${f}, w${n}, b${n}, r${n}, d${n}, eps${n})${t(": void")} => { ${fns}.${fn}(o.byteOffset, a.byteOffset, c.byteOffset, w, b, r, d, eps); }`]);
     // Attention over a range of heads; with masks, their kinds, strides and data come before the range.
-    for (const masks of [...new Set([...this.plan.attention.values()].map((a) => a.roles.length))].sort((x, y) => x - y)) {
+    // Grouped-query attention's take the key/value heads after the scratch.
+    const variants = [...new Set([...this.plan.attention.values()].map((a) => `${a.Hk !== a.H ? 1 : 0}:${a.roles.length}`))].map((v) => v.split(":").map(Number));
+    for (const [grouped, masks] of variants.sort((x, y) => x[0] - y[0] || x[1] - y[1])) {
       const ms = Array.from({ length: masks }, (_, m) => `m${m}`);
       const maskParams = masks > 0 ? `kinds${t(": readonly number[]")}, strides${t(": readonly (readonly number[])[]")}, ${ms.map((m) => `${m}${t(": ArrayLike<number> | null")}`).join(", ")}, ` : "";
-      const maskArgs = masks > 0 ? `, kinds, [${ms.join(", ")}], strides` : "";
+      const maskArgs = masks > 0 ? `, kinds, [${ms.join(", ")}], strides` : grouped ? ", undefined, undefined, undefined" : "";
       out.push([
-        masks > 0 ? `wasm_attention_masks${masks}` : "wasm_attention",
-        `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, ${maskParams}h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1${maskArgs})`,
+        `wasm_attention${grouped ? "_grouped" : ""}${masks > 0 ? `_masks${masks}` : ""}`,
+        `(o${f}, q${f}, k${f}, v${f}, B${n}, H${n}, L${n}, S${n}, D${n}, Dv${n}, scale${n}, causal${t(": boolean")}, scr${f}, ${grouped ? `Hk${n}, ` : ""}${maskParams}h0${n}, h1${n})${t(": void")} => wasmAttention({ fn: ${fns} }, o, q, k, v, B, H, L, S, D, Dv, scale, causal, scr, h0, h1${maskArgs}${grouped ? ", Hk" : ""})`,
       ]);
     }
     return out;

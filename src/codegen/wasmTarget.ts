@@ -29,6 +29,8 @@ export interface WasmDense {
 /** Softmax attention, through `wasmAttention` (src/runtime/wasmAttention.ts). */
 export interface WasmAttention {
   readonly H: number;
+  /** Key/value heads: fewer than H in grouped-query attention. */
+  readonly Hk: number;
   readonly D: number;
   readonly Dv: number;
   readonly scale: number;
@@ -93,13 +95,13 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
   for (const id of g.order()) {
     const n = g.node(id);
     if (OPS[n.op].wasm !== "attention" || constants.has(id)) continue;
-    const [q, , v] = n.inputs.map((i) => g.node(i));
+    const [q, k, v] = n.inputs.map((i) => g.node(i));
     if (n.inputs.slice(0, 3).some((i) => g.node(i).op === "input" || constants.has(i))) continue;
     const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);
     if (roles.length !== n.inputs.length - 3) continue;
-    const [H, D, Dv] = [q.shape[1], q.shape[3], v.shape[3]].map((d) => (isConst(d) ? d.value : NaN));
-    if (!Number.isInteger(H) || !Number.isInteger(D) || !(Dv % 4 === 0) || !((n.attrs.scale as number) > 0)) continue;
-    attention.set(id, { H, D, Dv, scale: n.attrs.scale as number, causal: Boolean(n.attrs.causal), roles });
+    const [H, Hk, D, Dv] = [q.shape[1], k.shape[1], q.shape[3], v.shape[3]].map((d) => (isConst(d) ? d.value : NaN));
+    if (!Number.isInteger(H) || !Number.isInteger(H / Hk) || !Number.isInteger(D) || !(Dv % 4 === 0) || !((n.attrs.scale as number) > 0)) continue;
+    attention.set(id, { H, Hk, D, Dv, scale: n.attrs.scale as number, causal: Boolean(n.attrs.causal), roles });
   }
   if (attention.size > 0) {
     functions.set("dense_dynamic", denseDynamicFunction("dense_dynamic"));

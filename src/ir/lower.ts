@@ -43,7 +43,7 @@ export function lowerModel(m: CheckedModel): IrGraph {
       return id;
     };
     const input = (slot: string) => ids.get(layer.inputs[slot])!;
-    ids.set(layer.id, lowerLayer(layer, { emit, param, input, shapeOf: (slot) => m.nodes[layer.inputs[slot]].type.shape }));
+    ids.set(layer.id, lowerLayer(layer, { emit, param, paramShape: (name) => paramShapes.get(name)!, input, shapeOf: (slot) => m.nodes[layer.inputs[slot]].type.shape }));
   }
   for (const i of m.inputs) g.inputs.push({ name: i.name, node: ids.get(i.node)!, type: i.type, optional: i.optional });
   for (const o of m.outputs) g.outputs.push({ name: o.name, node: ids.get(o.node)!, type: o.type });
@@ -55,6 +55,7 @@ const scopeOfParam = (name: string) => (name.includes(".") ? name.slice(0, name.
 interface LowerCtx {
   emit(op: Op, inputs: string[], shape: readonly Dim[], attrs?: Record<string, Attr>, dtype?: TensorType["dtype"]): string;
   param(name: string): string;
+  paramShape(name: string): readonly number[];
   input(slot: string): string;
   shapeOf(slot: string): readonly Dim[];
 }
@@ -158,30 +159,47 @@ function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
   const E = a.embed as number;
   const H = a.heads as number;
   const D = E / H;
+  // Grouped-query attention: Hk key/value heads, each read by H / Hk query heads.
+  const Hk = (a.kv_heads as number | undefined) ?? H;
+  const Ekv = Hk * D;
   const [B, L] = layer.type.shape;
   const S = ctx.shapeOf("key")[1];
-  const bias = (role: "q" | "k" | "v", i: number): string | undefined => {
+  // Rows of the packed projection (in_proj_weight, or Conv1D's weight transposed once): q, k, v.
+  const rows = { q: [0, E], k: [E, Ekv], v: [E + Ekv, Ekv] } as const;
+  const bias = (role: "q" | "k" | "v"): string | undefined => {
     if (p[`${role}_bias`]) return ctx.param(p[`${role}_bias`]);
     if (!p.in_proj_bias) return undefined;
-    return ctx.emit("slice_last", [ctx.param(p.in_proj_bias)], [c(E)], { start: i * E, size: E });
+    const [start, size] = rows[role];
+    return ctx.emit("slice_last", [ctx.param(p.in_proj_bias)], [c(size)], { start, size });
   };
-  const weight = (role: "q" | "k" | "v", i: number): string => {
+  // Conv1D keeps its weights as [in, out] (y = x W + b): transposed once, as parameters only, to nn.Linear's [out, in].
+  const transposed = (name: string): string => {
+    const [rowsIn, cols] = ctx.paramShape(name);
+    return ctx.emit("transpose", [ctx.param(name)], [c(cols), c(rowsIn)], { dim0: 0, dim1: 1 });
+  };
+  let packed: string | undefined;
+  const weight = (role: "q" | "k" | "v"): string => {
     if (p[`${role}_weight`]) return ctx.param(p[`${role}_weight`]);
-    const w = ctx.param(p.in_proj_weight);
-    return ctx.emit("slice_rows", [w], [c(E), c(E)], { start: i * E });
+    packed ??= p.conv_weight ? transposed(p.conv_weight) : ctx.param(p.in_proj_weight);
+    const [start, size] = rows[role];
+    return ctx.emit("slice_rows", [packed], [c(size), c(E)], { start });
   };
-  const project = (slot: "query" | "key" | "value", role: "q" | "k" | "v", i: number, len: Dim) => {
-    const y = dense(ctx, ctx.input(slot), ctx.shapeOf(slot), weight(role, i), E, bias(role, i));
-    return ctx.emit("split_heads", [y], [B, c(H), len, c(D)], { heads: H });
+  const project = (slot: "query" | "key" | "value", role: "q" | "k" | "v", len: Dim) => {
+    const heads = role === "q" ? H : Hk;
+    const y = dense(ctx, ctx.input(slot), ctx.shapeOf(slot), weight(role), heads * D, bias(role));
+    return ctx.emit("split_heads", [y], [B, c(heads), len, c(D)], { heads });
   };
   // Rotary embeddings turn queries and keys by their positions, after the heads are split.
-  const rotate = (x: string, len: Dim) =>
+  const rotate = (x: string, heads: number, len: Dim) =>
     a.rotary_dim === null || a.rotary_dim === undefined
       ? x
-      : ctx.emit("rope", [x], [B, c(H), len, c(D)], { theta: a.rotary_theta as number, dim: a.rotary_dim as number, interleaved: a.rotary_interleaved as boolean });
-  const q = rotate(project("query", "q", 0, L), L);
-  const k = rotate(project("key", "k", 1, S), S);
-  const v = project("value", "v", 2, S);
+      : ctx.emit("rope", [x], [B, c(heads), len, c(D)], { theta: a.rotary_theta as number, dim: a.rotary_dim as number, interleaved: a.rotary_interleaved as boolean });
+  // The unfused form repeats keys and values for their query heads; fused attention reads them by group.
+  const repeat = (x: string) => (Hk === H ? x : ctx.emit("repeat_kv", [x], [B, c(H), S, c(D)], { groups: H / Hk }));
+  const q = rotate(project("query", "q", L), H, L);
+  const k = repeat(rotate(project("key", "k", S), Hk, S));
+  const v = repeat(project("value", "v", S));
+  const outWeight = () => (p.out_conv_weight ? transposed(p.out_conv_weight) : ctx.param(p.out_weight));
   const roles = MASK_ROLES.filter((r) => layer.inputs[r] !== undefined);
   const masks = roles.map((r) => ctx.input(r));
   const common = { roles: roles.join(","), causal: a.causal as boolean };
@@ -202,7 +220,7 @@ function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
   }
   if (rewritten !== undefined) {
     const merged = ctx.emit("merge_heads", [rewritten], [B, L, c(E)]);
-    return dense(ctx, merged, [B, L, c(E)], ctx.param(p.out_weight), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
+    return dense(ctx, merged, [B, L, c(E)], outWeight(), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
   }
   const kt = ctx.emit("transpose", [k], [B, c(H), c(D), S], { dim0: 2, dim1: 3 });
   const raw = ctx.emit("matmul", [q, kt], [B, c(H), L, S]);
@@ -211,5 +229,5 @@ function lowerAttention(layer: LayerNode, ctx: LowerCtx): string {
   const probs = ctx.emit("softmax", [scores], [B, c(H), L, S], { axis: 3 });
   const heads = ctx.emit("matmul", [probs, v], [B, c(H), L, c(D)]);
   const merged = ctx.emit("merge_heads", [heads], [B, L, c(E)]);
-  return dense(ctx, merged, [B, L, c(E)], ctx.param(p.out_weight), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
+  return dense(ctx, merged, [B, L, c(E)], outWeight(), E, p.out_bias ? ctx.param(p.out_bias) : undefined);
 }

@@ -153,6 +153,15 @@ export const REFERENCE: Record<KernelOp, Eval> = {
           for (let d = 0; d < D; d++) out[((b * H + h) * L + l) * D + d] = x!.data[(b * L + l) * W + offset + h * D + d];
     return { data: out, shape };
   },
+  repeat_kv: (n, [x], shape) => {
+    const [B, Hk, S, D] = x!.shape;
+    const g = n.attrs.groups as number;
+    const out = new Float64Array(sizeOf(shape));
+    const row = S * D;
+    for (let b = 0; b < B; b++)
+      for (let h = 0; h < Hk * g; h++) out.set(x!.data.subarray((b * Hk + Math.floor(h / g)) * row, (b * Hk + Math.floor(h / g) + 1) * row), (b * Hk * g + h) * row);
+    return { data: out, shape };
+  },
   merge_heads: (_n, [x], shape) => {
     const [B, H, L, D] = x!.shape;
     return { data: transpose(x!, 1, 2, [B, L, H, D]).data, shape };
@@ -225,13 +234,16 @@ export const REFERENCE: Record<KernelOp, Eval> = {
   performer_attention: (n, ins) => performerAttention(n, ins),
   linformer_attention: (n, ins) => linformerAttention(n, ins),
   local_attention: localAttention,
-  attention: (n, [q, k, v, ...masks], shape) => {
+  attention: (n, [q, k0, v0, ...masks], shape) => {
     const [B, H, L] = q!.shape;
-    const S = k!.shape[2];
-    const kt = transpose(k!, 2, 3, [B, H, k!.shape[3], S]);
+    // Grouped keys and values: repeated for the query heads that share them.
+    const repeat = (x: F64Tensor) => (x.shape[1] === H ? x : REFERENCE.repeat_kv({ ...n, attrs: { groups: H / x.shape[1] } }, [x], [B, H, x.shape[2], x.shape[3]]));
+    const [k, v] = [repeat(k0!), repeat(v0!)];
+    const S = k.shape[2];
+    const kt = transpose(k, 2, 3, [B, H, k.shape[3], S]);
     const scores = f32(matmul(q!, kt, [B, H, L, S]));
     const probs = f32(REFERENCE.masked_softmax(n, [scores, ...masks], [B, H, L, S]));
-    return matmul(probs, v!, shape);
+    return matmul(probs, v, shape);
   },
 };
 

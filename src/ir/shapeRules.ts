@@ -12,6 +12,15 @@ const num = (d: Dim | undefined) => (d && isConst(d) ? d.value : NaN);
 
 const broadcast: ShapeRule = (ins) => broadcastShapes(ins[0], ins[1]) ?? "operands do not broadcast";
 
+/** Query heads per key/value head: H / Hk when Hk divides H, else undefined. */
+export function groupsOf(H: Dim, Hk: Dim): number | undefined {
+  if (dimEquals(H, Hk)) return 1;
+  return isConst(H) && isConst(Hk) && Hk.value > 0 && H.value % Hk.value === 0 ? H.value / Hk.value : undefined;
+}
+
+/** The linear-time attention kernels read keys and values per query head. */
+const sameHeads: ShapeRule = (ins, n) => (ins[1].length === 4 && dimEquals(ins[0][1], ins[1][1]) ? SHAPE_RULES.attention(ins, n) : "q, k, v must be [B, H, L, D], [B, H, S, D], [B, H, S, Dv]");
+
 export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
   input: declared,
   param: declared,
@@ -49,6 +58,10 @@ export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
     if (x.length !== 3 || !fits) return "split_heads takes [B, L, H*D] (or a wider row with an offset)";
     return [x[0], c(H), x[1], c(D)];
   },
+  repeat_kv: ([x], n) => {
+    const g = n.attrs.groups as number;
+    return x.length === 4 && Number.isInteger(g) && g >= 1 && isConst(x[1]) ? [x[0], c(x[1].value * g), x[2], x[3]] : "repeat_kv takes [B, Hkv, S, D] and a whole number of groups";
+  },
   merge_heads: ([x]) => (x.length === 4 ? [x[0], x[2], c(num(x[1]) * num(x[3]))] : "merge_heads takes [B, H, L, D]"),
   dense: ([x, w, b]) => {
     if (w.length !== 2 || !dimEquals(x[x.length - 1], w[1])) return "inner dimensions differ";
@@ -80,13 +93,14 @@ export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
       ? ins[0]
       : "operands must have one shape; weight and bias must match the last dimension",
   masked_softmax: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
+  // Keys and values may have fewer heads (grouped-query attention): Hk dividing H, query head h reading key head h / (H / Hk).
   attention: ([q, k, v]) =>
-    q.length === 4 && k.length === 4 && v.length === 4 && dimEquals(q[3], k[3]) && dimEquals(k[2], v[2])
+    q.length === 4 && k.length === 4 && v.length === 4 && dimEquals(q[3], k[3]) && dimEquals(k[2], v[2]) && dimEquals(k[1], v[1]) && groupsOf(q[1], k[1]) !== undefined
       ? [q[0], q[1], q[2], v[3]]
-      : "q, k, v must be [B, H, L, D], [B, H, S, D], [B, H, S, Dv]",
-  linear_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
-  performer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
-  linformer_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
-  local_attention: (ins, n) => SHAPE_RULES.attention(ins, n),
+      : "q, k, v must be [B, H, L, D], [B, Hk, S, D], [B, Hk, S, Dv] with Hk dividing H",
+  linear_attention: (ins, n) => sameHeads(ins, n),
+  performer_attention: (ins, n) => sameHeads(ins, n),
+  linformer_attention: (ins, n) => sameHeads(ins, n),
+  local_attention: (ins, n) => sameHeads(ins, n),
   mask_scores: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
 };

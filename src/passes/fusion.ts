@@ -3,6 +3,7 @@ import type { NodeLabel } from "../ir/node.js";
 import { OPS } from "../ir/ops.js";
 import { shapesEqual } from "../semantics/shapes.js";
 import { dimEquals } from "../semantics/types.js";
+import { groupsOf } from "../ir/shapeRules.js";
 import { rebuild, useCounts, type Pass, type PassContext } from "./pass.js";
 
 // Fusions read each op's fusion kind and its consumers; a producer is folded into its consumer only
@@ -139,15 +140,18 @@ export const fuseAttention: Pass = {
       if (scores.op !== "matmul" || uses.get(probs.inputs[0]) !== 1) return undefined;
       const kt = g.node(scores.inputs[1]);
       if (kt.op !== "transpose" || kt.attrs.dim0 !== 2 || kt.attrs.dim1 !== 3) return undefined;
-      const [q, k, v] = [scores.inputs[0], kt.inputs[0], n.inputs[1]];
-      // The kernel reads keys and values per (batch, head) of the queries: no broadcasting there.
+      // Keys and values repeated for grouped-query heads are read by group instead: never repeated.
+      const unrepeated = (id: string) => (g.node(id).op === "repeat_kv" && uses.get(id) === 1 ? g.node(id).inputs[0] : id);
+      const [q, k, v] = [scores.inputs[0], unrepeated(kt.inputs[0]), unrepeated(n.inputs[1])];
+      // The kernel reads keys and values per (batch, head group) of the queries: no broadcasting there.
       const qs = g.node(q).shape;
-      const same = (id: string) => g.node(id).shape.length === 4 && dimEquals(g.node(id).shape[0], qs[0]) && dimEquals(g.node(id).shape[1], qs[1]);
-      if (qs.length !== 4 || !same(k) || !same(v)) {
+      const same = (id: string) => g.node(id).shape.length === 4 && dimEquals(g.node(id).shape[0], qs[0]) && groupsOf(qs[1], g.node(id).shape[1]) !== undefined;
+      if (qs.length !== 4 || !same(k) || !same(v) || !dimEquals(g.node(k).shape[1], g.node(v).shape[1])) {
         note(ctx, this.name, n, "skipped", "attention not fused: keys or values broadcast over batch or heads");
         return undefined;
       }
-      note(ctx, this.name, n, "changed", "attention fused: online softmax over key blocks, no [L, S] scores stored");
+      const grouped = !dimEquals(qs[1], g.node(k).shape[1]);
+      note(ctx, this.name, n, "changed", `attention fused: online softmax over key blocks, no [L, S] scores stored${grouped ? "; grouped keys and values read by group, never repeated" : ""}`);
       return b.add({
         ...n,
         op: "attention",

@@ -10,6 +10,8 @@ import type { WasmMemory } from "./wasmMemory.js";
 // kernels do) are applied to the block's scores before the softmax: a blocked key's score becomes
 // −∞ (weight exactly 0), a float mask is added to the scaled score. A row with every key masked
 // gives zeros.
+// With grouped keys and values (kvHeads < H), query head h reads key/value head h / (H / kvHeads):
+// they are never repeated.
 
 /** Query rows per block: the block's scores are QUERY_BLOCK × keys floats of scratch. */
 export const QUERY_BLOCK = 128;
@@ -52,6 +54,7 @@ export function wasmAttention(
   kinds?: readonly number[],
   maskData?: readonly (ArrayLike<number> | null)[],
   maskStrides?: readonly (readonly number[])[],
+  kvHeads = H,
 ): void {
   const masks = kinds && maskData && maskStrides && kinds.length > 0 ? { kinds, data: maskData, strides: maskStrides } : null;
   const product = wasm.fn.dense_dynamic;
@@ -66,7 +69,9 @@ export function wasmAttention(
     const vp = scratch.subarray(base + S4 * D, base + S4 * (D + Dv));
     const sc = scratch.subarray(base + S4 * (D + Dv), base + S4 * (D + Dv + QUERY_BLOCK));
     const sums = scratch.subarray(base + S4 * (D + Dv + QUERY_BLOCK), base + per);
-    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b, h, H, L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums, masks);
+    // Grouped-query attention: query head h reads key/value head h / (H / kvHeads) of its batch.
+    const kv = (b: number) => b * kvHeads + Math.floor(h / (H / kvHeads));
+    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b, h, H, kv(b), L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums, masks);
   }
 }
 
@@ -80,6 +85,7 @@ function headAttention(
   b: number,
   h: number,
   H: number,
+  bk: number,
   L: number,
   S: number,
   S4: number,
@@ -95,10 +101,10 @@ function headAttention(
 ): void {
   const bh = b * H + h;
   // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
-  const ko = bh * S * D;
+  const ko = bk * S * D;
   for (let j = 0; j < S4; j++)
     for (let d = 0; d < D; d++) kp[((j >> 2) * D + d) * 4 + (j & 3)] = j < S ? k[ko + j * D + d] : 0;
-  const vo = bh * S * Dv;
+  const vo = bk * S * Dv;
   for (let e = 0; e < Dv; e += 4)
     for (let j = 0; j < S4; j++) {
       const at = ((e >> 2) * S4 + j) * 4;

@@ -1,6 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { emitModel } from "../../src/codegen/emit.js";
 import { randomWeights, seededRandom } from "../../src/runtime/random.js";
 import { graphOf, importGenerated } from "../compileHelpers.js";
 import { ROOT } from "../helpers.js";
@@ -45,8 +46,24 @@ async function worstStep(sets: string[], target?: "wasm"): Promise<number> {
 }
 
 describe("a Llama-shaped decoder decodes through a session", () => {
-  it.each([[[] as string[]], [["theta=500"]]])("logits equal forward over the prefix at every step %j", async (sets) => {
+  it.each([[[] as string[]], [["theta=500"]], [["kv_heads=1"]], [["kv_heads=4"]]])("logits equal forward over the prefix at every step %j", async (sets) => {
     expect(await worstStep(sets)).toBeLessThan(1e-4);
+  });
+
+  it("repeats keys and values only unfused: the fused attention and the session's caches hold the 2 key/value heads", async () => {
+    const count = (level: string, op: string) => {
+      const g = graphOf(MODEL, level);
+      return g.order().filter((id) => g.node(id).op === op).length;
+    };
+    expect([count("-O0", "repeat_kv"), count("-O0", "attention")]).toEqual([4, 0]);
+    expect([count("-O2", "repeat_kv"), count("-O2", "attention")]).toEqual([0, 2]);
+    const g = graphOf(MODEL, "-O2");
+    for (const id of g.order().filter((i) => g.node(i).op === "attention")) {
+      expect(g.node(id).inputs.slice(0, 3).map((i) => g.node(i).shape[1])).toEqual([{ value: 4 }, { value: 2 }, { value: 2 }]);
+    }
+    const [file] = await emitModel(g, { emit: "js", runtime: "tfmc/runtime", target: "ts" });
+    // Keys and values of 2 layers: [batch, 2 heads, capacity, 8].
+    expect(file.text.match(/new Float32Array\(s0 \* 2 \* cap \* 8\)/g)?.length).toBe(4);
   });
 
   it("on the wasm target too", async () => {

@@ -18,9 +18,16 @@ const CONFIGS: string[][] = [
   ["rdim=8", "interleaved=true"],
   ["rdim=4", "theta=500"],
   ["rdim=6", "interleaved=true", "theta=100", "causal=false"],
+  // Grouped-query and multi-query attention, with each projection layout.
+  ["kv_heads=2"],
+  ["kv_heads=1", "causal=false", "layout=split"],
+  ["kv_heads=2", "layout=separate", "proj_bias=false"],
+  ["kv_heads=2", "layout=conv1d", "interleaved=true"],
+  ["kv_heads=1", "layout=conv1d", "causal=false", "proj_bias=false"],
+  ["kv_heads=4", "layout=split", "proj_bias=false"],
 ];
 
-describe("rotary embeddings agree with the float64 interpreter", () => {
+describe("rotary embeddings and grouped-query attention agree with the float64 interpreter", () => {
   const cases = CONFIGS.flatMap((sets) => (["-O0", "-O2", "wasm"] as const).map((how) => [sets.join(" "), how] as const));
   it.each(cases)("%s %s", async (sets, how) => {
     const g = graphOf(MODEL, how === "-O0" ? "-O0" : "-O2", ...sets.split(" "));
@@ -78,5 +85,69 @@ describe("rotary arguments are checked where they are written", () => {
   ])("%s", (line, want) => {
     const errs = errorsOf(line);
     expect(errs.join("\n")).toMatch(want);
+  });
+});
+
+describe("grouped-query attention on threads", () => {
+  it.each([["ts"], ["wasm"]] as const)("gives the numbers of createModel on 2 threads, with and without a mask (%s)", async (target) => {
+    const g = graphOf(MODEL, "-O2", "kv_heads=2", "layout=conv1d");
+    const mod = await importGenerated(g, { target });
+    const weights = randomWeights(mod.spec.parameters, 4);
+    const single = mod.createModel(weights);
+    const model = await mod.createThreadedModel(weights, { threads: 2 });
+    try {
+      for (const [seed, omitOptional] of [[1, false], [2, true]] as const) {
+        const inputs = randomInputs(g, { B: 2, T: 9 }, seed, { omitOptional });
+        const [want, got] = [single.forward(inputs), await model.forward(inputs)];
+        for (const o of g.outputs) expect(maxAbsDiff(got[o.name].data, want[o.name].data), o.name).toBe(0);
+      }
+    } finally {
+      await model.close();
+    }
+  });
+});
+
+describe("kv_heads, names and layouts are checked where they are written", () => {
+  const errorsOf = (line: string) => {
+    const text = `model m {\n  input x: f32[B, T, 16]\n  input m: f32[B, T, 12]\n  ${line}\n}\n`;
+    return buildGraph(text, [], { level: 0 }).diagnostics.items.map((d) => `${d.span.line}:${d.span.col} ${d.message}`);
+  };
+  it.each([
+    ["output y = attention(x, 4, kv_heads = 3)", /4:30 kv_heads must be a divisor of heads = 4 .*got 3/],
+    ["output y = attention(x, 4, kv_heads = 0)", /4:30 .*key\/value heads/],
+    ["output y = attention(x, 4, kv_heads = 2, kernel = linear)", /4:30 attention kernel 'linear' cannot honour grouped keys and values \(kv_heads = 2 of 4 heads; only kernel = softmax\)/],
+    ["output y = attention(x, 4, layout = split, names = [\"q\", \"k\", \"v\"])", /4:46 expected a list of 4 names for layout = split, such as \["q_proj", "k_proj", "v_proj", "out_proj"\], got a list of 3/],
+    ["output y = attention(x, 4, layout = conv1d, names = \"c_attn\")", /expected a list of 2 names for layout = conv1d, such as \["c_attn", "c_proj"\]/],
+    ["output y = attention(x, 4, names = [\"a\", \"b\", \"c\", \"d\"])", /'names' must be given with layout = split or conv1d/],
+    ["output y = attention(x, 4, memory = m, layout = conv1d)", /the conv1d layout needs equal widths; use layout = separate/],
+  ])("%s", (line, want) => {
+    expect(errorsOf(line).join("\n")).toMatch(want);
+  });
+
+  it("names the parameters as checkpoints do: Llama's o_proj, BERT's self.query, GPT-2's Conv1D [in, out]", () => {
+    const params = (line: string) => {
+      const built = buildGraph(`model m {\n  input x: f32[B, T, 16]\n  ${line}\n}\n`, [], { level: 0 });
+      expect(built.diagnostics.items).toEqual([]);
+      return built.graph!.meta.params.map((p) => `${p.name} [${p.shape.join(", ")}]`);
+    };
+    expect(params(`output y = a: attention(x, 4, kv_heads = 2, layout = split, names = ["q_proj", "k_proj", "v_proj", "o_proj"], proj_bias = false)`)).toEqual([
+      "a.q_proj.weight [16, 16]",
+      "a.k_proj.weight [8, 16]",
+      "a.v_proj.weight [8, 16]",
+      "a.o_proj.weight [16, 16]",
+    ]);
+    expect(params(`output y = attention: attention(x, 4, layout = split, names = ["self.query", "self.key", "self.value", "output.dense"])`)).toEqual([
+      "attention.self.query.weight [16, 16]",
+      "attention.self.query.bias [16]",
+      "attention.self.key.weight [16, 16]",
+      "attention.self.key.bias [16]",
+      "attention.self.value.weight [16, 16]",
+      "attention.self.value.bias [16]",
+      "attention.output.dense.weight [16, 16]",
+      "attention.output.dense.bias [16]",
+    ]);
+    expect(params(`output y = attn: attention(x, 4, layout = conv1d)`)).toEqual(["attn.c_attn.weight [16, 48]", "attn.c_attn.bias [48]", "attn.c_proj.weight [16, 16]", "attn.c_proj.bias [16]"]);
+    expect(params(`output y = attn: attention(x, 4, kv_heads = 1, layout = conv1d)`)).toEqual(["attn.c_attn.weight [16, 24]", "attn.c_attn.bias [24]", "attn.c_proj.weight [16, 16]", "attn.c_proj.bias [16]"]);
+    expect(params(`output y = attn: attention(x, 4, kv_heads = 2)`)).toEqual(["attn.in_proj_weight [32, 16]", "attn.in_proj_bias [32]", "attn.out_proj.weight [16, 16]", "attn.out_proj.bias [16]"]);
   });
 });

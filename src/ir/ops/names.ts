@@ -18,6 +18,7 @@ export const NN_OPS = [
   "transpose",
   "split_heads",
   "merge_heads",
+  "repeat_kv",
   "dense",
   "matmul",
   "add",

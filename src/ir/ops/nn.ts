@@ -72,6 +72,15 @@ export const NN: Record<NnOp, OpDef> = {
     session: (n, _ins, axes, outAxis) => (outAxis >= 0 && (n.attrs.dim0 === axes[0] || n.attrs.dim1 === axes[0]) ? "a transpose moves the sequence axis" : undefined),
   }),
   split_heads: entry("split_heads", { arity: [1, 1], kind: "injective", doc: "[B, L, H*D] -> [B, H, L, D]", attrs: { heads: "int", offset: "int" }, dtype: f32, flops: none, session: rowWise() }),
+  repeat_kv: entry("repeat_kv", {
+    arity: [1, 1],
+    kind: "injective",
+    doc: "[B, Hkv, S, D] -> [B, Hkv*groups, S, D]: each key/value head repeated for the `groups` query heads that share it (Hugging Face's repeat_kv)",
+    attrs: { groups: "int" },
+    dtype: f32,
+    flops: none,
+    session: positionwise,
+  }),
   merge_heads: entry("merge_heads", { arity: [1, 1], kind: "injective", doc: "[B, H, L, D] -> [B, L, H*D]", attrs: {}, dtype: f32, flops: none, session: rowWise() }),
   dense: entry("dense", {
     arity: [2, 3],

@@ -6,7 +6,13 @@ import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js
 import { rotaryAttrs } from "./primitives.js";
 
 export const ATTENTION_KERNELS = ["softmax", "linear", "performer", "linformer", "local"] as const;
-export const QKV_LAYOUTS = ["packed", "separate", "split"] as const;
+export const QKV_LAYOUTS = ["packed", "separate", "split", "conv1d"] as const;
+
+/** The projections' names relative to the attention's label, for the layouts that take `names`. */
+const DEFAULT_NAMES: Readonly<Record<string, readonly string[]>> = {
+  split: ["q_proj", "k_proj", "v_proj", "out_proj"],
+  conv1d: ["c_attn", "c_proj"],
+};
 
 /**
  * Mask keywords. Each states its polarity, so a boolean tensor never reaches attention without
@@ -42,6 +48,8 @@ export const attention: LayerDef = {
     { name: "features", kind: "int", keywordOnly: true },
     { name: "k", kind: "int", keywordOnly: true },
     { name: "rotary", kind: "rotary", keywordOnly: true },
+    { name: "kv_heads", kind: "int", keywordOnly: true },
+    { name: "names", kind: "any", keywordOnly: true },
   ],
   elaborate(st, a, site) {
     const q = a.tensor("query");
@@ -74,10 +82,16 @@ export const attention: LayerDef = {
     const kdim = st.lastDimConst(k, a.span(kName), kName);
     const vdim = st.lastDimConst(v, a.span(vName), vName);
     if (kdim === undefined || vdim === undefined) return ERROR;
-    if (layout === "packed" && (kdim !== E || vdim !== E)) {
+    if ((layout === "packed" || layout === "conv1d") && (kdim !== E || vdim !== E)) {
       const [name, d] = kdim !== E ? [kName, kdim] : [vName, vdim];
-      return st.error(Diagnostics.Inner_dims_0_and_1, a.span(name), [`${name} width ${d}`, `query width ${E} (the packed layout needs equal widths; use layout = separate)`]);
+      return st.error(Diagnostics.Inner_dims_0_and_1, a.span(name), [`${name} width ${d}`, `query width ${E} (the ${layout} layout needs equal widths; use layout = separate)`]);
     }
+    // Grouped-query attention: kv_heads key/value heads, each shared by heads / kv_heads query heads.
+    const kvHeads = a.has("kv_heads") ? st.asPositiveInt(a.get("kv_heads")!, a.span("kv_heads"), "the number of key/value heads") : heads;
+    if (kvHeads === undefined) return ERROR;
+    if (heads % kvHeads !== 0) return st.error(Diagnostics.Value_0_must_be_1, a.span("kv_heads"), ["kv_heads", `a divisor of heads = ${heads} (each key/value head serves heads / kv_heads query heads), got ${kvHeads}`]);
+    const names = projectionNames(st, a, layout);
+    if (!names) return ERROR;
 
     // Masks: dtype per keyword, shape against [B, heads, L, S] or [B, S] for key masks.
     const masks: Record<string, number> = {};
@@ -112,6 +126,7 @@ export const attention: LayerDef = {
       if (!a.has("k")) return st.error(Diagnostics.Missing_argument_0_for_1, a.span("kernel"), ["k", "linformer attention"]);
     }
     if (kernel === "local" && !a.has("window")) return st.error(Diagnostics.Missing_argument_0_for_1, a.span("kernel"), ["window", "local attention"]);
+    if (kernel !== "softmax" && kvHeads !== heads) return st.error(Diagnostics.Kernel_0_cannot_honour_1, a.span("kv_heads"), [kernel, `grouped keys and values (kv_heads = ${kvHeads} of ${heads} heads; only kernel = softmax)`]);
     for (const opt of ["window", "features", "k"] as const) {
       if (a.has(opt) && st.asPositiveInt(a.get(opt)!, a.span(opt), opt) === undefined) return ERROR;
     }
@@ -120,7 +135,7 @@ export const attention: LayerDef = {
     const rotary = rv?.kind === "rotary" ? rotaryAttrs(st, rv, E / heads, a.span("rotary"), a.span("rotary")) : undefined;
     if (rv?.kind === "rotary" && !rotary) return ERROR;
 
-    const params = declareProjections(st, layout, E, kdim, vdim, a.bool("proj_bias", true), a.span("query"));
+    const params = declareProjections(st, { layout, names, E, Ekv: kvHeads * (E / heads), kdim, vdim, bias: a.bool("proj_bias", true) }, a.span("query"));
     if (kernel === "linformer") {
       const maxS = isConst(S) ? S.value : st.symbols.get(S.sym)!.max!;
       const kp = a.number("k", 1);
@@ -129,6 +144,7 @@ export const attention: LayerDef = {
     }
     const attrs = {
       heads,
+      kv_heads: kvHeads,
       embed: E,
       kdim,
       vdim,
@@ -159,24 +175,65 @@ function maskShapeFits(m: TensorValue, keys: boolean, B: Dim, heads: number, L: 
   return broadcastsTo(s, [B, { value: heads }, L, S]);
 }
 
-/** Parameters of the projections, named as nn.MultiheadAttention names them (or `q_proj.weight`, ...). */
-function declareProjections(st: ElaborationState, layout: string, E: number, kdim: number, vdim: number, bias: boolean, span: EvaluatedArgs["callSpan"]): Record<string, string> {
+/** `names = ["q_proj", ...]`: four names for layout = split, two for conv1d; the layout's defaults otherwise. */
+function projectionNames(st: ElaborationState, a: EvaluatedArgs, layout: string): readonly string[] | undefined {
+  const defaults = DEFAULT_NAMES[layout];
+  const v = a.get("names");
+  if (v === undefined) return defaults ?? [];
+  if (!defaults) {
+    st.error(Diagnostics.Value_0_must_be_1, a.span("names"), ["'names'", `given with layout = split or conv1d (layout = ${layout} has PyTorch's fixed names)`]);
+    return undefined;
+  }
+  const items = v.kind === "list" ? v.items : [];
+  if (v.kind !== "list" || items.length !== defaults.length || items.some((x) => x.kind !== "string" || x.value === "")) {
+    const example = `[${defaults.map((n) => JSON.stringify(n)).join(", ")}]`;
+    st.error(Diagnostics.Expected_0_got_1, a.span("names"), [`a list of ${defaults.length} names for layout = ${layout}, such as ${example}`, describeValue(v)]);
+    return undefined;
+  }
+  return items.map((x) => (x as { value: string }).value);
+}
+
+interface Projections {
+  readonly layout: string;
+  readonly names: readonly string[];
+  /** Query (and output) width, and the width of keys and values: kv_heads × head width. */
+  readonly E: number;
+  readonly Ekv: number;
+  readonly kdim: number;
+  readonly vdim: number;
+  readonly bias: boolean;
+}
+
+/**
+ * Parameters of the projections, named as nn.MultiheadAttention names them (packed, separate), by
+ * `names` (split: `q_proj.weight`, ...), or as GPT-2's Conv1D ([in, out], `c_attn.weight`, ...).
+ */
+function declareProjections(st: ElaborationState, pr: Projections, span: EvaluatedArgs["callSpan"]): Record<string, string> {
+  const { layout, names, E, Ekv, kdim, vdim, bias } = pr;
   const p: Record<string, string> = {};
+  const packedRows = E + 2 * Ekv;
   if (layout === "packed") {
-    p.in_proj_weight = st.addParam("in_proj_weight", [3 * E, E], span);
-    if (bias) p.in_proj_bias = st.addParam("in_proj_bias", [3 * E], span);
+    p.in_proj_weight = st.addParam("in_proj_weight", [packedRows, E], span);
+    if (bias) p.in_proj_bias = st.addParam("in_proj_bias", [packedRows], span);
   } else if (layout === "separate") {
     p.q_weight = st.addParam("q_proj_weight", [E, E], span);
-    p.k_weight = st.addParam("k_proj_weight", [E, kdim], span);
-    p.v_weight = st.addParam("v_proj_weight", [E, vdim], span);
-    if (bias) p.in_proj_bias = st.addParam("in_proj_bias", [3 * E], span);
+    p.k_weight = st.addParam("k_proj_weight", [Ekv, kdim], span);
+    p.v_weight = st.addParam("v_proj_weight", [Ekv, vdim], span);
+    if (bias) p.in_proj_bias = st.addParam("in_proj_bias", [packedRows], span);
+  } else if (layout === "conv1d") {
+    p.conv_weight = st.addParam(`${names[0]}.weight`, [E, packedRows], span);
+    if (bias) p.in_proj_bias = st.addParam(`${names[0]}.bias`, [packedRows], span);
+    p.out_conv_weight = st.addParam(`${names[1]}.weight`, [E, E], span);
+    if (bias) p.out_bias = st.addParam(`${names[1]}.bias`, [E], span);
+    return p;
   } else {
-    for (const [role, width] of [["q", E], ["k", kdim], ["v", vdim]] as const) {
-      p[`${role}_weight`] = st.addParam(`${role}_proj.weight`, [E, width], span);
-      if (bias) p[`${role}_bias`] = st.addParam(`${role}_proj.bias`, [E], span);
+    for (const [k, [role, width, rows]] of ([["q", E, E], ["k", kdim, Ekv], ["v", vdim, Ekv]] as const).entries()) {
+      p[`${role}_weight`] = st.addParam(`${names[k]}.weight`, [rows, width], span);
+      if (bias) p[`${role}_bias`] = st.addParam(`${names[k]}.bias`, [rows], span);
     }
   }
-  p.out_weight = st.addParam("out_proj.weight", [E, E], span);
-  if (bias) p.out_bias = st.addParam("out_proj.bias", [E], span);
+  const out = layout === "split" ? names[3] : "out_proj";
+  p.out_weight = st.addParam(`${out}.weight`, [E, E], span);
+  if (bias) p.out_bias = st.addParam(`${out}.bias`, [E], span);
   return p;
 }
