@@ -69,13 +69,30 @@ export const maskScoresRule = (c: ExportCtx): string => maskScores(c, c.need(0),
 
 export const maskedSoftmax = (c: ExportCtx): string => softmax(c.b, maskScores(c, scaled(c, c.need(0)), 1, scoreDims(c)), -1, masked(c, 1));
 
+/**
+ * Keys or values [B, Hk, S, D] repeated for the `groups` query heads that share each of them, as
+ * Hugging Face's repeat_kv: [B, Hk, 1, S, D] expanded to [B, Hk, groups, S, D], then [B, Hk·groups, S, D].
+ */
+export function repeatKv(c: ExportCtx, x: string, [B, Hk, S, D]: readonly Dim[], groups: number): string {
+  if (groups === 1) return x;
+  const b = c.b;
+  const wide = b.op("Expand", [b.op("Unsqueeze", [x, b.i64([2])]), c.shape([B, Hk, { value: groups }, S, D])]);
+  return b.op("Reshape", [wide, c.shape([B, { value: (isConst(Hk) ? Hk.value : NaN) * groups }, S, D])]);
+}
+
+export const repeatKvRule = (c: ExportCtx): string => repeatKv(c, c.need(0), c.inNodes[0].shape, c.n.attrs.groups as number);
+
 /** softmax(q kᵀ * scale + masks) v, written out: ONNX runs it as MatMul, Softmax, MatMul. */
 function attend(c: ExportCtx, window?: number): string {
   const b = c.b;
-  const kt = b.op("Transpose", [c.need(1)], { perm: intList([0, 1, 3, 2]) });
+  // Grouped keys and values: repeated for their query heads here.
+  const heads = (i: number) => (isConst(c.inNodes[i].shape[1]) ? (c.inNodes[i].shape[1] as { value: number }).value : NaN);
+  const groups = heads(0) / heads(1);
+  const [k, v] = [1, 2].map((i) => repeatKv(c, c.need(i), c.inNodes[i].shape, groups));
+  const kt = b.op("Transpose", [k], { perm: intList([0, 1, 3, 2]) });
   const scores = scaled(c, b.op("MatMul", [c.need(0), kt]));
   const probs = softmax(b, maskScores(c, scores, 3, [c.n.shape[2], c.inNodes[1].shape[2]], window), -1, masked(c, 3) || window !== undefined);
-  return b.op("MatMul", [probs, c.need(2)]);
+  return b.op("MatMul", [probs, v]);
 }
 
 export const attention = (c: ExportCtx): string => attend(c);

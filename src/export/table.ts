@@ -1,5 +1,5 @@
 import type { Op } from "../ir/ops.js";
-import { attention, localAttention, maskedSoftmax, maskScoresRule } from "./attention.js";
+import { attention, localAttention, maskedSoftmax, maskScoresRule, repeatKvRule } from "./attention.js";
 import type { ExportCtx, OnnxRule } from "./context.js";
 import { rope } from "./rotary.js";
 import { argReduction, concat, dense, expand, gather, logSoftmax, matmul, mergeHeads, permute, reduction, reshape, sinusoidal, slice, sliceLast, sliceRows, splitHeads, take, transpose } from "./layout.js";
@@ -56,6 +56,7 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   concat,
   split_heads: splitHeads,
   merge_heads: mergeHeads,
+  repeat_kv: repeatKvRule,
   // Products.
   dense,
   matmul,

@@ -40,6 +40,8 @@ const MODELS: readonly (readonly [string, readonly string[]])[] = [
   ["test/models/tiny_llama.tfm", []],
   ["test/models/rotary_attention.tfm", []],
   ["test/models/rotary_attention.tfm", ["interleaved=true", "rdim=6", "causal=false"]],
+  ["test/models/rotary_attention.tfm", ["kv_heads=2", "layout=conv1d"]],
+  ["test/models/rotary_attention.tfm", ["kv_heads=1", "layout=split", "proj_bias=false"]],
   ["test/models/tiny_decoder.tfm", []],
   ["test/models/primitives.tfm", []],
   ["test/models/projections.tfm", []],
