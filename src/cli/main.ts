@@ -14,7 +14,7 @@ commands:
   check <file.tfm>... [--json]        check a model; print its outputs and parameter count
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
-      [--target ts|wasm]              wasm: products, attention, LayerNorm and activations as WebAssembly
+      [--target ts|wasm]              wasm: products, attention, norms and activations as WebAssembly
                                       SIMD kernels embedded in the module (also for run and generate)
       [--wasm-file]                   with --target wasm: the kernels in <model>.wasm and <model>.shared.wasm
                                       beside the module, read by its loadWasm()

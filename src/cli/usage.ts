@@ -4,7 +4,7 @@
 const SET = "  --set name=value     override a config value (repeatable)";
 const BUILD = [
   "  -O0 | -O1 | -O2      optimisation level (default -O2)",
-  "  --target ts|wasm     wasm: products, attention, LayerNorm and activations as WebAssembly SIMD kernels",
+  "  --target ts|wasm     wasm: products, attention, norms and activations as WebAssembly SIMD kernels",
   "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
   "  --verify-passes      check the graph after every optimisation pass",
   "  --dump-after PASS    print the IR after the named pass ('lower' for the graph before any pass)",

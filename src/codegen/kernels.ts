@@ -337,5 +337,25 @@ export const KERNELS: Record<KernelOp, KernelTemplate> = {
       extra: p.extra,
     };
   },
+  add_rms_norm: (n, ins, ctx) => {
+    const p = new KernelParams(ctx);
+    const d = lit(n.shape[n.shape.length - 1])!;
+    const rows = p.size("rows", n.shape.slice(0, -1));
+    const hasW = ins.length > 2;
+    return {
+      inputs: firstNames(["a", "c", "w"], ins.length),
+      params: p.params,
+      scratch: `const $K_row = new Float64Array(${d});`,
+      body: `  const t = $K_row;
+  for (let r = 0; r < ${rows}; r++) {
+    const o = r * ${d};
+    let ms = 0;
+    for (let i = 0; i < ${d}; i++) { const v = Math.fround(a[o + i] + c[o + i]); t[i] = v; ms += v * v; }
+    const inv = 1 / Math.sqrt(ms / ${d} + ${num(n.attrs.eps as number)});
+    for (let i = 0; i < ${d}; i++) out[o + i] = t[i] * inv${hasW ? " * w[i]" : ""};
+  }`,
+      extra: p.extra,
+    };
+  },
   ...ATTENTION_KERNELS,
 };

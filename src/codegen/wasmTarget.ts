@@ -5,6 +5,7 @@ import { moduleBytes, type WasmFunction } from "../wasm/binary.js";
 import { denseDynamicFunction, denseFunction } from "../wasm/dense.js";
 import { softmaxRowsFunction } from "../wasm/softmax.js";
 import { layerNormFunction, layerNormName } from "../wasm/layerNorm.js";
+import { rmsNormFunction, rmsNormName } from "../wasm/rmsNorm.js";
 import { SIMD_ACTIVATIONS, type Activation } from "../wasm/simdMath.js";
 import { MAX_PAGES } from "../runtime/wasmMemory.js";
 
@@ -13,7 +14,7 @@ import { MAX_PAGES } from "../runtime/wasmMemory.js";
 // the kernel's panel layout once — its inputs are float32 and its width a multiple of 4; its
 // activation is applied in registers. Softmax attention (masks applied to the scores in
 // TypeScript) runs its two products and its softmax through kernels with run-time sizes;
-// LayerNorm and add & LayerNorm of float32 rows whose width is a multiple of 4 run in SIMD. Every
+// LayerNorm and RMSNorm (each alone or of a sum) of float32 rows whose width is a multiple of 4 run in SIMD. Every
 // other node keeps its TypeScript kernel, reading and writing the same arena, which lives in the
 // WebAssembly memory.
 
@@ -39,7 +40,7 @@ export interface WasmAttention {
   readonly roles: readonly string[];
 }
 
-/** LayerNorm, or add & LayerNorm, of rows of `d` floats; `weight` and `bias` are placed constants. */
+/** LayerNorm or RMSNorm, alone or of a sum, of rows of `d` floats; `weight` and `bias` are placed constants. */
 export interface WasmNorm {
   readonly fn: string;
   readonly d: number;
@@ -78,7 +79,8 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
   const norms = new Map<string, WasmNorm>();
   for (const id of g.order()) {
     const n = g.node(id);
-    if (OPS[n.op].wasm !== "layerNorm" || constants.has(id)) continue;
+    const kernel = OPS[n.op].wasm;
+    if ((kernel !== "layerNorm" && kernel !== "rmsNorm") || constants.has(id)) continue;
     // The residual add fused into the norm reads two operands: a norm whose inputs outnumber its weights.
     const add = OPS[n.op].fused(n);
     const data = n.inputs.slice(0, add ? 2 : 1);
@@ -87,8 +89,8 @@ export function planWasm(g: IrGraph, constants: ReadonlySet<string>): WasmPlan {
     const d = isConst(last) ? last.value : NaN;
     if (!(d % 4 === 0) || data.some((i) => constants.has(i) || g.node(i).dtype !== "f32") || [w, b].some((i) => i !== undefined && !constants.has(i))) continue;
     const variant = { add, scale: w !== undefined, shift: b !== undefined };
-    const fn = layerNormName(variant);
-    if (!functions.has(fn)) functions.set(fn, layerNormFunction(variant));
+    const fn = kernel === "rmsNorm" ? rmsNormName(variant) : layerNormName(variant);
+    if (!functions.has(fn)) functions.set(fn, kernel === "rmsNorm" ? rmsNormFunction(variant) : layerNormFunction(variant));
     norms.set(id, { fn, d, eps: n.attrs.eps as number, add, ...(w ? { weight: w } : {}), ...(b ? { bias: b } : {}) });
   }
   const attention = new Map<string, WasmAttention>();

@@ -225,6 +225,7 @@ export const REFERENCE: Record<KernelOp, Eval> = {
     }),
   mask_scores: maskScores,
   add_layer_norm: (n, [a, b, w, bias], shape) => REFERENCE.layer_norm(n, [f32(binary(a!, b!, shape, (x, y) => x + y)), w, bias], shape),
+  add_rms_norm: (n, [a, b, w], shape) => REFERENCE.rms_norm(n, [f32(binary(a!, b!, shape, (x, y) => x + y)), w], shape),
   masked_softmax: (n, [scores, ...masks], shape) => {
     const scaled = f32(unary(scores!, (v) => v * (n.attrs.scale as number)));
     const masked = f32(maskScores(n, [scaled, ...masks], shape));

@@ -92,6 +92,10 @@ export const SHAPE_RULES: Record<KernelOp, ShapeRule> = {
     shapesEqual(ins[0], ins[1]) && ins.slice(2).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1]))
       ? ins[0]
       : "operands must have one shape; weight and bias must match the last dimension",
+  add_rms_norm: (ins) =>
+    shapesEqual(ins[0], ins[1]) && ins.slice(2).every((w) => w.length === 1 && dimEquals(w[0], ins[0][ins[0].length - 1]))
+      ? ins[0]
+      : "operands must have one shape; weight must match the last dimension",
   masked_softmax: (ins) => (ins[0].length === 4 ? ins[0] : "scores must be [B, H, L, S]"),
   // Keys and values may have fewer heads (grouped-query attention): Hk dividing H, query head h reading key head h / (H / Hk).
   attention: ([q, k, v]) =>

@@ -67,11 +67,11 @@ export const fuseResidualLayerNorm: Pass = {
   name: "fuse-residual-layer-norm",
   requires: ["fuse-dense-epilogue"],
   level: 2,
-  why: "computes layer_norm(a + b) in one pass when the sum is not needed elsewhere",
+  why: "computes layer_norm(a + b) or rms_norm(a + b) in one pass when the sum is not needed elsewhere",
   run(g, ctx) {
     const uses = useCounts(g);
     return rebuild(g, (_id, n, b) => {
-      if (n.op !== "layer_norm") return undefined;
+      if (n.op !== "layer_norm" && n.op !== "rms_norm") return undefined;
       const sum = g.node(n.inputs[0]);
       if (sum.op !== "add") return undefined;
       const [a, c] = sum.inputs.map((i) => g.node(i));
@@ -80,8 +80,8 @@ export const fuseResidualLayerNorm: Pass = {
         note(ctx, this.name, n, "skipped", "residual add not fused into the norm: the sum is read elsewhere (pre-norm residual stream)");
         return undefined;
       }
-      note(ctx, this.name, n, "changed", "residual add fused into the layer norm");
-      return b.add({ ...n, op: "add_layer_norm", inputs: [...sum.inputs, ...n.inputs.slice(1)].map(b.input) });
+      note(ctx, this.name, n, "changed", `residual add fused into the ${n.op === "rms_norm" ? "RMS" : "layer"} norm`);
+      return b.add({ ...n, op: n.op === "rms_norm" ? "add_rms_norm" : "add_layer_norm", inputs: [...sum.inputs, ...n.inputs.slice(1)].map(b.input) });
     });
   },
 };

@@ -78,6 +78,7 @@ export class Code {
   geS() { return this.op(0x4e); }
   gtS() { return this.op(0x4a); }
   eqz() { return this.op(0x45); }
+  and() { return this.op(0x71); }
   f32Load(offset = 0) { return this.op(0x2a, 2, ...uleb(offset)); }
   f32Store(offset = 0) { return this.op(0x38, 2, ...uleb(offset)); }
   f32Add() { return this.op(0x92); }
@@ -88,6 +89,7 @@ export class Code {
   f32ConvertI32S() { return this.op(0xb2); }
   f32Eq() { return this.op(0x5b); }
   f32Gt() { return this.op(0x5e); }
+  f32Lt() { return this.op(0x5d); }
   f32Const(v: number) {
     const b = new Uint8Array(new Float32Array([v]).buffer);
     return this.op(0x43, ...b);

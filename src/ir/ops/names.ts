@@ -36,6 +36,7 @@ export const NN_OPS = [
   "layer_norm",
   "rms_norm",
   "add_layer_norm",
+  "add_rms_norm",
 ] as const;
 
 export const ATTENTION_OPS = ["mask_scores", "masked_softmax", "attention", "linear_attention", "performer_attention", "linformer_attention", "local_attention"] as const;

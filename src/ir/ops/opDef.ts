@@ -61,7 +61,7 @@ export interface OpDef {
   readonly epilogue: boolean;
 }
 
-export type WasmKernel = "none" | "dense" | "layerNorm" | "attention";
+export type WasmKernel = "none" | "dense" | "layerNorm" | "rmsNorm" | "attention";
 
 /** Reads an int-list attribute ("0,2,1,3"; "" is the empty list). */
 export function ints(n: NodeLabel, name: string): number[] {
