@@ -76,6 +76,9 @@ describe("examples", () => {
     ["examples/torch/encoder_layer.tfm", ["d_model=40", "nhead=5", "activation=gelu", "norm_first=true"]],
     ["examples/torch/decoder_layer.tfm", ["d_model=64", "nhead=2", "dim_feedforward=96", "norm_first=true"]],
     ["examples/torch/transformer.tfm", ["num_encoder_layers=2", "num_decoder_layers=1", "activation=gelu"]],
+    ["examples/hf/gpt2.tfm", ["n_embd=64", "n_head=4", "n_layer=2", "vocab_size=100", "n_positions=32"]],
+    ["examples/hf/bert.tfm", ["hidden_size=48", "num_attention_heads=3", "intermediate_size=96", "type_vocab_size=3"]],
+    ["examples/hf/llama.tfm", ["hidden_size=64", "num_attention_heads=4", "num_key_value_heads=1", "tie_word_embeddings=true"]],
   ])("%s checks cleanly with and without overrides", (path, sets) => {
     expect(checkFile(path).diagnostics.items).toEqual([]);
     expect(checkFile(path, ...sets).diagnostics.items).toEqual([]);
