@@ -63,7 +63,7 @@ describe("tfmc lsp --stdio on a file being typed", () => {
     const end = { line: 15, character: "  y = linear(h, ".length };
     expect((await complete(end)).map((i) => i.label)).toEqual(expect.arrayContaining(["out =", "tied =", "h"]));
     const sig = (await client.request("textDocument/signatureHelp", { textDocument: { uri: URI }, position: end })).result;
-    expect(sig.signatures[0].label).toBe("linear(x: tensor, out?: int, *, bias?: bool, tied?: label)");
+    expect(sig.signatures[0].label).toBe("linear(x: tensor, out?: int, *, bias?: bool, tied?: label, layout?: linear | conv1d)");
     expect(sig.activeParameter).toBe(1);
 
     const bare = await edit(GPT.replace(/\}\n$/, "  output"));
