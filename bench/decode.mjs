@@ -1,6 +1,8 @@
 // Decoding steps of a generated module's session: the time of one token at a short and at a long
 // context, with softmax attention (a key/value cache read in full every step) and with linear
-// attention (running sums: constant per token), and the memory a step allocates. Run by run.mjs,
+// attention (running sums: constant per token), and for a Llama-shaped model (grouped-query
+// attention: a cache of 2 key/value heads for 8 query heads; rotary embeddings), and the memory a
+// step allocates. Run by run.mjs,
 // each kernel in its own process (with --expose-gc); as a child it takes a job in argv[2].
 import { execFileSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
@@ -81,30 +83,42 @@ async function child(job) {
   console.log(JSON.stringify(out));
 }
 
-/** Compiles the decoder for each kernel and measures it in a child; returns the results. */
-export function runDecodeBench({ root, work, quick, buildGraph, emitModuleSource, parseOverride, log }) {
+/**
+ * The rows: the GPT-style decoder with softmax and with linear attention, and a Llama-shaped model
+ * (rotary embeddings, 2 key/value heads for 8 query heads, RMS norms, SwiGLU) with softmax attention.
+ */
+export function decodeRows(quick) {
   const size = quick ? { d: 64, heads: 4, layers: 2, ctx: 640, vocab: 64, contexts: [32, 640] } : { d: 512, heads: 8, layers: 6, ctx: 1024, vocab: 1024, contexts: [64, 1024] };
+  const common = [`d=${size.d}`, `heads=${size.heads}`, `layers=${size.layers}`, `ctx=${size.ctx}`, `vocab=${size.vocab}`];
+  return [
+    ...["softmax", "linear"].map((kernel) => ({ kernel, model: "decoder", sets: [...common, `kernel=${kernel}`], size })),
+    { kernel: "llama gqa", model: "llama", sets: [...common, `kv_heads=${size.heads / 4}`, `hidden=${Math.round((size.d * 8) / 3 / 32) * 32}`], size },
+  ];
+}
+
+/** Compiles each row's model and measures it in a child; returns the results. `only` keeps the rows of those kernels. */
+export function runDecodeBench({ root, work, quick, buildGraph, emitModuleSource, parseOverride, log, only }) {
   const results = [];
-  for (const kernel of ["softmax", "linear"]) {
-    const sets = [`d=${size.d}`, `heads=${size.heads}`, `layers=${size.layers}`, `ctx=${size.ctx}`, `vocab=${size.vocab}`, `kernel=${kernel}`];
-    const built = buildGraph(readFileSync(join(root, "bench", "models", "decoder.tfm"), "utf8"), sets.map(parseOverride), { level: 2 });
-    if (!built.graph) throw new Error(`decoder: ${built.diagnostics.items.map((d) => d.message).join("; ")}`);
+  for (const row of decodeRows(quick).filter((r) => !only || only.includes(r.kernel))) {
+    const { kernel, model, sets, size } = row;
+    const built = buildGraph(readFileSync(join(root, "bench", "models", `${model}.tfm`), "utf8"), sets.map(parseOverride), { level: 2 });
+    if (!built.graph) throw new Error(`${model}: ${built.diagnostics.items.map((d) => d.message).join("; ")}`);
     const runtime = pathToFileURL(join(root, "dist", "runtime", "index.js")).href;
-    const module = join(work, `decoder-${kernel}.mjs`);
+    const module = join(work, `${model}-${kernel.replace(/ /g, "-")}.mjs`);
     writeFileSync(module, emitModuleSource(built.graph, { runtime, typed: false }));
     log(`W6 decode ${kernel}: steps at contexts ${size.contexts.join(" and ")} ... `);
     const job = { module: pathToFileURL(module).href, runtime, kernel, ctx: size.ctx, contexts: size.contexts };
     const stdout = execFileSync(process.execPath, ["--expose-gc", fileURLToPath(import.meta.url), JSON.stringify(job)], { encoding: "utf8", maxBuffer: 1 << 24 });
     const r = JSON.parse(stdout.trim().split("\n").pop());
     log(`${r.contexts.map((c) => `${c.medianMs.toFixed(1)} ms`).join(", ")}\n`);
-    results.push({ ...r, size });
+    results.push({ ...r, size, model });
   }
   return results;
 }
 
 /** The table rows for the decode results. */
 export function decodeTable(results) {
-  const lines = [`\nW6 decode: one token through a session (d=${results[0]?.size.d}, ${results[0]?.size.layers} layers), median of ${TIMED} steps ending at the context, taken in turn across the contexts`];
+  const lines = [`\nW6 decode: one token through a session (d=${results[0]?.size.d}, ${results[0]?.size.layers} layers; "llama gqa": ${results[0]?.size.heads} heads sharing ${results[0]?.size.heads / 4} key/value heads, rotary, SwiGLU), median of ${TIMED} steps ending at the context, taken in turn across the contexts`];
   lines.push(`${"attention".padEnd(12)}${"context".padStart(10)}${"median ms".padStart(11)}${"min".padStart(9)}${"max".padStart(9)}${"x short".padStart(9)}${"bytes allocated/step".padStart(28)}`);
   for (const r of results) {
     const short = r.contexts[0];
