@@ -22,6 +22,7 @@ export interface ExportCliOptions {
   readonly opset: number;
   readonly without: readonly string[];
   readonly externalData: boolean;
+  readonly withPast: boolean;
   readonly build?: BuildOptions;
 }
 
@@ -75,6 +76,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
         weights,
         file: opts.file,
         producerVersion: "0.1.0",
+        withPast: opts.withPast,
         ...(sink ? { external: { location: dataName, sink } } : {}),
       });
     } catch (e) {
@@ -88,7 +90,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
       renameSync(dataTemp, join(dirname(opts.out), dataName));
     }
     writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: bytes }]);
-    io.out(`wrote ${printable(opts.out)}${opts.externalData ? ` and ${printable(dataName)} beside it` : ""} (opset ${opts.opset})`);
+    io.out(`wrote ${printable(opts.out)}${opts.externalData ? ` and ${printable(dataName)} beside it` : ""} (opset ${opts.opset}${opts.withPast ? ", with past keys and values" : ""})`);
     return 0;
   } finally {
     if (fd !== undefined) closeSync(fd);

@@ -42,12 +42,13 @@ commands:
                                       generate tokens: greedy, beam search or seeded sampling, one
                                       position per step through a decoding session (--recompute:
                                       the whole prefix every step, for models without sessions)
-  export <file.tfm> -o <model.onnx> [--weights w.safetensors] [--opset N] [--without NAME]... [--external-data]
+  export <file.tfm> -o <model.onnx> [--weights w.safetensors] [--opset N] [--without NAME]... [--external-data] [--with-past]
                                       the model as ONNX (after lowering and clean-up): inputs and outputs
                                       named as in the .tfm, symbols as named dynamic dimensions, weights
                                       as initializers under their names (seeded random ones without
                                       --weights; --external-data: in <model.onnx>.data beside it);
-                                      --without leaves an optional input out; opsets 13 to 21 (default 17)
+                                      --without leaves an optional input out; opsets 13 to 21 (default 17);
+                                      --with-past: a decoder taking and returning its key/value cache
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -184,6 +185,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           opset: { type: "string" },
           without: { type: "string", multiple: true },
           "external-data": { type: "boolean" },
+          "with-past": { type: "boolean" },
         },
       });
     } catch (e) {
@@ -252,6 +254,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           opset,
           without: values.without ?? [],
           externalData: Boolean(values["external-data"]),
+          withPast: Boolean(values["with-past"]),
           build: buildOptions(values, io),
           ...(weights ? { weights } : {}),
         },

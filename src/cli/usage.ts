@@ -79,6 +79,8 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "  --opset N            the ONNX opset, 13 to 21 (default 17: LayerNormalization; 20 adds Gelu)",
     "  --without NAME       leave the optional input NAME out of the graph (repeatable)",
     "  --external-data      the weights in <model.onnx>.data beside the model (needed past 2 GiB)",
+    "  --with-past          a decoder taking past_key_values.N.key/.value and returning present.N.key/.value",
+    "                       (its optional inputs left out, as in tfmc's decoding sessions)",
     "  --attention KIND     use this kernel for every attention (only softmax and local have ONNX forms)",
     SET,
   ]),

@@ -20,6 +20,10 @@ export interface ExportCtx {
   cast(name: string, from: DType, to: DType): string;
   /** Whether a softmax here may see a row of only -inf (then it is guarded to give zeros). */
   readonly guardSoftmax: boolean;
+  /** With past: where the new tokens' positions start (int64 [1]), for ops that read positions. */
+  readonly positionOffset?: string;
+  /** With past, at a cached attention: the past keys and values, and where the full ones go. */
+  readonly cache?: { readonly key: string; readonly value: string; keep(key: string, value: string): void };
   /** Input `k`, which must be present: an absent optional input there is an error naming the node. */
   need(k: number): string;
 }

@@ -16,6 +16,7 @@ import { isConst, type Dim, type DType, type TensorType } from "../semantics/typ
 import { ExportError, type ExportCtx } from "./context.js";
 import { mayBeAllMasked } from "./math.js";
 import { int, ONNX_DTYPE, OnnxBuilder } from "./onnxBuilder.js";
+import { PAST_LENGTH, pastKey, planPast, presentKey, TOTAL_LENGTH } from "./past.js";
 import { ONNX } from "./table.js";
 import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
 
@@ -32,6 +33,8 @@ export interface ExportOptions {
   /** The .tfm file, for the source lines nodes name in their doc strings. */
   readonly file: string;
   readonly producerVersion: string;
+  /** A decoder taking and returning its key/value cache (see past.ts). */
+  readonly withPast?: boolean;
 }
 
 /** The IR version a model of this opset declares (ONNX's versioning table). */
@@ -51,7 +54,10 @@ function valueInfo(name: string, type: TensorType): ValueInfoProto {
 }
 
 /** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
-export function exportOnnx(g: IrGraph, opts: ExportOptions): Uint8Array {
+export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array {
+  const past = options.withPast ? planPast(source) : undefined;
+  const g = past?.graph ?? source;
+  const opts = past ? { ...options, without: [...new Set([...options.without, ...past.optional])] } : options;
   const b = new OnnxBuilder(opts.opset);
   const weightBytes = g.meta.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0);
   if (!opts.external && weightBytes > PROTOBUF_LIMIT) throw new ExportError(tooLarge(weightBytes));
@@ -80,6 +86,23 @@ export function exportOnnx(g: IrGraph, opts: ExportOptions): Uint8Array {
   const maxOf = (d: Dim) => (isConst(d) ? d.value : g.meta.symbols.find((s) => s.name === d.sym)?.max);
   const cast = (name: string, from: DType, to: DType) => (from === to ? name : b.op("Cast", [name], { to: int(ONNX_DTYPE[to]) }));
 
+  // With past: each cached layer's past keys and values are inputs, its present ones outputs.
+  const pastInputs: ValueInfoProto[] = [];
+  const presents: { name: string; value: string; type: TensorType }[] = [];
+  const cacheType = (id: string, length: string): TensorType => {
+    const k = g.node(g.node(id).inputs[1]).shape;
+    return { dtype: "f32", shape: [k[0], k[1], { sym: length }, k[3]] };
+  };
+  for (const [id, layer] of past?.layers ?? []) for (const w of ["key", "value"] as const) pastInputs.push(valueInfo(pastKey(layer, w), cacheType(id, PAST_LENGTH)));
+  let pastLength: string | undefined;
+  const offset = (): string => {
+    if (pastLength === undefined) {
+      const first = pastKey(0, "key");
+      pastLength = b.opset >= 15 ? b.op("Shape", [first], { start: int(2), end: int(3) }) : b.op("Slice", [b.op("Shape", [first]), b.i64([2]), b.i64([3])]);
+    }
+    return pastLength;
+  };
+
   const values = new Map<string, string | undefined>();
   const omitted = new Set(g.inputs.filter((i) => opts.without.includes(i.name)).map((i) => i.node));
   for (const id of g.order()) {
@@ -104,6 +127,21 @@ export function exportOnnx(g: IrGraph, opts: ExportOptions): Uint8Array {
       maxOf,
       shape: (ds) => (ds.every(isConst) ? b.i64(ds.map((d) => d.value)) : ds.length === 1 ? dim(ds[0], n) : b.op("Concat", ds.map((d) => dim(d, n)), { axis: int(0) })),
       cast,
+      ...(past?.positional.has(id) ? { positionOffset: offset() } : {}),
+      ...(past?.layers.has(id)
+        ? {
+            positionOffset: offset(),
+            cache: {
+              key: pastKey(past.layers.get(id)!, "key"),
+              value: pastKey(past.layers.get(id)!, "value"),
+              keep: (key: string, value: string) => {
+                const layer = past.layers.get(id)!;
+                presents.push({ name: presentKey(layer, "key"), value: key, type: cacheType(id, TOTAL_LENGTH) });
+                presents.push({ name: presentKey(layer, "value"), value, type: cacheType(id, TOTAL_LENGTH) });
+              },
+            },
+          }
+        : {}),
       guardSoftmax: n.op === "softmax" && mayBeAllMasked(inNodes[0], (i) => g.node(i)),
       need: (k) => {
         const v = ins[k];
@@ -123,11 +161,12 @@ export function exportOnnx(g: IrGraph, opts: ExportOptions): Uint8Array {
     if (v === undefined) throw new ExportError(`the output '${o.name}' is the input --without leaves out`);
     b.output(o.name, v);
   }
+  for (const p of presents) b.output(p.name, p.value);
   const graph = create(GraphProtoSchema, {
     name: g.meta.name,
     node: b.nodes,
-    input: kept.map((i) => valueInfo(i.name, i.type)),
-    output: g.outputs.map((o) => valueInfo(o.name, o.type)),
+    input: [...kept.map((i) => valueInfo(i.name, i.type)), ...pastInputs],
+    output: [...g.outputs.map((o) => valueInfo(o.name, o.type)), ...presents.map((p) => valueInfo(p.name, p.type))],
     initializer: [...weightInitializers(opts.weights, opts.external), ...b.constants],
   });
   const model = create(ModelProtoSchema, {

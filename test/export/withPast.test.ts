@@ -1,0 +1,112 @@
+import { spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
+import * as ort from "onnxruntime-node";
+import { describe, expect, it } from "vitest";
+import { ROOT } from "../helpers.js";
+import { maxAbsDiff } from "../randomInputs.js";
+import { FIXTURES, ortRun, OUT, setFlags, tfmc } from "./harness.js";
+
+// --with-past: a decoder taking and returning its key/value cache. Driven token by token on
+// onnxruntime-node — the prompt in one step, then one token per step with the cache fed back —
+// it picks the same greedy ids as `tfmc generate`.
+
+interface Decoder {
+  readonly tfm: string;
+  readonly sets: readonly string[];
+  /** --weights, or --seed of the random weights. */
+  readonly weights: readonly string[];
+  /** Prompts and weights for which greedy decoding does not just repeat one token. */
+  readonly prompt: readonly number[];
+}
+
+const DECODERS: readonly (readonly [string, Decoder])[] = [
+  ["tiny_gpt (PyTorch's weights)", { tfm: "test/models/tiny_gpt.tfm", sets: [], weights: ["--weights", join(FIXTURES, "tiny_gpt", "weights.safetensors")], prompt: [0] }],
+  ["examples/gpt.tfm", { tfm: "examples/gpt.tfm", sets: ["d=64", "heads=4", "layers=3", "ctx=32", "vocab=120"], weights: ["--seed", "1"], prompt: [2, 9] }],
+  ["tiny_llama (rotary)", { tfm: "test/models/tiny_llama.tfm", sets: [], weights: ["--seed", "0"], prompt: [2, 9] }],
+];
+
+const NEW = 12;
+
+function tfmcGenerate(d: Decoder): number[] {
+  const args = ["generate", d.tfm, "--prompt", d.prompt.join(","), "--max-new-tokens", String(NEW), "--json", ...d.weights, ...setFlags(d.sets)];
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), ...args], { cwd: ROOT, encoding: "utf8" });
+  expect(r.status, r.stderr).toBe(0);
+  return (JSON.parse(r.stdout).results as { tokens: number[] }[])[0].tokens;
+}
+
+const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
+
+/** Greedy decoding through the exported decoder: the tokens after the prompt, and each step's logits. */
+async function ortGenerate(model: string, prompt: readonly number[]): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+  const session = await ort.InferenceSession.create(model);
+  const m = fromBinary(ModelProtoSchema, readFileSync(model));
+  const pastNames = m.graph!.input.map((i) => i.name).filter((n) => n.startsWith("past_key_values."));
+  const tokenInput = m.graph!.input[0];
+  const ids = tokenInput.type?.value.case === "tensorType" && tokenInput.type.value.value.elemType === 7 ? "int64" : "int32";
+  const shapeOf = (name: string) => {
+    const v = m.graph!.input.find((i) => i.name === name)!;
+    const dims = v.type!.value.case === "tensorType" ? v.type!.value.value.shape!.dim : [];
+    return dims.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : 0)).map((d, k) => (k === 0 ? 1 : d));
+  };
+  let past: Record<string, ort.Tensor> = Object.fromEntries(pastNames.map((n) => [n, new ort.Tensor("float32", new Float32Array(0), shapeOf(n))]));
+  let step = [...prompt];
+  const out: number[] = [];
+  const rows: Float32Array[] = [];
+  while (out.length < NEW) {
+    const data = ids === "int64" ? BigInt64Array.from(step.map(BigInt)) : Int32Array.from(step);
+    const results = await session.run({ [tokenInput.name]: new ort.Tensor(ids, data as Int32Array, [1, step.length]), ...past });
+    const logits = results[m.graph!.output[0].name];
+    const vocab = logits.dims[2];
+    const row = (logits.data as Float32Array).slice((step.length - 1) * vocab, step.length * vocab);
+    const next = argmax(row);
+    out.push(next);
+    rows.push(row);
+    past = Object.fromEntries(pastNames.map((n) => [n, results[n.replace("past_key_values.", "present.")]]));
+    step = [next];
+  }
+  await session.release();
+  return { tokens: out, logits: rows };
+}
+
+describe("tfmc export --with-past", () => {
+  it.each(DECODERS)("%s: onnxruntime-node, token by token, picks the greedy ids of tfmc generate", async (name, d) => {
+    const model = join(OUT, `past_${name.replace(/\W+/g, "_")}.onnx`);
+    const r = await tfmc("export", d.tfm, "-o", model, "--with-past", ...d.weights, ...setFlags(d.sets));
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const want = tfmcGenerate(d);
+    expect(new Set(want).size).toBeGreaterThan(1);
+    const got = await ortGenerate(model, d.prompt);
+    expect(got.tokens).toEqual(want);
+    // Each step's logits equal those of the whole sequence run at once without a cache.
+    const whole = join(OUT, `past_${name.replace(/\W+/g, "_")}_whole.onnx`);
+    expect((await tfmc("export", d.tfm, "-o", whole, ...d.weights, ...setFlags(d.sets))).code).toBe(0);
+    const seq = [...d.prompt, ...want.slice(0, -1)];
+    const full = await ortRun(whole, { tokens: { data: Int32Array.from(seq), shape: [1, seq.length] } });
+    const vocab = full.logits.shape[2];
+    got.logits.forEach((row, i) => {
+      const at = d.prompt.length - 1 + i;
+      expect(maxAbsDiff(row, (full.logits.data as Float32Array).subarray(at * vocab, (at + 1) * vocab)), `step ${i}`).toBeLessThanOrEqual(1e-4);
+    });
+  });
+
+  it("names the cache as Hugging Face's exporters do", async () => {
+    const model = join(OUT, "past_names.onnx");
+    expect((await tfmc("export", "test/models/tiny_gpt.tfm", "-o", model, "--with-past")).code).toBe(0);
+    const g = fromBinary(ModelProtoSchema, readFileSync(model)).graph!;
+    expect(g.input.map((i) => i.name)).toEqual(["tokens", "past_key_values.0.key", "past_key_values.0.value", "past_key_values.1.key", "past_key_values.1.value"]);
+    expect(g.output.map((o) => o.name)).toEqual(["logits", "present.0.key", "present.0.value", "present.1.key", "present.1.value"]);
+    const dims = g.input[1].type!.value.case === "tensorType" ? g.input[1].type!.value.value.shape!.dim.map((d) => d.value.value) : [];
+    expect(dims).toEqual(["B", 4n, "past_sequence_length", 8n]);
+  });
+
+  it("refuses a model that cannot decode one token at a time, naming why", async () => {
+    const r = await tfmc("export", "examples/bert.tfm", "-o", join(OUT, "past_bert.onnx"), "--with-past", "--set", "layers=1");
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--with-past: bert cannot decode one token at a time: /);
+    expect(r.err).not.toMatch(/\n\s+at /);
+  });
+});
