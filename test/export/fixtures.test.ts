@@ -10,23 +10,26 @@ import { asDeclared, FIXTURES, graphOf, ortRun, OUT, readTensors, setFlags, tfmc
 
 interface FixtureCase {
   readonly name: string;
+  readonly dir?: string;
   readonly tfm: string;
   readonly set?: Readonly<Record<string, number | string | boolean>>;
 }
 
-const manifest = JSON.parse(readFileSync(join(FIXTURES, "manifest.json"), "utf8")) as { cases: FixtureCase[] };
-export const CASES = manifest.cases.map((c) => [c.name, c] as const);
+/** The fixtures of whole modules (test/fixtures/torch) and of layers (test/fixtures/torch-layers). */
+const DIRS = [FIXTURES, join(FIXTURES, "..", "torch-layers")];
+const CASES = DIRS.flatMap((dir) => (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { cases: FixtureCase[] }).cases.map((c) => [c.name, { ...c, dir }] as const));
 
 export const setsOf = (c: FixtureCase): string[] => Object.entries(c.set ?? {}).map(([k, v]) => `${k}=${v}`);
 
 /** Exports the fixture's model with its weights, leaving out the optional inputs it does not give. */
 export async function exportFixture(c: FixtureCase, suffix = ""): Promise<string> {
-  const feeds = readTensors(join(FIXTURES, c.name, "inputs.safetensors"));
+  const dir = c.dir ?? FIXTURES;
+  const feeds = readTensors(join(dir, c.name, "inputs.safetensors"));
   const without = graphOf(c.tfm, setsOf(c))
     .inputs.filter((i) => i.optional && !feeds.has(i.name))
     .flatMap((i) => ["--without", i.name]);
   const model = join(OUT, `fixture_${c.name}${suffix}.onnx`);
-  const r = await tfmc("export", c.tfm, "-o", model, "--weights", join(FIXTURES, c.name, "weights.safetensors"), ...without, ...setFlags(setsOf(c)));
+  const r = await tfmc("export", c.tfm, "-o", model, "--weights", join(dir, c.name, "weights.safetensors"), ...without, ...setFlags(setsOf(c)));
   expect(r.err).toBe("");
   expect(r.code).toBe(0);
   return model;
@@ -39,11 +42,12 @@ describe("tfmc export: the PyTorch fixtures on onnxruntime-node", () => {
 
   it.each(CASES)("%s equals PyTorch and tfmc run within 1e-4", async (name, c) => {
     const model = await exportFixture(c);
-    const inputs = join(FIXTURES, name, "inputs.safetensors");
+    const dir = c.dir ?? FIXTURES;
+    const inputs = join(dir, name, "inputs.safetensors");
     const feeds = asDeclared(graphOf(c.tfm, setsOf(c)), Object.fromEntries(readTensors(inputs)));
     const got = await ortRun(model, feeds);
-    const torch = readTensors(join(FIXTURES, name, "outputs.safetensors"));
-    const ours = tfmcRun(c.tfm, setsOf(c), inputs, ["--weights", join(FIXTURES, name, "weights.safetensors")], `fixture_${name}`);
+    const torch = readTensors(join(dir, name, "outputs.safetensors"));
+    const ours = tfmcRun(c.tfm, setsOf(c), inputs, ["--weights", join(dir, name, "weights.safetensors")], `fixture_${name}`);
     for (const [key, want] of torch) {
       expect(got[key], `output ${key}`).toBeDefined();
       expect(got[key].shape).toEqual(want.shape);
