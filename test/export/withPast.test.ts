@@ -25,7 +25,8 @@ interface Decoder {
 const DECODERS: readonly (readonly [string, Decoder])[] = [
   ["tiny_gpt (PyTorch's weights)", { tfm: "test/models/tiny_gpt.tfm", sets: [], weights: ["--weights", join(FIXTURES, "tiny_gpt", "weights.safetensors")], prompt: [0] }],
   ["examples/gpt.tfm", { tfm: "examples/gpt.tfm", sets: ["d=64", "heads=4", "layers=3", "ctx=32", "vocab=120"], weights: ["--seed", "1"], prompt: [2, 9] }],
-  ["tiny_llama (rotary)", { tfm: "test/models/tiny_llama.tfm", sets: [], weights: ["--seed", "0"], prompt: [2, 9] }],
+  ["tiny_llama (rotary, 2 key/value heads for 4)", { tfm: "test/models/tiny_llama.tfm", sets: [], weights: ["--seed", "0"], prompt: [2, 9] }],
+  ["tiny_llama (rotary, one key/value head)", { tfm: "test/models/tiny_llama.tfm", sets: ["kv_heads=1"], weights: ["--seed", "0"], prompt: [2, 9] }],
 ];
 
 const NEW = 12;
