@@ -14,6 +14,8 @@ import { maxAbsDiff } from "../randomInputs.js";
 // GPT2Model): names without 'transformer.', the buffers h.N.attn.bias and h.N.attn.masked_bias,
 // the tied lm_head.weight repeated, F16, two shards and model.safetensors.index.json. It loads into
 // examples/hf/gpt2.tfm with a prefix to add and ignore patterns, and computes the fixture's logits.
+// And BERT's weights as BertForPreTraining saves them (under 'bert.', with the pretraining heads
+// 'cls.*' and the buffer position_ids) load into examples/hf/bert.tfm with a prefix to strip.
 
 const FIXTURE = join(ROOT, "test", "fixtures", "hf", "gpt2");
 const manifest = JSON.parse(readFileSync(join(FIXTURE, "manifest.json"), "utf8")) as { set: Record<string, number>; tolerance: number };
@@ -84,6 +86,31 @@ describe("a save_pretrained GPT-2 checkpoint into examples/hf/gpt2.tfm", () => {
       const model = (mod.createModel as (w: unknown, o: unknown) => ReturnType<typeof mod.createModel>)(readCheckpoint(path), OPTIONS);
       const got = model.forward({ input_ids: ids }).logits;
       expect(maxAbsDiff(got.data, want.data as Float32Array)).toBeLessThanOrEqual(manifest.tolerance);
+    }
+  });
+});
+
+describe("a BertForPreTraining checkpoint into examples/hf/bert.tfm", () => {
+  it("loads with --weights-prefix-strip bert. and the heads and buffers ignored, and gives PyTorch's outputs", () => {
+    const fixture = join(ROOT, "test", "fixtures", "hf", "bert_padded");
+    const m = JSON.parse(readFileSync(join(fixture, "manifest.json"), "utf8")) as { set: Record<string, number>; tolerance: number };
+    const file: Record<string, TensorInput> = {};
+    for (const [name, t] of readSafetensors(readFileSync(join(fixture, "weights.safetensors"))).tensors) file[`bert.${name}`] = { dtype: "F16", data: t.data as Float32Array, shape: [...t.shape] };
+    const H = m.set.hidden_size;
+    file["bert.embeddings.position_ids"] = { shape: [1, m.set.max_position_embeddings], data: BigInt64Array.from({ length: m.set.max_position_embeddings }, (_, i) => BigInt(i)) };
+    file["cls.predictions.bias"] = { shape: [m.set.vocab_size], data: new Float32Array(m.set.vocab_size) };
+    file["cls.predictions.transform.dense.weight"] = { shape: [H, H], data: new Float32Array(H * H) };
+    file["cls.seq_relationship.weight"] = { shape: [2, H], data: new Float32Array(2 * H) };
+    const path = join(dir, "bert.safetensors");
+    writeFileSync(path, writeSafetensors(file, { format: "pt" }));
+    const out = join(dir, "bert-out.safetensors");
+    const sets = Object.entries(m.set).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
+    const r = tfmc("run", "examples/hf/bert.tfm", ...sets, "--weights", path, "--weights-prefix-strip", "bert.", "--weights-ignore", "cls.**", "--weights-ignore", "bert.embeddings.position_ids", "--inputs", join(fixture, "inputs.safetensors"), "--out", out);
+    expect(r.err).toBe("");
+    expect(r.code).toBe(0);
+    const got = readSafetensors(readFileSync(out)).tensors;
+    for (const [key, expected] of readSafetensors(readFileSync(join(fixture, "outputs.safetensors"))).tensors) {
+      expect(maxAbsDiff(got.get(key)!.data as Float32Array, expected.data as Float32Array), key).toBeLessThanOrEqual(m.tolerance);
     }
   });
 });
