@@ -1,10 +1,10 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
-import { graphOf, ortRun, OUT, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
+import { graphOf, ortRun, ortWeb, OUT, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
 
 // Every example, small enough to run in a test, exported with its seeded random weights and run
-// on onnxruntime-node: the outputs equal `tfmc run`'s on the same inputs within 1e-4.
+// on onnxruntime-node and onnxruntime-web (wasm): the outputs equal `tfmc run`'s on the same inputs within 1e-4.
 
 const DIMS = { B: 2, T: 5, L: 4, S: 6 };
 
@@ -18,8 +18,8 @@ export const EXAMPLES: readonly (readonly [string, readonly string[]])[] = [
   ["examples/torch/transformer.tfm", ["d_model=32", "nhead=4", "dim_feedforward=40", "num_encoder_layers=2", "num_decoder_layers=1", "activation=gelu"]],
 ];
 
-describe("tfmc export: the examples on onnxruntime-node", () => {
-  it.each(EXAMPLES)("%s equals tfmc run within 1e-4", async (tfm, sets) => {
+describe("tfmc export: the examples on onnxruntime", () => {
+  it.each(EXAMPLES)("%s equals tfmc run within 1e-4 (onnxruntime-node and -web)", async (tfm, sets) => {
     const name = tfm.replace(/[/.]/g, "_");
     const model = join(OUT, `${name}.onnx`);
     const r = await tfmc("export", tfm, "-o", model, ...setFlags(sets));
@@ -27,10 +27,12 @@ describe("tfmc export: the examples on onnxruntime-node", () => {
     expect(r.code).toBe(0);
     const feeds = randomInputs(graphOf(tfm, sets), DIMS, 7);
     const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `${name}.inputs.safetensors`), feeds), [], name);
-    const got = await ortRun(model, feeds);
-    for (const [key, t] of want) {
-      expect(got[key].shape).toEqual(t.shape);
-      expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), key).toBeLessThanOrEqual(1e-4);
+    for (const ort of [undefined, await ortWeb()]) {
+      const got = await ortRun(model, feeds, ort);
+      for (const [key, t] of want) {
+        expect(got[key].shape).toEqual(t.shape);
+        expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), `${key} on onnxruntime-${ort ? "web" : "node"}`).toBeLessThanOrEqual(1e-4);
+      }
     }
   });
 });
@@ -49,8 +51,8 @@ const MODELS: readonly (readonly [string, readonly string[]])[] = [
   ["test/models/wasm_kernels.tfm", []],
 ];
 
-describe("tfmc export: the test models on onnxruntime-node", () => {
-  it.each(MODELS)("%s %j equals tfmc run within 1e-4", async (tfm, sets) => {
+describe("tfmc export: the test models on onnxruntime", () => {
+  it.each(MODELS)("%s %j equals tfmc run within 1e-4 (onnxruntime-node and -web)", async (tfm, sets) => {
     const name = `${tfm}${sets.join("_")}`.replace(/[/.=]/g, "_");
     const model = join(OUT, `${name}.onnx`);
     const r = await tfmc("export", tfm, "-o", model, ...setFlags(sets));
@@ -58,10 +60,12 @@ describe("tfmc export: the test models on onnxruntime-node", () => {
     expect(r.code).toBe(0);
     const feeds = randomInputs(graphOf(tfm, sets), DIMS, 8);
     const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `${name}.inputs.safetensors`), feeds), [], name);
-    const got = await ortRun(model, feeds);
-    for (const [key, t] of want) {
-      expect(got[key].shape).toEqual(t.shape);
-      expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), key).toBeLessThanOrEqual(1e-4);
+    for (const ort of [undefined, await ortWeb()]) {
+      const got = await ortRun(model, feeds, ort);
+      for (const [key, t] of want) {
+        expect(got[key].shape).toEqual(t.shape);
+        expect(maxAbsDiff(got[key].data as Float32Array, t.data as Float32Array), `${key} on onnxruntime-${ort ? "web" : "node"}`).toBeLessThanOrEqual(1e-4);
+      }
     }
   });
 });

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { maxAbsDiff } from "../randomInputs.js";
-import { asDeclared, FIXTURES, graphOf, ortRun, OUT, readTensors, setFlags, tfmc, tfmcRun } from "./harness.js";
+import { asDeclared, FIXTURES, graphOf, ortRun, ortWeb, OUT, readTensors, setFlags, tfmc, tfmcRun } from "./harness.js";
 
 // Every PyTorch fixture (test/fixtures/torch: weights, inputs and PyTorch's outputs) exported
 // with its weights and run on onnxruntime-node: the outputs equal PyTorch's and `tfmc run`'s
@@ -53,6 +53,19 @@ describe("tfmc export: the PyTorch fixtures on onnxruntime-node", () => {
       expect(got[key].shape).toEqual(want.shape);
       expect(maxAbsDiff(got[key].data as Float32Array, want.data as Float32Array), `${key} vs PyTorch`).toBeLessThanOrEqual(1e-4);
       expect(maxAbsDiff(got[key].data as Float32Array, ours.get(key)!.data as Float32Array), `${key} vs tfmc run`).toBeLessThanOrEqual(1e-4);
+    }
+  });
+});
+
+describe("tfmc export: the PyTorch fixtures on onnxruntime-web (wasm)", () => {
+  it.each(CASES)("%s equals PyTorch within 1e-4", async (name, c) => {
+    const model = await exportFixture(c, "_web");
+    const dir = c.dir ?? FIXTURES;
+    const feeds = asDeclared(graphOf(c.tfm, setsOf(c)), Object.fromEntries(readTensors(join(dir, name, "inputs.safetensors"))));
+    const got = await ortRun(model, feeds, await ortWeb());
+    for (const [key, want] of readTensors(join(dir, name, "outputs.safetensors"))) {
+      expect(got[key].shape).toEqual(want.shape);
+      expect(maxAbsDiff(got[key].data as Float32Array, want.data as Float32Array), `${key} vs PyTorch`).toBeLessThanOrEqual(1e-4);
     }
   });
 });

@@ -71,9 +71,25 @@ function ortTensor(ort: Ort, t: Tensor): ortNode.Tensor {
   return new ort.Tensor(type, d as Float32Array, [...t.shape]);
 }
 
+let web: Ort | undefined;
+
+/** onnxruntime-web on its wasm backend, one thread (in Node, as in a browser without isolation). */
+export async function ortWeb(): Promise<Ort> {
+  if (!web) {
+    web = (await import("onnxruntime-web")) as unknown as Ort;
+    const env = web.env as unknown as { wasm: { numThreads: number }; logLevel: string };
+    env.wasm.numThreads = 1;
+    env.logLevel = "error";
+  }
+  return web;
+}
+
 /** The exported model run on an onnxruntime (node, or web's wasm backend) with these feeds. */
 export async function ortRun(model: string | Uint8Array, feeds: Record<string, Tensor>, ort: Ort = ortNode): Promise<Record<string, Tensor>> {
-  const session = typeof model === "string" ? await ort.InferenceSession.create(model) : await ort.InferenceSession.create(model);
+  const options = ort === ortNode ? {} : { executionProviders: ["wasm"] };
+  // onnxruntime-web reads a model from bytes (a path would be fetched).
+  const bytes = typeof model === "string" && ort !== ortNode ? new Uint8Array(readFileSync(model)) : model;
+  const session = typeof bytes === "string" ? await ort.InferenceSession.create(bytes, options) : await ort.InferenceSession.create(bytes, options);
   const inputs = Object.fromEntries(session.inputNames.map((n) => [n, ortTensor(ort, feeds[n])]));
   const results = await session.run(inputs);
   await session.release();
