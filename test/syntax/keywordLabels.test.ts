@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { formatTfm } from "../../src/format/format.js";
-import { analyze, hoverAt } from "../../src/lsp/analysis.js";
+import { analyze, definitionAt, hoverAt } from "../../src/lsp/analysis.js";
 import { completionsAt } from "../../src/lsp/completion.js";
 import type { Expr, Stmt } from "../../src/syntax/ast.js";
 import { parseTfm } from "../../src/syntax/parse.js";
@@ -73,6 +73,10 @@ describe("keywords as label segments", () => {
     expect(completionsAt(analyze(inputLabel), inputLabel.length).items.map((i) => i.label)).toContain("layer_norm");
     const bare = `${MODEL.split("\n").slice(0, 4).join("\n")}\n  h = output: `;
     expect(completionsAt(analyze(bare), bare.length).items.map((i) => i.label)).toContain("linear");
+    // Go to definition from the tied head's reference to the label's declaration.
+    const def = definitionAt(analyze(MODEL), MODEL.indexOf("embed_tokens)") - 2);
+    expect(def && MODEL.slice(def.start, def.end)).toBe("model.embed_tokens");
+    expect(def?.line).toBe(4);
     const hover = hoverAt(analyze(MODEL), MODEL.indexOf("linear(h, d, bias"));
     expect(hover?.text).toMatch(/linear\(x: tensor/);
   });
