@@ -63,16 +63,23 @@ export function wasmAttention(
   // One scratch for all heads, or (threads running heads at once) one per head.
   const per = wasmAttentionScratch(S, D, Dv);
   const own = scratch.length >= H * per;
-  for (let h = hStart; h < hEnd; h++) {
+  // Grouped-query attention: query head h reads key/value head h / (H / kvHeads) of its batch; the
+  // heads of one group in a row reuse the keys and values packed for the first.
+  let packedRow = -1;
+  let packedBase = -1;
+  const run = (b: number, h: number) => {
     const base = own ? h * per : 0;
     const kp = scratch.subarray(base, base + S4 * D);
     const vp = scratch.subarray(base + S4 * D, base + S4 * (D + Dv));
     const sc = scratch.subarray(base + S4 * (D + Dv), base + S4 * (D + Dv + QUERY_BLOCK));
     const sums = scratch.subarray(base + S4 * (D + Dv + QUERY_BLOCK), base + per);
-    // Grouped-query attention: query head h reads key/value head h / (H / kvHeads) of its batch.
-    const kv = (b: number) => b * kvHeads + Math.floor(h / (H / kvHeads));
-    for (let b = 0; b < B; b++) headAttention(product, softmax, out, q, k, v, b, h, H, kv(b), L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums, masks);
-  }
+    const row = b * kvHeads + Math.floor(h / (H / kvHeads));
+    const pack = row !== packedRow || base !== packedBase;
+    headAttention(product, softmax, out, q, k, v, b, h, H, row, pack, L, S, S4, D, Dv, scale, causal, kp, vp, sc, sums, masks);
+    [packedRow, packedBase] = [row, base];
+  };
+  if (own) for (let h = hStart; h < hEnd; h++) for (let b = 0; b < B; b++) run(b, h);
+  else for (let b = 0; b < B; b++) for (let h = hStart; h < hEnd; h++) run(b, h);
 }
 
 function headAttention(
@@ -86,6 +93,7 @@ function headAttention(
   h: number,
   H: number,
   bk: number,
+  pack: boolean,
   L: number,
   S: number,
   S4: number,
@@ -100,16 +108,7 @@ function headAttention(
   masks: Masks | null,
 ): void {
   const bh = b * H + h;
-  // Keys: panel p holds keys 4p..4p+3 for every d; values: panel e holds columns 4e..4e+3 for every key.
-  const ko = bk * S * D;
-  for (let j = 0; j < S4; j++)
-    for (let d = 0; d < D; d++) kp[((j >> 2) * D + d) * 4 + (j & 3)] = j < S ? k[ko + j * D + d] : 0;
-  const vo = bk * S * Dv;
-  for (let e = 0; e < Dv; e += 4)
-    for (let j = 0; j < S4; j++) {
-      const at = ((e >> 2) * S4 + j) * 4;
-      for (let c = 0; c < 4; c++) vp[at + c] = j < S ? v[vo + j * Dv + e + c] : 0;
-    }
+  if (pack) packKeysValues(k, v, bk, S, S4, D, Dv, kp, vp);
   for (let i0 = 0; i0 < L; i0 += QUERY_BLOCK) {
     const rows = Math.min(QUERY_BLOCK, L - i0);
     // Causal blocks need the keys up to their last query only.
@@ -147,4 +146,17 @@ function applyMasks(sc: Float32Array, masks: Masks, b: number, h: number, i0: nu
       sc[at] = ok ? sc[at] + add / scale : -Infinity;
     }
   }
+}
+
+/** Keys of (batch, key/value head) row `bk` into panels (panel p: keys 4p..4p+3 for every d), values by columns (panel e: columns 4e..4e+3 for every key). */
+function packKeysValues(k: Float32Array, v: Float32Array, bk: number, S: number, S4: number, D: number, Dv: number, kp: Float32Array, vp: Float32Array): void {
+  const ko = bk * S * D;
+  for (let j = 0; j < S4; j++)
+    for (let d = 0; d < D; d++) kp[((j >> 2) * D + d) * 4 + (j & 3)] = j < S ? k[ko + j * D + d] : 0;
+  const vo = bk * S * Dv;
+  for (let e = 0; e < Dv; e += 4)
+    for (let j = 0; j < S4; j++) {
+      const at = ((e >> 2) * S4 + j) * 4;
+      for (let c = 0; c < 4; c++) vp[at + c] = j < S ? v[vo + j * Dv + e + c] : 0;
+    }
 }
