@@ -107,7 +107,7 @@ function lowerLayer(layer: LayerNode, ctx: LowerCtx): string {
       return lowerFfn(layer, ctx);
     case "add_norm": {
       const sum = ctx.emit("add", [ctx.input("x"), ctx.input("y")], shape);
-      return ctx.emit("layer_norm", [sum, ctx.param(p.weight), ctx.param(p.bias)], shape, { eps: a.eps as number });
+      return ctx.emit("layer_norm", [sum, ctx.param(p.weight), ...(p.bias ? [ctx.param(p.bias)] : [])], shape, { eps: a.eps as number });
     }
     case "learned_positions":
       return ctx.emit("slice_rows", [ctx.param(p.weight)], shape, { start: 0 });

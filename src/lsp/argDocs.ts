@@ -55,6 +55,7 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
     x: X,
     y: "added to x before the norm",
     eps: "added to the variance inside the root (default 1e-5)",
+    bias: "learned `bias` (default true)",
   },
   attention: {
     query: "queries [B, L, E]; also keys and values unless `memory` or `key`/`value` are given",

@@ -6,9 +6,9 @@ import { graphOf, importGenerated } from "../compileHelpers.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
 
 // Projections and norms without biases (test/models/biasless.tfm): attention's proj_bias = false in
-// each layout, layer_norm(bias = false), linear(bias = false), and the norms without weights, at
-// -O0, -O2 and on the wasm target against the float64 interpreter. (ffn(bias = false) and
-// linear(layout = conv1d, bias = false) are in projections.test.ts.)
+// each layout, layer_norm(bias = false), add_norm(bias = false), linear(bias = false), and the norms
+// without weights, at -O0, -O2 and on the wasm target against the float64 interpreter.
+// (ffn(bias = false) and linear(layout = conv1d, bias = false) are in projections.test.ts.)
 
 const MODEL = "test/models/biasless.tfm";
 const TARGETS = [
@@ -22,8 +22,8 @@ describe("bias = false everywhere", () => {
   it("declares no bias at all", () => {
     const g = graphOf(MODEL, "layout=split");
     const params = g.meta.params.map((p) => p.name);
-    expect(params).toEqual(["attn.q_proj.weight", "attn.k_proj.weight", "attn.v_proj.weight", "attn.out_proj.weight", "norm.weight", "proj.weight", "rms.weight"]);
-    expect(graphOf(MODEL, "affine=false").meta.params.map((p) => p.name)).toEqual(["attn.in_proj_weight", "attn.out_proj.weight", "proj.weight"]);
+    expect(params).toEqual(["attn.q_proj.weight", "attn.k_proj.weight", "attn.v_proj.weight", "attn.out_proj.weight", "norm.weight", "post.weight", "proj.weight", "rms.weight"]);
+    expect(graphOf(MODEL, "affine=false").meta.params.map((p) => p.name)).toEqual(["attn.in_proj_weight", "attn.out_proj.weight", "post.weight", "proj.weight"]);
   });
 
   const cases = TARGETS.flatMap(([level, target]) => VARIANTS.map((sets) => [level, target, sets] as const));

@@ -227,11 +227,12 @@ export const transpose: LayerDef = {
 };
 
 export const add_norm: LayerDef = {
-  doc: "Post-norm residual: layer_norm(x + y), with the norm's `weight` and `bias`.",
+  doc: "Post-norm residual: layer_norm(x + y), with the norm's `weight` and `bias` (`bias = false`: none).",
   args: [
     { name: "x", kind: "tensor", required: true },
     { name: "y", kind: "tensor", required: true },
     { name: "eps", kind: "number", keywordOnly: true },
+    { name: "bias", kind: "bool", keywordOnly: true },
   ],
   elaborate(st, a, site) {
     const x = floatInput(st, a);
@@ -243,7 +244,8 @@ export const add_norm: LayerDef = {
     const d = st.lastDimConst(x, a.span("x"), "add_norm");
     if (d === undefined) return ERROR;
     const eps = a.number("eps", 1e-5);
-    const params = { weight: st.addParam("weight", [d], site.span), bias: st.addParam("bias", [d], site.span) };
+    const params: Record<string, string> = { weight: st.addParam("weight", [d], site.span) };
+    if (a.bool("bias", true)) params.bias = st.addParam("bias", [d], site.span);
     return st.addNode("add_norm", { x: x.node, y: y.node }, { eps, dim: d }, params, x.type, site.span);
   },
 };
