@@ -102,7 +102,11 @@ describe("ffn(x, hidden, gated = true)", () => {
       '3:44 expected a list of 3 names for a gated ffn (gate, up, down), such as ["gate_proj", "up_proj", "down_proj"], got a list of 2',
     ]);
     expect(at('names = "fc"')).toEqual(['3:30 expected a list of 2 names for an ffn, such as ["linear1", "linear2"], got string "fc"']);
-    expect(at('names = ["fc", "fc"]')).toEqual(["3:30 'names' must be distinct names, got 'fc' twice"]);
+    expect(at('names = ["fc", "fc"]')).toEqual(["3:45 'names' must be distinct names, got 'fc' twice"]);
+    expect(at('names = ["fc", 3]')).toEqual(["3:45 expected a non-empty name in quotes, got integer 3"]);
+    expect(at('names = ["fc", ""]')).toEqual(["3:45 expected a non-empty name in quotes, got an empty string"]);
+    // A bare word is an unknown name, reported once, where it is.
+    expect(at('names = ["fc", proj]')).toEqual(["3:45 unknown name 'proj'"]);
   });
 });
 

@@ -14,17 +14,26 @@ function projectionNames(st: ElaborationState, a: EvaluatedArgs, gated: boolean)
   const defaults: readonly string[] = gated ? DEFAULT_NAMES.gated : DEFAULT_NAMES.plain;
   const v = a.get("names");
   if (v === undefined) return defaults;
-  const items = v.kind === "list" ? v.items : [];
-  const names = items.map((x) => (x.kind === "string" ? x.value : ""));
-  if (v.kind !== "list" || items.length !== defaults.length || names.some((n) => n === "")) {
-    const what = `a list of ${defaults.length} names for ${gated ? "a gated" : "an"} ffn (gate, up, down), such as [${defaults.map((n) => JSON.stringify(n)).join(", ")}]`;
-    st.error(Diagnostics.Expected_0_got_1, a.span("names"), [gated ? what : what.replace(" (gate, up, down)", ""), describeValue(v)]);
+  const what = `a list of ${defaults.length} names for ${gated ? "a gated ffn (gate, up, down)" : "an ffn"}, such as [${defaults.map((n) => JSON.stringify(n)).join(", ")}]`;
+  if (v.kind !== "list" || v.items.length !== defaults.length) {
+    st.error(Diagnostics.Expected_0_got_1, a.span("names"), [what, describeValue(v)]);
     return undefined;
   }
-  const twice = names.find((n, i) => names.indexOf(n) !== i);
-  if (twice !== undefined) {
-    st.error(Diagnostics.Value_0_must_be_1, a.span("names"), ["'names'", `distinct names, got '${twice}' twice`]);
-    return undefined;
+  // An item that failed to evaluate (an unknown name) was reported where it is.
+  if (v.items.some((x) => x.kind === "error")) return undefined;
+  const expr = a.exprs.get("names");
+  const itemSpan = (i: number) => (expr?.kind === "list" ? expr.items[i].span : a.span("names"));
+  const names: string[] = [];
+  for (const [i, x] of v.items.entries()) {
+    if (x.kind !== "string" || x.value === "") {
+      st.error(Diagnostics.Expected_0_got_1, itemSpan(i), ["a non-empty name in quotes", x.kind === "string" ? "an empty string" : describeValue(x)]);
+      return undefined;
+    }
+    if (names.includes(x.value)) {
+      st.error(Diagnostics.Value_0_must_be_1, itemSpan(i), ["'names'", `distinct names, got '${x.value}' twice`]);
+      return undefined;
+    }
+    names.push(x.value);
   }
   return names;
 }
