@@ -20,16 +20,18 @@ async function engine() {
     const m = await mod.createThreadedModel(tensors, { threads: Number(variant) });
     return { run: async () => Object.values(await m.forward(feeds))[0].data, close: () => m.close(), profile: m.profile };
   }
-  if (family === "ort-node" || family === "ort-web") {
-    const ort = family === "ort-node" ? await import("onnxruntime-node") : await import("onnxruntime-web");
+  if (family === "ort-node" || family === "ort-web" || family === "tfmc→onnx-node" || family === "tfmc→onnx-web") {
+    const native = family === "ort-node" || family === "tfmc→onnx-node";
+    const ort = native ? await import("onnxruntime-node") : await import("onnxruntime-web");
     const { encoderOnnx, gemmOnnx } = await import("./engines/onnxModel.mjs");
-    const bytes = job.kind === "gemm" ? gemmOnnx(weights, job.config) : encoderOnnx(weights, job.config);
+    // The ort rows run the layer as PyTorch's exporter writes it; the tfmc→onnx rows what `tfmc export` writes.
+    const bytes = family.startsWith("tfmc") ? new Uint8Array(readFileSync(job.onnx)) : job.kind === "gemm" ? gemmOnnx(weights, job.config) : encoderOnnx(weights, job.config);
     const threads = Number(variant);
-    if (family === "ort-web") {
+    if (!native) {
       ort.env.wasm.numThreads = threads;
       ort.env.logLevel = "error";
     }
-    const options = family === "ort-node" ? { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" } : { executionProviders: ["wasm"] };
+    const options = native ? { intraOpNumThreads: threads, interOpNumThreads: 1, executionMode: "sequential" } : { executionProviders: ["wasm"] };
     const session = await ort.InferenceSession.create(bytes, options);
     const feed = { [job.inputName]: new ort.Tensor("float32", input.data, input.shape) };
     return { run: async () => (await session.run(feed)).out.data, close: () => session.release?.() };

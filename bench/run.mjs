@@ -10,6 +10,8 @@ import { emitModuleSource } from "../dist/codegen/module.js";
 import { parseOverride } from "../dist/semantics/overrides.js";
 import { randomWeights, seededRandom, writeSafetensors } from "../dist/runtime/index.js";
 import { emitModel } from "../dist/codegen/emit.js";
+import { exportOnnx } from "../dist/export/exportGraph.js";
+import { loadedWeights } from "../dist/export/weights.js";
 import { decodeTable, runDecodeBench } from "./decode.mjs";
 import { runCompileScaling, scalingTable } from "./scaling.mjs";
 
@@ -32,6 +34,9 @@ const ONLY_ENGINES = option("--engines");
 
 const layerFlops = (S, d, ff) => S * (8 * d * d + 4 * d * ff) + 4 * S * S * d;
 const ENGINES = ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
+// `tfmc export`'s ONNX of the same model on the same onnxruntime engines as the ort rows, which run
+// the graph PyTorch's exporter writes for the layer (bench/engines/onnxModel.mjs).
+const EXPORTED = ["tfmc→onnx-node:1", "tfmc→onnx-node:2", "tfmc→onnx-web:1", "tfmc→onnx-web:2"];
 
 const encoder = (name, S, layers, extra = []) => ({
   name, kind: "encoder", tfm: "bench/models/encoder.tfm", S, layers,
@@ -40,10 +45,10 @@ const encoder = (name, S, layers, extra = []) => ({
 });
 const W5 = [["softmax (fused)", []], ["linear", ["kernel=linear"]], ["performer", ["kernel=performer"]], ["linformer", ["kernel=linformer", `k=${QUICK ? 32 : 256}`]], ["local", ["kernel=local", `window=${QUICK ? 16 : 128}`]]];
 const WORKLOADS = [
-  { ...encoder("W1 enc512", P.S, 1), engines: ENGINES },
-  { ...encoder("W2 enc512-long", P.long, 1), engines: ENGINES },
+  { ...encoder("W1 enc512", P.S, 1), engines: [...ENGINES, ...EXPORTED] },
+  { ...encoder("W2 enc512-long", P.long, 1), engines: [...ENGINES, ...EXPORTED] },
   { name: "W3 gemm", kind: "gemm", tfm: "bench/models/gemm.tfm", sets: [`m=${P.gemm.m}`, `k=${P.gemm.k}`, `n=${P.gemm.n}`], flops: 2 * P.gemm.m * P.gemm.k * P.gemm.n, config: P.gemm, engines: ENGINES },
-  { ...encoder("W4 enc6", P.S, 6), engines: ENGINES },
+  { ...encoder("W4 enc6", P.S, 6), engines: [...ENGINES, ...EXPORTED] },
   ...W5.map(([variant, sets]) => ({ ...encoder(`W5 seq${P.w5} ${variant}`, P.w5, 1, sets), engines: variant.startsWith("softmax") ? ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2", "ort-node:1", "ort-node:2"] : ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2"], slow: true })),
 ];
 
@@ -60,14 +65,22 @@ function prepare(w, index) {
   writeFileSync(wasmModule, emitModuleSource(built.graph, { runtime: pathToFileURL(join(ROOT, "dist", "runtime", "index.js")).href, typed: false, profile: Boolean(w.slow), target: "wasm" }));
   const params = built.model.params.map((p) => ({ name: p.name, shape: p.shape }));
   const weights = join(WORK, `w${index}.weights.safetensors`);
-  writeFileSync(weights, writeSafetensors(randomWeights(params, 1)));
+  const values = randomWeights(params, 1);
+  writeFileSync(weights, writeSafetensors(values));
+  // What `tfmc export` writes for the model (lowering and clean-up, opset 17), with the same weights.
+  const onnx = join(WORK, `w${index}.onnx`);
+  if (w.engines.some((e) => e.startsWith("tfmc→onnx"))) {
+    const lowered = buildGraph(readFileSync(join(ROOT, w.tfm), "utf8"), w.sets.map(parseOverride), { level: 1 }).graph;
+    const data = Object.fromEntries(Object.entries(values).map(([k, t]) => [k, t.data]));
+    writeFileSync(onnx, exportOnnx(lowered, { opset: 17, without: [], weights: loadedWeights(params, data), file: w.tfm, producerVersion: "bench" }));
+  }
   const inputName = built.graph.inputs[0].name;
   const shape = w.kind === "gemm" ? [P.gemm.m, P.gemm.k] : [1, w.S, P.d];
   const rand = seededRandom(2);
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => 2 * rand() - 1);
   const input = join(WORK, `w${index}.input.safetensors`);
   writeFileSync(input, writeSafetensors({ [inputName]: { data, shape } }));
-  return { module: pathToFileURL(module).href, wasmModule: pathToFileURL(wasmModule).href, weights, input, inputName, compileMs };
+  return { module: pathToFileURL(module).href, wasmModule: pathToFileURL(wasmModule).href, weights, input, inputName, compileMs, onnx };
 }
 
 function runEngine(w, files, engine, index) {
@@ -130,13 +143,13 @@ for (const r of results) {
 }
 
 const pad = (s, n) => String(s).padStart(n);
-console.log(`\n${QUICK ? "QUICK MODE (small sizes, smoke test only)\n" : ""}${"workload".padEnd(28)}${"engine".padEnd(12)}${pad("median ms", 11)}${pad("min", 9)}${pad("max", 9)}${pad("GFLOP/s", 9)}${pad("x tfmc", 8)}${pad("create ms", 11)}${pad("RSS MB", 8)}  agrees`);
+console.log(`\n${QUICK ? "QUICK MODE (small sizes, smoke test only)\n" : ""}${"workload".padEnd(28)}${"engine".padEnd(18)}${pad("median ms", 11)}${pad("min", 9)}${pad("max", 9)}${pad("GFLOP/s", 9)}${pad("x tfmc", 8)}${pad("create ms", 11)}${pad("RSS MB", 8)}  agrees`);
 for (const r of results) {
   if (r.error) {
-    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}  not available`);
+    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(18)}  not available`);
     continue;
   }
-  console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}${pad(r.medianMs.toFixed(1), 11)}${pad(r.minMs.toFixed(1), 9)}${pad(r.maxMs.toFixed(1), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(r.ratioToTfmc.toFixed(2), 8)}${pad(r.createMs.toFixed(0), 11)}${pad(r.maxRssMb.toFixed(0), 8)}  ${r.agrees ? "yes" : `NO (${r.maxAbsDiff.toExponential(1)})`}`);
+  console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(18)}${pad(r.medianMs.toFixed(1), 11)}${pad(r.minMs.toFixed(1), 9)}${pad(r.maxMs.toFixed(1), 9)}${pad(r.gflops.toFixed(2), 9)}${pad(r.ratioToTfmc.toFixed(2), 8)}${pad(r.createMs.toFixed(0), 11)}${pad(r.maxRssMb.toFixed(0), 8)}  ${r.agrees ? "yes" : `NO (${r.maxAbsDiff.toExponential(1)})`}`);
 }
 const w5 = results.filter((r) => r.workload.startsWith("W5") && r.attentionMs !== undefined);
 if (w5.length > 0) {
@@ -144,7 +157,7 @@ if (w5.length > 0) {
   for (const r of w5) {
     const base = w5.find((x) => x.engine === r.engine && x.workload.includes("softmax"));
     const speedup = base ? `  ${(base.attentionMs / r.attentionMs).toFixed(1)}x faster than fused softmax; layer ${(base.medianMs / r.medianMs).toFixed(2)}x` : "";
-    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(12)}${pad(r.attentionMs.toFixed(1), 11)} ms${speedup}`);
+    console.log(`${r.workload.padEnd(28)}${r.engine.padEnd(18)}${pad(r.attentionMs.toFixed(1), 11)} ms${speedup}`);
   }
 }
 const w4 = results.find((r) => r.workload.startsWith("W4") && r.engine === "tfmc:1");

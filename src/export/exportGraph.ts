@@ -16,6 +16,8 @@ import { isConst, type Dim, type DType, type TensorType } from "../semantics/typ
 import { ExportError, type ExportCtx } from "./context.js";
 import { mayBeAllMasked } from "./math.js";
 import { int, ONNX_DTYPE, OnnxBuilder } from "./onnxBuilder.js";
+import { fuseDenseEpilogue, fuseQkvProjection } from "../passes/fusion.js";
+import type { PassNote } from "../passes/pass.js";
 import { PAST_LENGTH, pastKey, planPast, presentKey, TOTAL_LENGTH } from "./past.js";
 import { ONNX } from "./table.js";
 import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
@@ -53,10 +55,21 @@ function valueInfo(name: string, type: TensorType): ValueInfoProto {
   return create(ValueInfoProtoSchema, { name, type: create(TypeProtoSchema, { value: { case: "tensorType", value: tensorType } }) });
 }
 
+/**
+ * Products as PyTorch's exporter writes nn.Linear and nn.MultiheadAttention: the bias with its
+ * product, and the query, key and value projections of a packed in_proj_weight as one product
+ * whose heads are sliced from the result. Weights keep their names and layouts.
+ */
+function packProjections(g: IrGraph): IrGraph {
+  const notes: PassNote[] = [];
+  return [fuseDenseEpilogue, fuseQkvProjection].reduce((graph, pass) => pass.run(graph, { notes }), g);
+}
+
 /** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
 export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array {
-  const past = options.withPast ? planPast(source) : undefined;
-  const g = past?.graph ?? source;
+  const packed = packProjections(source);
+  const past = options.withPast ? planPast(packed) : undefined;
+  const g = past?.graph ?? packed;
   const opts = past ? { ...options, without: [...new Set([...options.without, ...past.optional])] } : options;
   const b = new OnnxBuilder(opts.opset);
   const weightBytes = g.meta.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0);
