@@ -2,7 +2,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { diagnosticToJson, formatDiagnostic, formatSummary } from "../diagnostics/format.js";
 import { checkSource, parameterCount } from "../semantics/check.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import { isConst, formatType, type Dim, type TensorType } from "../semantics/types.js";
+import { isConst, formatDefault, formatType, type Dim, type TensorType } from "../semantics/types.js";
 import { printable, readSource, UserError, type Output } from "./io.js";
 
 export interface CheckOptions {
@@ -47,7 +47,7 @@ export function runCheck(opts: CheckOptions, io: Output): number {
         ...(model
           ? {
               model: model.name,
-              inputs: model.inputs.map((i) => ({ ...jsonTensor(i.name, i.type), optional: i.optional })),
+              inputs: model.inputs.map((i) => ({ ...jsonTensor(i.name, i.type), optional: i.optional, ...(i.default !== undefined ? { default: i.default } : {}) })),
               outputs: model.outputs.map((o) => jsonTensor(o.name, o.type)),
               parameters: parameterCount(model),
               parameterTensors: model.params.map((p) => ({ name: p.name, dtype: p.dtype, shape: [...p.shape] })),
@@ -60,7 +60,7 @@ export function runCheck(opts: CheckOptions, io: Output): number {
     if (errors > 0 || diags.length > 0) io.err(`${printable(path)}: ${formatSummary(errors, diags.length - errors)}`);
     if (model) {
       io.out(`${printable(path)}: model ${model.name} is well formed`);
-      for (const i of model.inputs) io.out(`  input  ${i.name}${i.optional ? "?" : ""}: ${formatType(i.type)}`);
+      for (const i of model.inputs) io.out(`  input  ${i.name}${i.optional ? "?" : ""}: ${formatType(i.type)}${i.default !== undefined ? ` = ${formatDefault(i.type, i.default)}` : ""}`);
       for (const o of model.outputs) io.out(`  output ${o.name}: ${formatType(o.type)}`);
       io.out(`  parameters: ${parameterCount(model).toLocaleString("en-US")} in ${model.params.length} tensors`);
     }

@@ -61,7 +61,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
     return 1;
   }
   const g = built.graph;
-  const tokenInputs = g.inputs.filter((i) => !i.optional && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2);
+  const tokenInputs = g.inputs.filter((i) => !i.optional && i.default === undefined && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2);
   const logits = g.outputs.find((o) => o.name === "logits") ?? (g.outputs.length === 1 ? g.outputs[0] : undefined);
   const needs = "generate needs a decoder (one token input [B, T] and a logits output [B, T, vocab]) or an encoder-decoder (token inputs source [B, S] and target [B, T], and logits)";
   if (tokenInputs.length === 0 || tokenInputs.length > 2 || !logits || logits.type.shape.length !== 3) {
@@ -78,7 +78,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const source = tokenInputs.length === 2 ? tokenInputs[0] : undefined;
   if (source && !opts.source) throw new UsageError(`generate: ${g.meta.name} is an encoder-decoder (source '${source.name}', target '${target.name}'); give the source ids with --source`);
   if (!source && opts.source) throw new UsageError(`generate: ${g.meta.name} has no source input; --source does not apply`);
-  const required = g.inputs.filter((i) => !i.optional && !tokenInputs.includes(i));
+  const required = g.inputs.filter((i) => !i.optional && i.default === undefined && !tokenInputs.includes(i));
   if (required.length > 0) throw new UserError(`generate: the input '${required[0].name}' is required and generate cannot supply it`);
 
   const tokenizer = opts.tokenizer !== undefined ? loadTokenizer(opts.tokenizer) : undefined;

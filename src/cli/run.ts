@@ -8,7 +8,7 @@ import { readSafetensors, SafetensorsError, writeSafetensors } from "../runtime/
 import type { Tensor } from "../runtime/tensor.js";
 import type { WeightsOptions } from "../runtime/weightNames.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import { formatType } from "../semantics/types.js";
+import { formatDefault, formatType } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
 import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
@@ -64,9 +64,9 @@ export async function runModel(opts: RunOptions, io: Output): Promise<number> {
     return 1;
   }
   const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
-  const missing = built.graph.inputs.filter((i) => !i.optional && !Object.hasOwn(feeds, i.name));
+  const missing = built.graph.inputs.filter((i) => !i.optional && i.default === undefined && !Object.hasOwn(feeds, i.name));
   if (missing.length > 0) {
-    const list = built.graph.inputs.map((i) => `  ${i.name}: ${formatType(i.type)}${i.optional ? " (optional)" : ""}`).join("\n");
+    const list = built.graph.inputs.map((i) => `  ${i.name}: ${formatType(i.type)}${i.optional ? " (optional)" : i.default !== undefined ? ` (default ${formatDefault(i.type, i.default)})` : ""}`).join("\n");
     const name = built.graph.meta.name;
     if (!opts.inputs) throw new UsageError(`run: ${name} needs its inputs: pass them with --inputs <in.safetensors>, one tensor per input, named as here:\n${list}`);
     throw new UserError(`run: ${printable(opts.inputs)} has no tensor ${missing.map((i) => `'${i.name}'`).join(", ")}; ${name} takes one tensor per input, named as here:\n${list}`);

@@ -310,7 +310,10 @@ class ModulePrinter {
   interfaces(): string {
     const g = this.g;
     const plan = this.sessionPlan();
-    const inputs = g.inputs.map((i) => `readonly ${str(i.name)}${i.optional ? "?" : ""}: Tensor<${FEED_TYPES[i.type.dtype]}>${i.optional ? " | null" : ""};`);
+    const inputs = g.inputs.map((i) => {
+      const mayOmit = i.optional || i.default !== undefined;
+      return `readonly ${str(i.name)}${mayOmit ? "?" : ""}: Tensor<${FEED_TYPES[i.type.dtype]}>${mayOmit ? " | null" : ""};`;
+    });
     // A model input passed through keeps its own array; computed integers and booleans get their dtype's array.
     const outputs = g.outputs.map((o) => {
       const passed = g.inputs.find((i) => i.node === o.node);
@@ -344,7 +347,7 @@ function specData(g: IrGraph): SpecValue {
     name: g.meta.name,
     config: Object.fromEntries([...g.meta.config].map(([k, v]) => [k, v.value])),
     symbols: g.meta.symbols.map((s): SpecValue => (s.max !== undefined ? { name: s.name, max: s.max } : { name: s.name })),
-    inputs: g.inputs.map((i) => ({ name: i.name, dtype: i.type.dtype, shape: dims(i.type.shape), optional: i.optional })),
+    inputs: g.inputs.map((i) => ({ name: i.name, dtype: i.type.dtype, shape: dims(i.type.shape), optional: i.optional, ...(i.default !== undefined ? { default: i.default } : {}) })),
     outputs: g.outputs.map((o) => ({ name: o.name, dtype: o.type.dtype, shape: dims(o.type.shape) })),
     parameters: g.meta.params.map((p) => ({ name: p.name, dtype: "f32", shape: [...p.shape] })),
   };

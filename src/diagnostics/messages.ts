@@ -79,6 +79,7 @@ export const Diagnostics = {
   Tensor_0_too_large_1: { code: 2050, category: "error", message: "{0} would hold {1} elements: a tensor holds at most 2147483647 (2^31 - 1)" },
   Integer_result_0_too_large: { code: 2051, category: "error", message: "this integer arithmetic gives {0}, past the largest exact integer 9007199254740991 (2^53 - 1)" },
   Reserved_name_0_for_1: { code: 2052, category: "error", message: "'{0}' cannot name {1}: safetensors files keep their metadata under that name" },
+  Input_default_0_1: { code: 2053, category: "error", message: "input '{0}' cannot have this default: {1}" },
 } as const satisfies Record<string, MessageInfo>;
 
 export type DiagnosticKey = keyof typeof Diagnostics;

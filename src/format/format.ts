@@ -199,7 +199,8 @@ class Printer {
         return `${indent}config ${items.join(`,\n${indent}${INDENT}`)}`;
       }
       case "input": {
-        const head = `${indent}input ${s.name.name}${s.optional ? "?" : ""}: ${this.type(s.type)}`;
+        const typed = `${indent}input ${s.name.name}${s.optional ? "?" : ""}: ${this.type(s.type)}`;
+        const head = s.default ? `${typed} = ${this.expr(s.default, typed.length + 3, indent)}` : typed;
         return s.constraints.length === 0 ? head : `${head} where ${s.constraints.map((c) => this.expr(c, head.length + 7, indent)).join(", ")}`;
       }
       case "output": {

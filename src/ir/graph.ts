@@ -14,6 +14,8 @@ export interface GraphInput {
   readonly node: string;
   readonly type: TensorType;
   readonly optional: boolean;
+  /** Filled with this value when the caller leaves the input out (its kernels always see data). */
+  readonly default?: number;
 }
 
 /** What the graph computes, apart from its nodes: the model's interface and its config. */

@@ -75,7 +75,7 @@ function dependents(g: IrGraph, order: readonly string[], from: string): Set<str
 /** The decoding plan of a graph, or why it has none. `constants` are the nodes computed at createModel. */
 export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): IncrementalPlan | NotIncremental {
   const order = g.order();
-  const candidates = g.inputs.filter((i) => !i.optional && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2 && !isConst(i.type.shape[1]));
+  const candidates = g.inputs.filter((i) => !i.optional && i.default === undefined && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2 && !isConst(i.type.shape[1]));
   const selfAttending = candidates.filter((c) => {
     const deps = dependents(g, order, c.node);
     return order.some((id) => {

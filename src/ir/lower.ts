@@ -45,7 +45,7 @@ export function lowerModel(m: CheckedModel): IrGraph {
     const input = (slot: string) => ids.get(layer.inputs[slot])!;
     ids.set(layer.id, lowerLayer(layer, { emit, param, paramShape: (name) => paramShapes.get(name)!, input, shapeOf: (slot) => m.nodes[layer.inputs[slot]].type.shape }));
   }
-  for (const i of m.inputs) g.inputs.push({ name: i.name, node: ids.get(i.node)!, type: i.type, optional: i.optional });
+  for (const i of m.inputs) g.inputs.push({ name: i.name, node: ids.get(i.node)!, type: i.type, optional: i.optional, ...(i.default !== undefined ? { default: i.default } : {}) });
   for (const o of m.outputs) g.outputs.push({ name: o.name, node: ids.get(o.node)!, type: o.type });
   return g;
 }

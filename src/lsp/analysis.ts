@@ -138,7 +138,7 @@ function referenceAt(model: ModelDecl, offset: number): Reference | undefined {
           for (const i of s.items) visitExpr(i.value, block);
           break;
         case "input":
-          for (const d of [...s.type.dims, ...s.constraints]) visitExpr(d, block);
+          for (const d of [...s.type.dims, ...(s.default ? [s.default] : []), ...s.constraints]) visitExpr(d, block);
           break;
         case "output":
           if (s.value) visitExpr(s.value, block);

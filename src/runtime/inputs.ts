@@ -8,6 +8,8 @@ export interface InputSpec {
   readonly dtype: DType;
   readonly shape: readonly (number | string)[];
   readonly optional: boolean;
+  /** Left out, the input is this value everywhere (its symbols are bound by the other inputs). */
+  readonly default?: number;
 }
 
 export interface SymbolSpec {
@@ -60,7 +62,7 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     const t = own(feeds, spec.name) ? feeds[spec.name] : undefined;
     if (t === undefined || t === null) {
       data.push(null);
-      if (spec.optional) continue;
+      if (spec.optional || spec.default !== undefined) continue;
       throw new ShapeError(M.Missing_input_0, [spec.name], spec.name);
     }
     if (!ACCEPTED[spec.dtype].some((C) => t.data instanceof C)) {
@@ -91,5 +93,29 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     if (t.data.length !== needed) throw new ShapeError(M.Input_0_data_length_1_expected_2, [spec.name, t.data.length, describeShape(shape), needed], spec.name);
     data.push(spec.dtype === "bool" && (t.data instanceof Int32Array || t.data instanceof BigInt64Array) ? nonZero(t.data) : t.data);
   }
+  specs.forEach((spec, i) => {
+    if (data[i] === null && spec.default !== undefined) data[i] = filled(spec, bound);
+  });
   return { dims: bound, data };
+}
+
+/** An input left out that has a default: its shape from the symbols the other inputs bound. */
+function filled(spec: InputSpec, bound: Readonly<Record<string, number>>): Tensor["data"] {
+  const shape = spec.shape.map((d) => {
+    if (typeof d === "number") return d;
+    if (!(d in bound)) throw new ShapeError(M.Missing_input_0, [spec.name], spec.name);
+    return bound[d];
+  });
+  const n = shape.reduce((a, b) => a * b, 1);
+  const v = spec.default!;
+  switch (spec.dtype) {
+    case "f32":
+      return new Float32Array(n).fill(v);
+    case "i32":
+      return new Int32Array(n).fill(v);
+    case "i64":
+      return new BigInt64Array(n).fill(BigInt(v));
+    case "bool":
+      return new Uint8Array(n).fill(v ? 1 : 0);
+  }
 }

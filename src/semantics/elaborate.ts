@@ -5,7 +5,7 @@ import type { Arg, Expr, ModelDecl, Param, SourceFileAst, Stmt, TypeExpr } from 
 import { ElaborationAbort, ElaborationState, type ValueObserver } from "./elaborator.js";
 import { ExpressionEvaluator } from "./expressions.js";
 import { describeConfigKind, overrideFits, type ConfigOverride } from "./overrides.js";
-import { DTYPES, dimEquals, formatShape, isConst, type CheckedModel, type ConfigValue, type Dim, type DType, type InputInfo, type OutputInfo } from "./types.js";
+import { DTYPES, dimEquals, formatShape, isConst, type CheckedModel, type ConfigValue, type Dim, type DType, type InputInfo, type OutputInfo, type TensorType } from "./types.js";
 import { describeValue, ERROR, type Value } from "./values.js";
 
 export const MAX_BLOCK_DEPTH = 64;
@@ -198,10 +198,49 @@ class ModelElaborator extends ExpressionEvaluator {
       return;
     }
     const type = { dtype: dtype!, shape };
+    const fill = s.default ? this.inputDefault(s, type) : undefined;
+    if (s.default && fill === undefined) {
+      this.frame.vars.set(name, ERROR);
+      return;
+    }
     const node = this.st.addNode("input", {}, { name, optional: s.optional }, {}, type, s.span);
-    this.inputs.push({ name, type, optional: s.optional, node: node.node, span: s.name.span });
+    this.inputs.push({ name, type, optional: s.optional, node: node.node, span: s.name.span, ...(fill !== undefined ? { default: fill } : {}) });
     this.frame.vars.set(name, { ...node, optional: s.optional, name });
     this.st.observe?.(s.name.span, node, 0);
+  }
+
+  /**
+   * `input x: i32[B, T] = 0`: the value of every element when the caller leaves the input out. Its
+   * symbols must be bound by an input declared before it that the caller always gives.
+   */
+  private inputDefault(s: Extract<Stmt, { kind: "input" }>, type: TensorType): number | undefined {
+    const name = s.name.name;
+    const span = s.default!.span;
+    if (s.optional) {
+      this.st.error(Diagnostics.Input_default_0_1, s.name.span, [name, "'?' marks an input that may be absent, a default one that is never absent; write one or the other"]);
+      return undefined;
+    }
+    const v = this.demand(this.eval(s.default!));
+    if (v.kind === "error") return undefined;
+    const wanted = type.dtype === "bool" ? "true or false" : type.dtype === "f32" ? "a number" : "an integer";
+    const value = v.kind === "bool" && type.dtype === "bool" ? Number(v.value) : (v.kind === "int" || (v.kind === "float" && type.dtype === "f32")) && type.dtype !== "bool" ? v.value : undefined;
+    if (value === undefined) {
+      this.st.error(Diagnostics.Input_default_0_1, span, [name, `${type.dtype === "bool" ? "a" : "an"} ${type.dtype} input takes ${wanted}, got ${describeValue(v)}`]);
+      return undefined;
+    }
+    if (type.dtype === "i32" && (value < -(2 ** 31) || value >= 2 ** 31)) {
+      this.st.error(Diagnostics.Input_default_0_1, span, [name, `${value} is outside i32`]);
+      return undefined;
+    }
+    for (const d of type.shape) {
+      if (isConst(d)) continue;
+      const bound = this.inputs.some((i) => !i.optional && i.default === undefined && i.type.shape.some((e) => !isConst(e) && e.sym === d.sym));
+      if (!bound) {
+        this.st.error(Diagnostics.Input_default_0_1, s.name.span, [name, `its dimension '${d.sym}' must be bound by an input declared before it that is always given, so that its shape is known when it is left out`]);
+        return undefined;
+      }
+    }
+    return value;
   }
 
   /** `T <= ctx` and its variants bound a symbol from above. */

@@ -48,6 +48,8 @@ export interface InputInfo {
   readonly name: string;
   readonly type: TensorType;
   readonly optional: boolean;
+  /** The value of every element when the caller leaves the input out (`input x: i32[B, T] = 0`). */
+  readonly default?: number;
   readonly node: number;
   readonly span: Span;
 }
@@ -85,3 +87,6 @@ export function dimEquals(a: Dim, b: Dim): boolean {
 export const formatDim = (d: Dim): string => (isConst(d) ? String(d.value) : d.sym);
 export const formatShape = (s: readonly Dim[]): string => `[${s.map(formatDim).join(", ")}]`;
 export const formatType = (t: TensorType): string => `${t.dtype}${formatShape(t.shape)}`;
+
+/** An input's default as the source writes it (`true` for a bool input's 1). */
+export const formatDefault = (t: TensorType, value: number): string => (t.dtype === "bool" ? String(value !== 0) : String(value));

@@ -67,6 +67,8 @@ export type Stmt =
       readonly name: Ident;
       readonly optional: boolean;
       readonly type: TypeExpr;
+      /** `= value`: the caller may leave the input out; it is then this value everywhere. */
+      readonly default?: Expr;
       readonly constraints: readonly Expr[];
       readonly span: Span;
     }

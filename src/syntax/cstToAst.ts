@@ -120,6 +120,7 @@ export class AstBuilder {
           name: this.ident(this.tok(ic, "Identifier"), span),
           optional: this.tok(ic, "Question") !== undefined,
           type: this.tensorType(this.node(ic, "tensorType"), span),
+          ...(this.node(ic, "default") ? { default: this.expression(this.node(ic, "default")!) } : {}),
           constraints: this.nodes(ic, "expression").map((e) => this.expression(e)),
           span,
         };

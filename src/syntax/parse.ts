@@ -66,7 +66,7 @@ function exprDepthExceeds(stmts: readonly Stmt[], limit: number): { span: Span; 
         for (const i of s.items) push(i.value);
         break;
       case "input":
-        for (const e of [...s.type.dims, ...s.constraints]) push(e);
+        for (const e of [...s.type.dims, ...(s.default ? [s.default] : []), ...s.constraints]) push(e);
         break;
       case "output":
         if (s.value) push(s.value);

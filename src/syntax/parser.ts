@@ -62,6 +62,10 @@ export class TfmParser extends CstParser {
     this.OPTION(() => this.CONSUME(T.Question));
     this.CONSUME(T.Colon);
     this.SUBRULE(this.tensorType);
+    this.OPTION3(() => {
+      this.CONSUME(T.Equals);
+      this.SUBRULE2(this.expression, { LABEL: "default" });
+    });
     this.OPTION2(() => {
       this.CONSUME(T.Where);
       this.AT_LEAST_ONE_SEP({ SEP: T.Comma, DEF: () => this.SUBRULE(this.expression) });
