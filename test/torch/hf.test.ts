@@ -1,8 +1,8 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { readSafetensors, writeSafetensors } from "../../src/runtime/safetensors.js";
+import { readSafetensors } from "../../src/runtime/safetensors.js";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff } from "../randomInputs.js";
 
@@ -26,22 +26,6 @@ const cases: HfCase[] = readdirSync(DIR)
   .sort()
   .map((name) => ({ name, ...(JSON.parse(readFileSync(join(DIR, name, "manifest.json"), "utf8")) as Omit<HfCase, "name">) }));
 
-// BertModel takes token_type_ids as optional (zeros when absent), but the language cannot give an
-// absent optional input a value (TFM2027: an optional input can only be passed as a mask), so
-// examples/hf/bert.tfm requires it. The case without it runs with the zeros BertModel would use,
-// written by this test; "leaving token_type_ids out" below pins the current refusal.
-const ZERO_TOKEN_TYPES = new Set(["bert_ids_only"]);
-
-/** The case's inputs file, with zero token_type_ids added where the example requires them. */
-function inputsOf(c: HfCase): string {
-  const path = join(DIR, c.name, "inputs.safetensors");
-  if (!ZERO_TOKEN_TYPES.has(c.name)) return path;
-  const ids = readSafetensors(readFileSync(path)).tensors.get("input_ids")!;
-  const filled = join(OUT, `${c.name}-inputs.safetensors`);
-  writeFileSync(filled, writeSafetensors({ input_ids: ids, token_type_ids: { shape: ids.shape, data: new BigInt64Array(ids.data.length) } }));
-  return filled;
-}
-
 function tfmc(...args: string[]): { code: number; out: string; err: string } {
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), ...args], { cwd: ROOT, encoding: "utf8" });
   return { code: r.status ?? -1, out: r.stdout, err: r.stderr };
@@ -61,7 +45,7 @@ describe("examples/hf against PyTorch", () => {
     mkdirSync(OUT, { recursive: true });
     const out = join(OUT, `${name}${level.replace(/ --target /, "-")}.safetensors`);
     const sets = Object.entries(c.set).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
-    const r = tfmc("run", c.tfm, "--weights", join(DIR, name, "weights.safetensors"), "--inputs", inputsOf(c), "--out", out, ...level.split(" "), ...sets);
+    const r = tfmc("run", c.tfm, "--weights", join(DIR, name, "weights.safetensors"), "--inputs", join(DIR, name, "inputs.safetensors"), "--out", out, ...level.split(" "), ...sets);
     expect(r.err.slice(0, 2000)).toBe("");
     expect(r.code).toBe(0);
     const got = readSafetensors(readFileSync(out)).tensors;
@@ -72,16 +56,6 @@ describe("examples/hf against PyTorch", () => {
       expect(actual.shape, key).toEqual(expected.shape);
       expect(maxAbsDiff(actual.data as Float32Array, expected.data as Float32Array), key).toBeLessThanOrEqual(c.tolerance);
     }
-  });
-});
-
-describe("examples/hf/bert.tfm without token_type_ids", () => {
-  it("leaving token_type_ids out is refused, naming the input (the language has no default for an absent input)", () => {
-    const c = cases.find((x) => x.name === "bert_ids_only")!;
-    const sets = Object.entries(c.set).flatMap(([k, v]) => ["--set", `${k}=${v}`]);
-    const r = tfmc("run", c.tfm, "--weights", join(DIR, c.name, "weights.safetensors"), "--inputs", join(DIR, c.name, "inputs.safetensors"), "--out", join(OUT, "refused.safetensors"), ...sets);
-    expect(r.code).toBe(1);
-    expect(r.err).toContain("has no tensor 'token_type_ids'");
   });
 });
 
