@@ -5,7 +5,8 @@ import type { Arg, BinaryOp, Expr } from "../syntax/ast.js";
 import { bindArguments, type ArgSpec } from "./args.js";
 import { ElaborationState, EvaluatedArgs, reportUnknownName } from "./elaborator.js";
 import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
-import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand, ROTARY_ARGS } from "./layers/primitives.js";
+import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand } from "./layers/primitives.js";
+import { rotaryArgument } from "./layers/rotary.js";
 import { indexTensor } from "./layers/indexing.js";
 import type { PrimitiveOp } from "../ir/ops.js";
 import { broadcastShapes } from "./shapes.js";
@@ -358,7 +359,7 @@ export abstract class ExpressionEvaluator {
   private evalArg(spec: ArgSpec, expr: Expr, span: Span): Value | undefined {
     const st = this.st;
     if (spec.kind === "label") return this.labelArg(expr, span);
-    if (spec.kind === "rotary") return this.rotaryArg(spec, expr, span);
+    if (spec.kind === "rotary") return rotaryArgument(this.st, (specs, bound, at) => this.evaluateArgs(specs, bound, at), spec.name, expr, span);
     const raw = this.eval(expr);
     if (raw.kind === "error") return raw;
     if (spec.kind === "choice") {
@@ -390,18 +391,6 @@ export abstract class ExpressionEvaluator {
       default:
         return v;
     }
-  }
-
-  /** `rope(theta = ..., dim = ..., interleaved = ...)`: the rotary embedding an attention applies to its queries and keys. */
-  private rotaryArg(spec: ArgSpec, expr: Expr, span: Span): Value {
-    if (expr.kind !== "call" || expr.callee.name !== "rope") {
-      return this.st.error(Diagnostics.Expected_0_got_1, span, [`rope(theta = ..., dim = ..., interleaved = ...) for '${spec.name}'`, "another expression"]);
-    }
-    const { bound } = bindArguments(this.st.diags, "rope", expr.callee.span, ROTARY_ARGS, expr.args);
-    const a = this.evaluateArgs(ROTARY_ARGS, bound, expr.span);
-    if (a.anyError() || expr.args.length > bound.size) return ERROR;
-    const dim = a.get("dim");
-    return { kind: "rotary", theta: a.number("theta", 10000), ...(dim?.kind === "int" ? { dim: dim.value } : {}), interleaved: a.bool("interleaved", false) };
   }
 
   private labelArg(expr: Expr, span: Span): Value {

@@ -3,7 +3,7 @@ import { broadcastsTo } from "../shapes.js";
 import { dimEquals, formatShape, isConst, type Dim } from "../types.js";
 import { ERROR, describeValue, type TensorValue } from "../values.js";
 import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
-import { rotaryAttrs } from "./primitives.js";
+import { rotaryAttrs } from "./rotary.js";
 
 export const ATTENTION_KERNELS = ["softmax", "linear", "performer", "linformer", "local"] as const;
 export const QKV_LAYOUTS = ["packed", "separate", "split", "conv1d"] as const;

@@ -7,6 +7,7 @@ import { formatShape, isConst, type Attr, type Dim, type DType, type TensorType 
 import { describeValue, ERROR, isNumeric, type TensorValue, type Value } from "../values.js";
 import type { ArgSpec } from "../args.js";
 import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+import { ROTARY_ARGS, rotaryAttrs } from "./rotary.js";
 
 // The tensor primitives as functions of the language. Each checks its arguments, asks the op
 // table for the output shape and dtype, and adds one `prim` node that lowers to that op.
@@ -43,30 +44,6 @@ function operand(st: ElaborationState, v: Value | undefined, span: Span, what: s
   }
   st.error(Diagnostics.Expected_0_got_1, span, [`a tensor or a number for ${what}`, describeValue(v)]);
   return undefined;
-}
-
-/** The settings of rotary embeddings: `rope(x, ...)` and attention's `rotary = rope(...)`. */
-export const ROTARY_ARGS: readonly ArgSpec[] = [
-  { name: "theta", kind: "number", keywordOnly: true, doc: "the base of the frequencies θ^(−2i/dim) (default 10000)" },
-  { name: "dim", kind: "int", keywordOnly: true, doc: "features rotated per head, from the first (default the whole head); the rest pass through" },
-  { name: "interleaved", kind: "bool", keywordOnly: true, doc: "pairs (2i, 2i+1) as GPT-J; false (default) rotates halves as Llama and GPT-NeoX" },
-];
-
-/**
- * Rotary embedding attributes for a head width `D`, or undefined after reporting: `dim` even and
- * at most D, `theta` positive.
- */
-export function rotaryAttrs(st: ElaborationState, r: { theta: number; dim?: number; interleaved: boolean }, D: number, dimSpan: Span, thetaSpan: Span): { theta: number; dim: number; interleaved: boolean } | undefined {
-  const dim = r.dim ?? D;
-  if (dim < 2 || dim % 2 !== 0 || dim > D) {
-    st.error(Diagnostics.Value_0_must_be_1, dimSpan, ["the rotated width 'dim'", `even, at least 2 and at most the head width ${D}, got ${dim}`]);
-    return undefined;
-  }
-  if (!(r.theta > 0)) {
-    st.error(Diagnostics.Value_0_must_be_1, thetaSpan, ["'theta'", `positive, got ${r.theta}`]);
-    return undefined;
-  }
-  return { theta: r.theta, dim, interleaved: r.interleaved };
 }
 
 const X = "the input tensor";
