@@ -15,7 +15,7 @@ import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim, type DType, type TensorType } from "../semantics/types.js";
 import { ExportError, type ExportCtx } from "./context.js";
 import { mayBeAllMasked } from "./math.js";
-import { int, ONNX_DTYPE, OnnxBuilder } from "./onnxBuilder.js";
+import { int, ONNX_DTYPE, OnnxBuilder, tensorProto } from "./onnxBuilder.js";
 import { fuseDenseEpilogue, fuseQkvProjection } from "../passes/fusion.js";
 import type { PassNote } from "../passes/pass.js";
 import { PAST_LENGTH, pastKey, planPast, presentKey, TOTAL_LENGTH } from "./past.js";
@@ -74,10 +74,11 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
   const b = new OnnxBuilder(opts.opset);
   const weightBytes = g.meta.params.reduce((a, p) => a + 4 * p.shape.reduce((x, y) => x * y, 1), 0);
   if (!opts.external && weightBytes > PROTOBUF_LIMIT) throw new ExportError(tooLarge(weightBytes));
-  const optional = g.inputs.filter((i) => i.optional).map((i) => i.name);
+  // Optional inputs, and inputs with a default (then filled with it, as tfmc run fills them).
+  const optional = g.inputs.filter((i) => i.optional || i.default !== undefined).map((i) => i.name);
   for (const w of opts.without) {
     if (!g.inputs.some((i) => i.name === w)) throw new ExportError(`--without ${w}: ${g.meta.name} has no input '${w}' (its inputs: ${g.inputs.map((i) => i.name).join(", ")})`);
-    if (!optional.includes(w)) throw new ExportError(`--without ${w}: the input '${w}' is not optional; only optional inputs can be left out${optional.length ? ` (${optional.join(", ")})` : ""}`);
+    if (!optional.includes(w)) throw new ExportError(`--without ${w}: the input '${w}' is neither optional nor has a default; only those can be left out${optional.length ? ` (${optional.join(", ")})` : ""}`);
   }
   const kept = g.inputs.filter((i) => !opts.without.includes(i.name));
 
@@ -96,6 +97,8 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     }
     return name;
   };
+  const shapeOf = (ds: readonly Dim[], n: NodeLabel): string =>
+    ds.every(isConst) ? b.i64(ds.map((d) => d.value)) : ds.length === 1 ? dim(ds[0], n) : b.op("Concat", ds.map((d) => dim(d, n)), { axis: int(0) });
   const maxOf = (d: Dim) => (isConst(d) ? d.value : g.meta.symbols.find((s) => s.name === d.sym)?.max);
   const cast = (name: string, from: DType, to: DType) => (from === to ? name : b.op("Cast", [name], { to: int(ONNX_DTYPE[to]) }));
 
@@ -124,7 +127,9 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     b.scope = n.scope;
     b.doc = `${n.op} at ${where}`;
     if (omitted.has(id)) {
-      values.set(id, undefined);
+      const input = g.inputs.find((i) => i.node === id)!;
+      const fill = input.default;
+      values.set(id, fill === undefined ? undefined : b.op("ConstantOfShape", [shapeOf(input.type.shape, n)], { value: { t: tensorProto("value", input.type.dtype, [1], [fill]) } }));
       continue;
     }
     const rule = ONNX[n.op];
@@ -138,7 +143,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
       inNodes,
       dim: (d) => dim(d, n),
       maxOf,
-      shape: (ds) => (ds.every(isConst) ? b.i64(ds.map((d) => d.value)) : ds.length === 1 ? dim(ds[0], n) : b.op("Concat", ds.map((d) => dim(d, n)), { axis: int(0) })),
+      shape: (ds) => shapeOf(ds, n),
       cast,
       ...(past?.positional.has(id) ? { positionOffset: offset() } : {}),
       ...(past?.layers.has(id)

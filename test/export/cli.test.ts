@@ -113,7 +113,7 @@ describe("tfmc export: bad input", () => {
   });
 
   it("refuses to leave out an input that is not optional, or that does not exist", async () => {
-    await expectFailure(1, /--without query: the input 'query' is not optional.*key_padding_mask, attn_mask/, MHA, "--without", "query");
+    await expectFailure(1, /--without query: the input 'query' is neither optional nor has a default.*key_padding_mask, attn_mask/, MHA, "--without", "query");
     await expectFailure(1, /--without mask: multihead_attention has no input 'mask'/, MHA, "--without", "mask");
   });
 
