@@ -1,4 +1,4 @@
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { maxAbsDiff } from "../randomInputs.js";
@@ -17,7 +17,14 @@ interface FixtureCase {
 
 /** The fixtures of whole modules (test/fixtures/torch) and of layers (test/fixtures/torch-layers). */
 const DIRS = [FIXTURES, join(FIXTURES, "..", "torch-layers")];
-const CASES = DIRS.flatMap((dir) => (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { cases: FixtureCase[] }).cases.map((c) => [c.name, { ...c, dir }] as const));
+/** Hugging Face's models (examples/hf) against PyTorch: one manifest per case. */
+const HF = join(FIXTURES, "..", "hf");
+const CASES = [
+  ...DIRS.flatMap((dir) => (JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { cases: FixtureCase[] }).cases.map((c) => [c.name, { ...c, dir }] as const)),
+  ...readdirSync(HF)
+    .sort()
+    .map((name) => [name, { ...(JSON.parse(readFileSync(join(HF, name, "manifest.json"), "utf8")) as FixtureCase), name, dir: HF }] as const),
+];
 
 export const setsOf = (c: FixtureCase): string[] => Object.entries(c.set ?? {}).map(([k, v]) => `${k}=${v}`);
 
@@ -26,7 +33,7 @@ export async function exportFixture(c: FixtureCase, suffix = ""): Promise<string
   const dir = c.dir ?? FIXTURES;
   const feeds = readTensors(join(dir, c.name, "inputs.safetensors"));
   const without = graphOf(c.tfm, setsOf(c))
-    .inputs.filter((i) => i.optional && !feeds.has(i.name))
+    .inputs.filter((i) => (i.optional || i.default !== undefined) && !feeds.has(i.name))
     .flatMap((i) => ["--without", i.name]);
   const model = join(OUT, `fixture_${c.name}${suffix}.onnx`);
   const r = await tfmc("export", c.tfm, "-o", model, "--weights", join(dir, c.name, "weights.safetensors"), ...without, ...setFlags(setsOf(c)));
@@ -36,8 +43,9 @@ export async function exportFixture(c: FixtureCase, suffix = ""): Promise<string
 }
 
 describe("tfmc export: the PyTorch fixtures on onnxruntime-node", () => {
-  it("covers masked cases", () => {
+  it("covers masked cases, the layer fixtures and Hugging Face's GPT-2, BERT and Llama", () => {
     expect(CASES.some(([name]) => /mask|padding|causal/.test(name))).toBe(true);
+    for (const name of ["llama_mlp", "gpt2", "bert_padded", "llama_tied_mqa"]) expect(CASES.map(([n]) => n)).toContain(name);
   });
 
   it.each(CASES)("%s equals PyTorch and tfmc run within 1e-4", async (name, c) => {

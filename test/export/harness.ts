@@ -57,7 +57,9 @@ export function asDeclared(g: IrGraph, feeds: Record<string, Tensor>): Record<st
   const out: Record<string, Tensor> = {};
   for (const [name, t] of Object.entries(feeds)) {
     const dtype = g.inputs.find((i) => i.name === name)?.type.dtype;
-    out[name] = dtype === "i32" ? toInt32(t) : dtype === "i64" ? toBigInt64(t) : dtype === "f32" ? toFloat32(t) : t;
+    // A bool input also takes integers, read as x != 0 (a tokenizer's int64 attention_mask).
+    const bool = (x: Tensor): Tensor => (x.data instanceof Uint8Array ? x : { data: Uint8Array.from(Array.from(x.data as ArrayLike<number | bigint>, (v) => (Number(v) !== 0 ? 1 : 0))), shape: x.shape });
+    out[name] = dtype === "i32" ? toInt32(t) : dtype === "i64" ? toBigInt64(t) : dtype === "f32" ? toFloat32(t) : dtype === "bool" ? bool(t) : t;
   }
   return out;
 }

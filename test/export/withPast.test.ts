@@ -26,8 +26,16 @@ const DECODERS: readonly (readonly [string, Decoder])[] = [
   ["tiny_gpt (PyTorch's weights)", { tfm: "test/models/tiny_gpt.tfm", sets: [], weights: ["--weights", join(FIXTURES, "tiny_gpt", "weights.safetensors")], prompt: [0] }],
   ["examples/gpt.tfm", { tfm: "examples/gpt.tfm", sets: ["d=64", "heads=4", "layers=3", "ctx=32", "vocab=120"], weights: ["--seed", "1"], prompt: [2, 9] }],
   ["tiny_llama (rotary, 2 key/value heads for 4)", { tfm: "test/models/tiny_llama.tfm", sets: [], weights: ["--seed", "0"], prompt: [2, 9] }],
+  ["examples/hf/gpt2.tfm (GPT2LMHeadModel's weights)", hf("gpt2", [2, 9])],
+  ["examples/hf/llama.tfm (LlamaForCausalLM's weights, one key/value head, tied)", hf("llama_tied_mqa", [5, 11, 3])],
   ["tiny_llama (rotary, one key/value head)", { tfm: "test/models/tiny_llama.tfm", sets: ["kv_heads=1"], weights: ["--seed", "0"], prompt: [2, 9] }],
 ];
+
+/** A Hugging Face fixture's model, config and weights (test/fixtures/hf). */
+function hf(name: string, prompt: number[]): Decoder {
+  const m = JSON.parse(readFileSync(join(FIXTURES, "..", "hf", name, "manifest.json"), "utf8")) as { tfm: string; set: Record<string, unknown> };
+  return { tfm: m.tfm, sets: Object.entries(m.set).map(([k, v]) => `${k}=${v}`), weights: ["--weights", join(FIXTURES, "..", "hf", name, "weights.safetensors")], prompt };
+}
 
 const NEW = 12;
 
@@ -86,11 +94,12 @@ describe("tfmc export --with-past", () => {
     const whole = join(OUT, `past_${name.replace(/\W+/g, "_")}_whole.onnx`);
     expect((await tfmc("export", d.tfm, "-o", whole, ...d.weights, ...setFlags(d.sets))).code).toBe(0);
     const seq = [...d.prompt, ...want.slice(0, -1)];
-    const full = await ortRun(whole, { tokens: { data: Int32Array.from(seq), shape: [1, seq.length] } });
-    const vocab = full.logits.shape[2];
+    const g = fromBinary(ModelProtoSchema, readFileSync(whole)).graph!;
+    const full = (await ortRun(whole, { [g.input[0].name]: { data: Int32Array.from(seq), shape: [1, seq.length] } }))[g.output[0].name];
+    const vocab = full.shape[2];
     got.logits.forEach((row, i) => {
       const at = d.prompt.length - 1 + i;
-      expect(maxAbsDiff(row, (full.logits.data as Float32Array).subarray(at * vocab, (at + 1) * vocab)), `step ${i}`).toBeLessThanOrEqual(1e-4);
+      expect(maxAbsDiff(row, (full.data as Float32Array).subarray(at * vocab, (at + 1) * vocab)), `step ${i}`).toBeLessThanOrEqual(1e-4);
     });
   });
 
