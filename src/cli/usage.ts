@@ -81,7 +81,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "  --external-data      the weights in <model.onnx>.data beside the model (needed past 2 GiB)",
     "  --with-past          a decoder taking past_key_values.N.key/.value and returning present.N.key/.value",
     "                       (its optional inputs left out, as in tfmc's decoding sessions)",
-    "  --attention KIND     use this kernel for every attention (only softmax and local have ONNX forms)",
+    "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
     SET,
   ]),
   graph: usage("graph <file.tfm> [-o file] [options]", "Draw the model: one cluster per scope; fused and rewritten ops marked.", [

@@ -1,6 +1,7 @@
 import type { Op } from "../ir/ops.js";
 import { attention, localAttention, maskedSoftmax, maskScoresRule, repeatKvRule } from "./attention.js";
 import type { ExportCtx, OnnxRule } from "./context.js";
+import { linearAttention, linformerAttention, performerAttention } from "./featureAttention.js";
 import { rope } from "./rotary.js";
 import { argReduction, concat, dense, expand, gather, logSoftmax, matmul, mergeHeads, permute, reduction, reshape, sinusoidal, slice, sliceLast, sliceRows, splitHeads, take, transpose } from "./layout.js";
 import {
@@ -32,9 +33,6 @@ const width = (c: ExportCtx): number => {
   const d = c.n.shape[c.n.shape.length - 1];
   return "value" in d ? d.value : NaN;
 };
-const rewrite = (kind: string): OnnxRule => ({
-  none: `the ${kind} attention kernel is tfmc's own; export the model with softmax attention (--attention softmax, or kernel: softmax in the .tfm)`,
-});
 
 export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   // Sources: inputs and parameters are the graph's inputs and initializers, by their names.
@@ -120,12 +118,12 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   argmin: argReduction("ArgMin"),
   // Rotary positions: tables of cosines and sines, and each feature's partner in its pair.
   rope: (c) => rope(c, c.positionOffset),
-  // Attention: masks, the fused softmax and attention (written out), and the rewrites.
+  // Attention: masks, the fused softmax and attention (written out), and the linear-time rewrites.
   mask_scores: maskScoresRule,
   masked_softmax: maskedSoftmax,
   attention,
   local_attention: localAttention,
-  linear_attention: rewrite("linear"),
-  performer_attention: rewrite("Performer"),
-  linformer_attention: rewrite("Linformer"),
+  linear_attention: linearAttention,
+  performer_attention: performerAttention,
+  linformer_attention: linformerAttention,
 };

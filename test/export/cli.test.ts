@@ -108,8 +108,15 @@ describe("tfmc export: bad input", () => {
     clean();
   };
 
-  it("names the node and its line when an op has no ONNX form", async () => {
-    await expectFailure(1, /^tfmc: error: examples\/gpt\.tfm:8:\d+: 'linear_attention' in h\.0\.attn has no ONNX form: .*--attention softmax/, "examples/gpt.tfm", "--set", "layers=1", "--attention", "linear");
+  it("names the node and its line when the model has no ONNX form asked for", async () => {
+    const mixed = join(dir, "mixed.tfm");
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(
+      mixed,
+      "model mixed {\n  config vocab = 20, d = 16, heads = 2\n  input tokens: i32[B, T] where T <= 8\n  h = wte: embedding(tokens, vocab, d)\n" +
+        "  h = h + first: attention(h, heads, causal = true)\n  h = h + second: attention(h, heads)\n  output logits = linear(h, vocab)\n}\n",
+    );
+    await expectFailure(1, /^tfmc: error: .*mixed\.tfm:6:19: --with-past: mixed cannot decode one token at a time: a self-attention that is not causal/, mixed, "--with-past");
   });
 
   it("refuses to leave out an input that is not optional, or that does not exist", async () => {
