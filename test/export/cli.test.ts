@@ -74,6 +74,12 @@ describe("tfmc export", () => {
     expectClose(await ortRun(model, feeds), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
   });
 
+  it("writes the same bytes every time", async () => {
+    const a = await exportOk("same_a", "examples/gpt.tfm", "--set", "layers=1", "--set", "d=32", "--set", "heads=2");
+    const b = await exportOk("same_b", "examples/gpt.tfm", "--set", "layers=1", "--set", "d=32", "--set", "heads=2");
+    expect(Buffer.compare(readFileSync(a), readFileSync(b))).toBe(0);
+  });
+
   it("streams the seeded random weights of tfmc run, value for value", () => {
     const params = [
       { name: "a.weight", shape: [70000] },
