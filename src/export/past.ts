@@ -37,7 +37,7 @@ export function planPast(lowered: IrGraph): PastPlan {
   const layers = new Map<string, number>();
   for (const [id, how] of plan.attention) {
     if (how === "static") continue;
-    if (how !== "cache") throw new ExportError(`--with-past: '${g.node(id).op}' keeps no key/value cache (its decoding state has no ONNX form)`, g.node(id).span);
+    if (how !== "cache" && how !== "window") throw new ExportError(`--with-past: '${g.node(id).op}' keeps no key/value cache (its decoding state has no ONNX form)`, g.node(id).span);
     layers.set(id, layers.size);
   }
   if (layers.size === 0) throw new ExportError(`--with-past: ${g.meta.name} has no causal self-attention to cache`);

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
@@ -22,12 +22,31 @@ interface Decoder {
   readonly prompt: readonly number[];
 }
 
+/** A decoder with local (sliding-window) attention: its cache grows, the window mask slides. */
+const LOCAL = join(OUT, "local_gpt.tfm");
+mkdirSync(OUT, { recursive: true });
+writeFileSync(
+  LOCAL,
+  [
+    "model local_gpt {",
+    "  config vocab = 60, d = 32, heads = 4, ctx = 32",
+    "  input tokens: i32[B, T] where T <= ctx",
+    "  h = wte: embedding(tokens, vocab, d) + wpe: learned_positions(T, ctx, d)",
+    "  h = h + attn: attention(ln: layer_norm(h), heads, causal = true, kernel = local, window = 3)",
+    "  h = h + attn2: attention(ln2: layer_norm(h), heads, causal = true, kernel = local, window = 3)",
+    "  output logits = linear(ln_f: layer_norm(h), vocab)",
+    "}",
+    "",
+  ].join("\n"),
+);
+
 const DECODERS: readonly (readonly [string, Decoder])[] = [
   ["tiny_gpt (PyTorch's weights)", { tfm: "test/models/tiny_gpt.tfm", sets: [], weights: ["--weights", join(FIXTURES, "tiny_gpt", "weights.safetensors")], prompt: [0] }],
   ["examples/gpt.tfm", { tfm: "examples/gpt.tfm", sets: ["d=64", "heads=4", "layers=3", "ctx=32", "vocab=120"], weights: ["--seed", "1"], prompt: [2, 9] }],
   ["tiny_llama (rotary, 2 key/value heads for 4)", { tfm: "test/models/tiny_llama.tfm", sets: [], weights: ["--seed", "0"], prompt: [2, 9] }],
   ["examples/hf/gpt2.tfm (GPT2LMHeadModel's weights)", hf("gpt2", [2, 9])],
   ["examples/hf/llama.tfm (LlamaForCausalLM's weights, one key/value head, tied)", hf("llama_tied_mqa", [5, 11, 3])],
+  ["a decoder with local attention (window 3)", { tfm: LOCAL, sets: [], weights: ["--seed", "3"], prompt: [2, 9, 4, 4, 7, 1] }],
   ["tiny_llama (rotary, one key/value head)", { tfm: "test/models/tiny_llama.tfm", sets: ["kv_heads=1"], weights: ["--seed", "0"], prompt: [2, 9] }],
 ];
 
