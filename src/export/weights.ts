@@ -67,14 +67,13 @@ export function weightInitializers(weights: WeightStream, external?: { location:
     const base = { name: w.name, dataType: ONNX_DTYPE.f32, dims: w.shape.map(BigInt) };
     const count = w.shape.reduce((a, b) => a * b, 1);
     if (!external) {
-      const raw = new Uint8Array(count * 4);
-      let at = 0;
-      for (const c of w.chunks) {
-        raw.set(bytesOf(c), at);
-        at += c.byteLength;
-      }
-      if (at !== raw.length) throw new Error(`internal: weight ${w.name} has ${at / 4} values for ${count}`);
-      out.push(create(TensorProtoSchema, { ...base, rawData: raw }));
+      const parts = [...w.chunks];
+      // One chunk (loaded weights) is used where it is; chunks of generated ones are joined.
+      const raw = parts.length === 1 ? bytesOf(parts[0]) : new Uint8Array(count * 4);
+      if (parts.length !== 1) parts.reduce((at, c) => (raw.set(bytesOf(c), at), at + c.byteLength), 0);
+      const have = parts.reduce((a, c) => a + c.byteLength, 0);
+      if (have !== count * 4) throw new Error(`internal: weight ${w.name} has ${have / 4} values for ${count}`);
+      out.push(create(TensorProtoSchema, { ...base, rawData: raw as Uint8Array<ArrayBuffer> }));
       continue;
     }
     const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
