@@ -69,8 +69,8 @@ export function maskScores(c: ExportCtx, scores: string, first: number, [L, S]: 
 
 const scaled = (c: ExportCtx, x: string) => c.b.op("Mul", [x, c.b.scalar(c.n.attrs.scale as number)]);
 
-/** Whether a node's scores may have a row of only -inf: any mask may block a whole row. */
-const masked = (c: ExportCtx, first: number) => Boolean(c.n.attrs.causal) || String(c.n.attrs.roles ?? "") !== "" || c.ins.length > first;
+/** Whether a node's scores may have a row of only -inf: any mask may block a whole row (a causal mask alone keeps key 0). */
+const masked = (c: ExportCtx, first: number) => String(c.n.attrs.roles ?? "") !== "" || c.ins.length > first;
 
 const scoreDims = (c: ExportCtx) => c.n.shape.slice(2);
 

@@ -157,6 +157,8 @@ export const scalarOp = (c: ExportCtx): string => {
  */
 export function mayBeAllMasked(n: NodeLabel, producer: (id: string) => NodeLabel): boolean {
   if (n.op === "matmul" || n.op === "dense") return false;
+  // A causal mask alone keeps key 0 for every query.
+  if (n.op === "mask_scores" && String(n.attrs.roles ?? "") === "") return mayBeAllMasked(producer(n.inputs[0]), producer);
   if (n.op === "scalar" && (n.attrs.op === "*" || n.attrs.op === "/") && Number.isFinite(n.attrs.value as number) && !n.attrs.reverse) return mayBeAllMasked(producer(n.inputs[0]), producer);
   return true;
 }
