@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff } from "../randomInputs.js";
-import { FIXTURES, ortRun, OUT, setFlags, tfmc } from "./harness.js";
+import { FIXTURES, ortRun, ortWeb, OUT, setFlags, tfmc } from "./harness.js";
 
 // --with-past: a decoder taking and returning its key/value cache. Driven token by token on
 // onnxruntime-node — the prompt in one step, then one token per step with the cache fed back —
@@ -68,8 +68,8 @@ function tfmcGenerate(d: Decoder): number[] {
 const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
 
 /** Greedy decoding through the exported decoder: the tokens after the prompt, and each step's logits. */
-async function ortGenerate(model: string, prompt: readonly number[]): Promise<{ tokens: number[]; logits: Float32Array[] }> {
-  const session = await ort.InferenceSession.create(model);
+async function ortGenerate(model: string, prompt: readonly number[], engine: typeof ort = ort): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+  const session = engine === ort ? await ort.InferenceSession.create(model) : await engine.InferenceSession.create(new Uint8Array(readFileSync(model)), { executionProviders: ["wasm"] });
   const m = fromBinary(ModelProtoSchema, readFileSync(model));
   const pastNames = m.graph!.input.map((i) => i.name).filter((n) => n.startsWith("past_key_values."));
   const tokenInput = m.graph!.input[0];
@@ -79,13 +79,13 @@ async function ortGenerate(model: string, prompt: readonly number[]): Promise<{ 
     const dims = v.type!.value.case === "tensorType" ? v.type!.value.value.shape!.dim : [];
     return dims.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : 0)).map((d, k) => (k === 0 ? 1 : d));
   };
-  let past: Record<string, ort.Tensor> = Object.fromEntries(pastNames.map((n) => [n, new ort.Tensor("float32", new Float32Array(0), shapeOf(n))]));
+  let past: Record<string, ort.Tensor> = Object.fromEntries(pastNames.map((n) => [n, new engine.Tensor("float32", new Float32Array(0), shapeOf(n))]));
   let step = [...prompt];
   const out: number[] = [];
   const rows: Float32Array[] = [];
   while (out.length < NEW) {
     const data = ids === "int64" ? BigInt64Array.from(step.map(BigInt)) : Int32Array.from(step);
-    const results = await session.run({ [tokenInput.name]: new ort.Tensor(ids, data as Int32Array, [1, step.length]), ...past });
+    const results = await session.run({ [tokenInput.name]: new engine.Tensor(ids, data as Int32Array, [1, step.length]), ...past });
     const logits = results[m.graph!.output[0].name];
     const vocab = logits.dims[2];
     const row = (logits.data as Float32Array).slice((step.length - 1) * vocab, step.length * vocab);
@@ -120,6 +120,13 @@ describe("tfmc export --with-past", () => {
       const at = d.prompt.length - 1 + i;
       expect(maxAbsDiff(row, (full.data as Float32Array).subarray(at * vocab, (at + 1) * vocab)), `step ${i}`).toBeLessThanOrEqual(1e-4);
     });
+  });
+
+  it("runs on onnxruntime-web (wasm) too, with the same greedy ids", async () => {
+    const [, d] = DECODERS[2];
+    const model = join(OUT, "past_web.onnx");
+    expect((await tfmc("export", d.tfm, "-o", model, "--with-past", ...d.weights, ...setFlags(d.sets))).code).toBe(0);
+    expect((await ortGenerate(model, d.prompt, await ortWeb())).tokens).toEqual(tfmcGenerate(d));
   });
 
   it("names the cache as Hugging Face's exporters do", async () => {
