@@ -47,7 +47,7 @@ commands:
                                       named as in the .tfm, symbols as named dynamic dimensions, weights
                                       as initializers under their names (seeded random ones without
                                       --weights; --external-data: in <model.onnx>.data beside it);
-                                      --without leaves an optional input out; opsets 13 to 21 (default 17);
+                                      --without leaves an optional input out; opsets 13 to 24 (default 17);
                                       --with-past: a decoder taking and returning its key/value cache
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)

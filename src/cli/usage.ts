@@ -76,7 +76,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "                       or a folder holding either; without it, the seeded random weights of tfmc run",
     WEIGHTS_NAMES,
     "  --seed N             the seed of the random weights (default 0)",
-    "  --opset N            the ONNX opset, 13 to 21 (default 17: LayerNormalization; 20 adds Gelu)",
+    "  --opset N            the ONNX opset, 13 to 24 (default 17: LayerNormalization; 20 adds Gelu, 23 RMSNormalization)",
     "  --without NAME       leave the optional input NAME out of the graph (repeatable)",
     "  --external-data      the weights in <model.onnx>.data beside the model (needed past 2 GiB)",
     "  --with-past          a decoder taking past_key_values.N.key/.value and returning present.N.key/.value",

@@ -23,7 +23,7 @@ import { ONNX } from "./table.js";
 import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
 
 /** The opsets the export writes: 13 (Softmax on one axis) up to what onnxruntime 1.30 runs. */
-export const OPSETS = { min: 13, max: 21, default: 17 } as const;
+export const OPSETS = { min: 13, max: 24, default: 17 } as const;
 
 export interface ExportOptions {
   readonly opset: number;
@@ -40,7 +40,7 @@ export interface ExportOptions {
 }
 
 /** The IR version a model of this opset declares (ONNX's versioning table). */
-const irVersionOf = (opset: number) => (opset <= 18 ? 8 : opset <= 20 ? 9 : 10);
+const irVersionOf = (opset: number) => (opset <= 18 ? 8 : opset <= 20 ? 9 : opset <= 22 ? 10 : 11);
 
 /** The largest protobuf message: a model over it needs --external-data. */
 const PROTOBUF_LIMIT = 2 ** 31 - 1;

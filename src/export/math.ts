@@ -184,8 +184,12 @@ export function layerNorm(b: OnnxBuilder, x: string, width: number, eps: number,
   return bias ? b.op("Add", [y, bias]) : y;
 }
 
-/** x / sqrt(mean(x^2) + eps), times the weight. */
-export function rmsNorm(b: OnnxBuilder, x: string, eps: number, w?: string): string {
+/** x / sqrt(mean(x^2) + eps), times the weight: RMSNormalization from opset 23. */
+export function rmsNorm(b: OnnxBuilder, x: string, eps: number, w?: string, width?: number): string {
+  if (b.opset >= 23 && width !== undefined) {
+    const scale = w ?? b.constant("f32", [width], new Array<number>(width).fill(1));
+    return b.op("RMSNormalization", [x, scale], { axis: int(-1), epsilon: float(eps) });
+  }
   const ms = reduce(b, "ReduceMean", b.op("Mul", [x, x]), [-1], true);
   const y = b.op("Mul", [x, b.op("Reciprocal", [b.op("Sqrt", [b.op("Add", [ms, b.scalar(eps)])])])]);
   return w ? b.op("Mul", [y, w]) : y;

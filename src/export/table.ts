@@ -107,8 +107,8 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   log_softmax: logSoftmax,
   layer_norm: (c) => layerNorm(c.b, c.need(0), width(c), c.n.attrs.eps as number, c.ins[1], c.ins[2]),
   add_layer_norm: (c) => layerNorm(c.b, c.b.op("Add", [c.need(0), c.need(1)]), width(c), c.n.attrs.eps as number, c.ins[2], c.ins[3]),
-  rms_norm: (c) => rmsNorm(c.b, c.need(0), c.n.attrs.eps as number, c.ins[1]),
-  add_rms_norm: (c) => rmsNorm(c.b, c.b.op("Add", [c.need(0), c.need(1)]), c.n.attrs.eps as number, c.ins[2]),
+  rms_norm: (c) => rmsNorm(c.b, c.need(0), c.n.attrs.eps as number, c.ins[1], width(c)),
+  add_rms_norm: (c) => rmsNorm(c.b, c.b.op("Add", [c.need(0), c.need(1)]), c.n.attrs.eps as number, c.ins[2], width(c)),
   // Reductions.
   sum: reduction("ReduceSum"),
   mean: reduction("ReduceMean"),

@@ -57,14 +57,25 @@ describe("tfmc export", () => {
     expectClose(await ortRun(model, feeds), want);
   });
 
-  it.each([13, 15, 18, 20, 21])("writes opset %i, which onnxruntime runs to the same outputs", async (opset) => {
-    const tfm = "examples/gpt.tfm";
-    const sets = ["d=32", "heads=2", "layers=1", "ctx=8", "vocab=50"];
-    const model = await exportOk(`gpt_opset${opset}`, tfm, ...setFlags(sets), "--opset", String(opset));
-    const feeds = randomInputs(graphOf(tfm, sets), { B: 1, T: 6 }, 5);
-    const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `gpt_opset${opset}.inputs.safetensors`), feeds), [], `gpt_opset${opset}`);
-    expectClose(await ortRun(model, feeds), want);
-    expect(fromBinary(ModelProtoSchema, readFileSync(model)).opsetImport[0].version).toBe(BigInt(opset));
+  it.each([13, 15, 18, 20, 21, 23, 24])("writes opset %i, which onnxruntime runs to the same outputs (GPT and Llama)", async (opset) => {
+    const models = [
+      ["examples/gpt.tfm", ["d=32", "heads=2", "layers=1", "ctx=8", "vocab=50"]],
+      ["test/models/tiny_llama.tfm", []],
+    ] as const;
+    for (const [tfm, sets] of models) {
+      const name = `${tfm.replace(/\W+/g, "_")}_opset${opset}`;
+      const model = await exportOk(name, tfm, ...setFlags(sets), "--opset", String(opset));
+      const feeds = randomInputs(graphOf(tfm, sets), { B: 1, T: 6 }, 5);
+      const want = tfmcRun(tfm, sets, writeTensors(join(OUT, `${name}.inputs.safetensors`), feeds), [], name);
+      expectClose(await ortRun(model, feeds), want);
+      const m = fromBinary(ModelProtoSchema, readFileSync(model));
+      expect(m.opsetImport[0].version).toBe(BigInt(opset));
+      // The opset's fused ops where it has them.
+      const ops = new Set(m.graph!.node.map((n) => n.opType));
+      if (tfm.includes("gpt")) expect(ops.has("LayerNormalization")).toBe(opset >= 17);
+      if (tfm.includes("gpt")) expect(ops.has("Gelu")).toBe(opset >= 20);
+      if (tfm.includes("llama")) expect(ops.has("RMSNormalization")).toBe(opset >= 23);
+    }
   });
 
   it("reads weights with the prefix options of run (here GPT2Model names into GPT2LMHeadModel's)", async () => {
@@ -131,7 +142,7 @@ describe("tfmc export: bad input", () => {
   });
 
   it("refuses an opset it cannot write", async () => {
-    await expectFailure(2, /--opset takes an integer from 13 to 21, got '99'/, MHA, "--opset", "99");
+    await expectFailure(2, /--opset takes an integer from 13 to 24, got '99'/, MHA, "--opset", "99");
   });
 
   it("reports weights that do not fit, and a model with errors, without writing", async () => {
