@@ -1,6 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
 import * as ortNode from "onnxruntime-node";
 import { main } from "../../src/cli/main.js";
 import { buildGraph } from "../../src/cli/pipeline.js";
@@ -31,7 +31,7 @@ export async function tfmc(...argv: string[]): Promise<CliResult> {
 export const setFlags = (sets: readonly string[]): string[] => sets.flatMap((s) => ["--set", s]);
 
 export function graphOf(tfm: string, sets: readonly string[]): IrGraph {
-  const built = buildGraph(readFileSync(join(ROOT, tfm), "utf8"), overrides(...sets), { level: 1 });
+  const built = buildGraph(readFileSync(isAbsolute(tfm) ? tfm : join(ROOT, tfm), "utf8"), overrides(...sets), { level: 1 });
   if (!built.graph) throw new Error(`${tfm} does not build`);
   return built.graph;
 }

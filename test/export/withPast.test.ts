@@ -7,7 +7,7 @@ import * as ort from "onnxruntime-node";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff } from "../randomInputs.js";
-import { FIXTURES, ortRun, ortWeb, OUT, setFlags, tfmc } from "./harness.js";
+import { FIXTURES, graphOf, ortRun, ortWeb, OUT, setFlags, tfmc } from "./harness.js";
 
 // --with-past: a decoder taking and returning its key/value cache. Driven token by token on
 // onnxruntime-node — the prompt in one step, then one token per step with the cache fed back —
@@ -20,6 +20,9 @@ interface Decoder {
   readonly weights: readonly string[];
   /** Prompts and weights for which greedy decoding does not just repeat one token. */
   readonly prompt: readonly number[];
+  /** An encoder-decoder's source ids (fed at every step) and its token input's name. */
+  readonly source?: readonly number[];
+  readonly tokens?: string;
 }
 
 /** A decoder with local (sliding-window) attention: its cache grows, the window mask slides. */
@@ -47,6 +50,10 @@ const DECODERS: readonly (readonly [string, Decoder])[] = [
   ["examples/hf/gpt2.tfm (GPT2LMHeadModel's weights)", hf("gpt2", [2, 9])],
   ["examples/hf/llama.tfm (LlamaForCausalLM's weights, one key/value head, tied)", hf("llama_tied_mqa", [5, 11, 3])],
   ["a decoder with local attention (window 3)", { tfm: LOCAL, sets: [], weights: ["--seed", "3"], prompt: [2, 9, 4, 4, 7, 1] }],
+  [
+    "examples/translator.tfm (encoder-decoder: the source fed at every step)",
+    { tfm: "examples/translator.tfm", sets: ["d_model=32", "heads=4", "layers=2", "d_ff=48", "vocab=90"], weights: ["--seed", "4"], prompt: [3, 4], source: [5, 6, 7, 8, 9], tokens: "target" },
+  ],
   ["tiny_llama (rotary, one key/value head)", { tfm: "test/models/tiny_llama.tfm", sets: ["kv_heads=1"], weights: ["--seed", "0"], prompt: [2, 9] }],
 ];
 
@@ -60,6 +67,7 @@ const NEW = 12;
 
 function tfmcGenerate(d: Decoder): number[] {
   const args = ["generate", d.tfm, "--prompt", d.prompt.join(","), "--max-new-tokens", String(NEW), "--json", ...d.weights, ...setFlags(d.sets)];
+  if (d.source) args.push("--source", d.source.join(","));
   const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), ...args], { cwd: ROOT, encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   return (JSON.parse(r.stdout).results as { tokens: number[] }[])[0].tokens;
@@ -68,11 +76,12 @@ function tfmcGenerate(d: Decoder): number[] {
 const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
 
 /** Greedy decoding through the exported decoder: the tokens after the prompt, and each step's logits. */
-async function ortGenerate(model: string, prompt: readonly number[], engine: typeof ort = ort): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+async function ortGenerate(model: string, d: Decoder, engine: typeof ort = ort): Promise<{ tokens: number[]; logits: Float32Array[] }> {
   const session = engine === ort ? await ort.InferenceSession.create(model) : await engine.InferenceSession.create(new Uint8Array(readFileSync(model)), { executionProviders: ["wasm"] });
   const m = fromBinary(ModelProtoSchema, readFileSync(model));
   const pastNames = m.graph!.input.map((i) => i.name).filter((n) => n.startsWith("past_key_values."));
-  const tokenInput = m.graph!.input[0];
+  const tokenInput = m.graph!.input.find((i) => i.name === (d.tokens ?? m.graph!.input[0].name))!;
+  const fixed = d.source ? { source: new engine.Tensor("int32", Int32Array.from(d.source), [1, d.source.length]) } : {};
   const ids = tokenInput.type?.value.case === "tensorType" && tokenInput.type.value.value.elemType === 7 ? "int64" : "int32";
   const shapeOf = (name: string) => {
     const v = m.graph!.input.find((i) => i.name === name)!;
@@ -80,12 +89,12 @@ async function ortGenerate(model: string, prompt: readonly number[], engine: typ
     return dims.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : 0)).map((d, k) => (k === 0 ? 1 : d));
   };
   let past: Record<string, ort.Tensor> = Object.fromEntries(pastNames.map((n) => [n, new engine.Tensor("float32", new Float32Array(0), shapeOf(n))]));
-  let step = [...prompt];
+  let step = [...d.prompt];
   const out: number[] = [];
   const rows: Float32Array[] = [];
   while (out.length < NEW) {
     const data = ids === "int64" ? BigInt64Array.from(step.map(BigInt)) : Int32Array.from(step);
-    const results = await session.run({ [tokenInput.name]: new engine.Tensor(ids, data as Int32Array, [1, step.length]), ...past });
+    const results = await session.run({ [tokenInput.name]: new engine.Tensor(ids, data as Int32Array, [1, step.length]), ...fixed, ...past });
     const logits = results[m.graph!.output[0].name];
     const vocab = logits.dims[2];
     const row = (logits.data as Float32Array).slice((step.length - 1) * vocab, step.length * vocab);
@@ -107,14 +116,17 @@ describe("tfmc export --with-past", () => {
     expect(r.code).toBe(0);
     const want = tfmcGenerate(d);
     expect(new Set(want).size).toBeGreaterThan(1);
-    const got = await ortGenerate(model, d.prompt);
+    const got = await ortGenerate(model, d);
     expect(got.tokens).toEqual(want);
     // Each step's logits equal those of the whole sequence run at once without a cache.
     const whole = join(OUT, `past_${name.replace(/\W+/g, "_")}_whole.onnx`);
-    expect((await tfmc("export", d.tfm, "-o", whole, ...d.weights, ...setFlags(d.sets))).code).toBe(0);
+    // Without a cache, the optional inputs --with-past leaves out are left out too.
+    const optional = graphOf(d.tfm, d.sets).inputs.filter((i) => i.optional).flatMap((i) => ["--without", i.name]);
+    expect((await tfmc("export", d.tfm, "-o", whole, ...optional, ...d.weights, ...setFlags(d.sets))).code).toBe(0);
     const seq = [...d.prompt, ...want.slice(0, -1)];
     const g = fromBinary(ModelProtoSchema, readFileSync(whole)).graph!;
-    const full = (await ortRun(whole, { [g.input[0].name]: { data: Int32Array.from(seq), shape: [1, seq.length] } }))[g.output[0].name];
+    const feeds = { [d.tokens ?? g.input[0].name]: { data: Int32Array.from(seq), shape: [1, seq.length] }, ...(d.source ? { source: { data: Int32Array.from(d.source), shape: [1, d.source.length] } } : {}) };
+    const full = (await ortRun(whole, feeds))[g.output[0].name];
     const vocab = full.shape[2];
     got.logits.forEach((row, i) => {
       const at = d.prompt.length - 1 + i;
@@ -126,7 +138,7 @@ describe("tfmc export --with-past", () => {
     const [, d] = DECODERS[2];
     const model = join(OUT, "past_web.onnx");
     expect((await tfmc("export", d.tfm, "-o", model, "--with-past", ...d.weights, ...setFlags(d.sets))).code).toBe(0);
-    expect((await ortGenerate(model, d.prompt, await ortWeb())).tokens).toEqual(tfmcGenerate(d));
+    expect((await ortGenerate(model, d, await ortWeb())).tokens).toEqual(tfmcGenerate(d));
   });
 
   it("names the cache as Hugging Face's exporters do", async () => {
