@@ -23,6 +23,8 @@ export interface ExportCliOptions {
   readonly without: readonly string[];
   readonly externalData: boolean;
   readonly withPast: boolean;
+  /** Keep int32 inputs int32 (by default they are int64 graph inputs, as PyTorch's ids are). */
+  readonly keepDtypes: boolean;
   readonly build?: BuildOptions;
 }
 
@@ -77,6 +79,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
         file: opts.file,
         producerVersion: "0.1.0",
         withPast: opts.withPast,
+        int64Ids: !opts.keepDtypes,
         ...(sink ? { external: { location: dataName, sink } } : {}),
       });
     } catch (e) {

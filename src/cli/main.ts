@@ -48,7 +48,8 @@ commands:
                                       as initializers under their names (seeded random ones without
                                       --weights; --external-data: in <model.onnx>.data beside it);
                                       --without leaves an optional input out; opsets 13 to 24 (default 17);
-                                      --with-past: a decoder taking and returning its key/value cache
+                                      --with-past: a decoder taking and returning its key/value cache;
+                                      int32 inputs are int64 in the graph unless --keep-dtypes
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -186,6 +187,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           without: { type: "string", multiple: true },
           "external-data": { type: "boolean" },
           "with-past": { type: "boolean" },
+          "keep-dtypes": { type: "boolean" },
         },
       });
     } catch (e) {
@@ -255,6 +257,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           without: values.without ?? [],
           externalData: Boolean(values["external-data"]),
           withPast: Boolean(values["with-past"]),
+          keepDtypes: Boolean(values["keep-dtypes"]),
           build: buildOptions(values, io),
           ...(weights ? { weights } : {}),
         },

@@ -81,6 +81,8 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "  --external-data      the weights in <model.onnx>.data beside the model (needed past 2 GiB)",
     "  --with-past          a decoder taking past_key_values.N.key/.value and returning present.N.key/.value",
     "                       (its optional inputs left out, as in tfmc's decoding sessions)",
+    "  --keep-dtypes        keep int32 inputs int32 (by default they are int64 graph inputs, as PyTorch's",
+    "                       and Hugging Face's token ids are, converted inside the graph)",
     "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
     SET,
   ]),

@@ -35,6 +35,11 @@ export interface ExportOptions {
   /** The .tfm file, for the source lines nodes name in their doc strings. */
   readonly file: string;
   readonly producerVersion: string;
+  /**
+   * int32 inputs as int64 graph inputs (converted inside), as PyTorch and Hugging Face's exporters
+   * type token ids; false keeps the .tfm's dtypes.
+   */
+  readonly int64Ids?: boolean;
   /** A decoder taking and returning its key/value cache (see past.ts). */
   readonly withPast?: boolean;
 }
@@ -119,6 +124,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     return pastLength;
   };
 
+  const widened = (t: TensorType) => opts.int64Ids === true && t.dtype === "i32";
   const values = new Map<string, string | undefined>();
   const omitted = new Set(g.inputs.filter((i) => opts.without.includes(i.name)).map((i) => i.node));
   for (const id of g.order()) {
@@ -126,6 +132,11 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     const where = `${opts.file}:${n.span.line}:${n.span.col}`;
     b.scope = n.scope;
     b.doc = `${n.op} at ${where}`;
+    const given = n.op === "input" && !omitted.has(id) ? g.inputs.find((i) => i.node === id) : undefined;
+    if (given && widened(given.type)) {
+      values.set(id, cast(given.name, "i64", given.type.dtype));
+      continue;
+    }
     if (omitted.has(id)) {
       const input = g.inputs.find((i) => i.node === id)!;
       const fill = input.default;
@@ -183,7 +194,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
   const graph = create(GraphProtoSchema, {
     name: g.meta.name,
     node: b.nodes,
-    input: [...kept.map((i) => valueInfo(i.name, i.type)), ...pastInputs],
+    input: [...kept.map((i) => valueInfo(i.name, widened(i.type) ? { ...i.type, dtype: "i64" } : i.type)), ...pastInputs],
     output: [...g.outputs.map((o) => valueInfo(o.name, o.type)), ...presents.map((p) => valueInfo(p.name, p.type))],
     initializer: [...weightInitializers(opts.weights, opts.external), ...b.constants],
   });

@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { randomWeightStream } from "../../src/export/weights.js";
 import { randomWeights } from "../../src/runtime/random.js";
 import { maxAbsDiff, randomInputs } from "../randomInputs.js";
-import { asDeclared, FIXTURES, graphOf, ortRun, ortWeb, OUT, readTensors, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
+import { asDeclared, FIXTURES, graphOf, inputTypes, ortRun, ortWeb, OUT, readTensors, setFlags, tfmc, tfmcRun, writeTensors } from "./harness.js";
 
 const MHA = "examples/torch/multihead_attention.tfm";
 const MHA_SETS = ["embed_dim=24", "num_heads=3"];
@@ -83,6 +83,18 @@ describe("tfmc export", () => {
     const model = await exportOk("prefixed_gpt", "test/models/prefixed_gpt.tfm", "--weights", weights, "--weights-prefix-add", "transformer.");
     const feeds = asDeclared(graphOf("test/models/prefixed_gpt.tfm", []), Object.fromEntries(readTensors(join(FIXTURES, "tiny_gpt", "inputs.safetensors"))));
     expectClose(await ortRun(model, feeds), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
+  });
+
+  it("types int32 inputs as int64, so PyTorch's ids feed as they are (--keep-dtypes keeps int32)", async () => {
+    const weights = ["--weights", join(FIXTURES, "tiny_gpt", "weights.safetensors")];
+    const wide = await exportOk("ids_int64", "test/models/tiny_gpt.tfm", ...weights);
+    const kept = await exportOk("ids_int32", "test/models/tiny_gpt.tfm", ...weights, "--keep-dtypes");
+    expect(inputTypes(readFileSync(wide)).get("tokens")).toBe(7);
+    expect(inputTypes(readFileSync(kept)).get("tokens")).toBe(6);
+    const feeds = Object.fromEntries(readTensors(join(FIXTURES, "tiny_gpt", "inputs.safetensors")));
+    expect(feeds.tokens.data).toBeInstanceOf(BigInt64Array);
+    expectClose(await ortRun(wide, feeds, undefined, true), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
+    expectClose(await ortRun(kept, feeds), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
   });
 
   it("writes the same bytes every time", async () => {

@@ -1,6 +1,8 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
+import { fromBinary } from "@bufbuild/protobuf";
+import { ModelProtoSchema } from "onnx-buf";
 import * as ortNode from "onnxruntime-node";
 import { main } from "../../src/cli/main.js";
 import { buildGraph } from "../../src/cli/pipeline.js";
@@ -86,13 +88,32 @@ export async function ortWeb(): Promise<Ort> {
   return web;
 }
 
-/** The exported model run on an onnxruntime (node, or web's wasm backend) with these feeds. */
-export async function ortRun(model: string | Uint8Array, feeds: Record<string, Tensor>, ort: Ort = ortNode): Promise<Record<string, Tensor>> {
+/** The element type of each graph input (ONNX's numbering: 1 float, 6 int32, 7 int64, 9 bool). */
+export function inputTypes(model: Uint8Array): Map<string, number> {
+  const g = fromBinary(ModelProtoSchema, model).graph!;
+  return new Map(g.input.map((i) => [i.name, i.type?.value.case === "tensorType" ? i.type.value.value.elemType : 0]));
+}
+
+/** A feed in the type the graph input has (ids as int64 or int32, masks as bool), as a caller converts it. */
+function asInput(t: Tensor, type: number | undefined): Tensor {
+  const numbers = () => Array.from(t.data as ArrayLike<number | bigint>, Number);
+  if (type === 7 && !(t.data instanceof BigInt64Array)) return { data: BigInt64Array.from(numbers(), BigInt), shape: t.shape };
+  if (type === 6 && !(t.data instanceof Int32Array)) return { data: Int32Array.from(numbers()), shape: t.shape };
+  if (type === 9 && !(t.data instanceof Uint8Array)) return { data: Uint8Array.from(numbers(), (v) => (v !== 0 ? 1 : 0)), shape: t.shape };
+  return t;
+}
+
+/**
+ * The exported model run on an onnxruntime (node, or web's wasm backend) with these feeds, each
+ * converted to its graph input's type unless `exact` (then fed as it is).
+ */
+export async function ortRun(model: string | Uint8Array, feeds: Record<string, Tensor>, ort: Ort = ortNode, exact = false): Promise<Record<string, Tensor>> {
   const options = ort === ortNode ? {} : { executionProviders: ["wasm"] };
-  // onnxruntime-web reads a model from bytes (a path would be fetched).
-  const bytes = typeof model === "string" && ort !== ortNode ? new Uint8Array(readFileSync(model)) : model;
-  const session = typeof bytes === "string" ? await ort.InferenceSession.create(bytes, options) : await ort.InferenceSession.create(bytes, options);
-  const inputs = Object.fromEntries(session.inputNames.map((n) => [n, ortTensor(ort, feeds[n])]));
+  const bytes = typeof model === "string" ? new Uint8Array(readFileSync(model)) : model;
+  const types = inputTypes(bytes);
+  // onnxruntime-web reads a model from bytes (a path would be fetched); node reads the path (external data beside it).
+  const session = typeof model === "string" && ort === ortNode ? await ort.InferenceSession.create(model, options) : await ort.InferenceSession.create(bytes, options);
+  const inputs = Object.fromEntries(session.inputNames.map((n) => [n, ortTensor(ort, exact ? feeds[n] : asInput(feeds[n], types.get(n)))]));
   const results = await session.run(inputs);
   await session.release();
   return Object.fromEntries(Object.entries(results).map(([k, v]) => [k, { data: v.data as Float32Array, shape: v.dims.map(Number) }]));

@@ -81,7 +81,7 @@ async function ortGenerate(model: string, d: Decoder, engine: typeof ort = ort):
   const m = fromBinary(ModelProtoSchema, readFileSync(model));
   const pastNames = m.graph!.input.map((i) => i.name).filter((n) => n.startsWith("past_key_values."));
   const tokenInput = m.graph!.input.find((i) => i.name === (d.tokens ?? m.graph!.input[0].name))!;
-  const fixed = d.source ? { source: new engine.Tensor("int32", Int32Array.from(d.source), [1, d.source.length]) } : {};
+  const fixed = d.source ? { source: new engine.Tensor("int64", BigInt64Array.from(d.source.map(BigInt)), [1, d.source.length]) } : {};
   const ids = tokenInput.type?.value.case === "tensorType" && tokenInput.type.value.value.elemType === 7 ? "int64" : "int32";
   const shapeOf = (name: string) => {
     const v = m.graph!.input.find((i) => i.name === name)!;
