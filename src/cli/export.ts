@@ -7,6 +7,7 @@ import { loadedWeights, randomWeightStream, type WeightStream } from "../export/
 import { TfmcRuntimeError } from "../runtime/errors.js";
 import { loadWeights } from "../runtime/weights.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
+import type { DType } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { writeFilesAtomically } from "./files.js";
 import { printable, printableLines, readSource, UserError, type Output } from "./io.js";
@@ -25,7 +26,19 @@ export interface ExportCliOptions {
   readonly withPast: boolean;
   /** Keep int32 inputs int32 (by default they are int64 graph inputs, as PyTorch's ids are). */
   readonly keepDtypes: boolean;
+  readonly inputDtypes: Readonly<Record<string, DType>>;
   readonly build?: BuildOptions;
+}
+
+/** `--input-dtype NAME=DTYPE` values, by input name; or a sentence saying what is wrong. */
+export function parseInputDtypes(values: readonly string[] | undefined): Record<string, DType> | string {
+  const out: Record<string, DType> = {};
+  for (const v of values ?? []) {
+    const m = /^([^=]+)=(f32|i32|i64|bool)$/.exec(v);
+    if (!m) return `export: --input-dtype takes NAME=DTYPE with DTYPE f32, i32, i64 or bool, got '${printable(v)}'`;
+    out[m[1]] = m[2] as DType;
+  }
+  return out;
 }
 
 /** The opset flag's value: an integer the export can write. */
@@ -80,6 +93,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
         producerVersion: "0.1.0",
         withPast: opts.withPast,
         int64Ids: !opts.keepDtypes,
+        inputDtypes: opts.inputDtypes,
         ...(sink ? { external: { location: dataName, sink } } : {}),
       });
     } catch (e) {

@@ -49,7 +49,8 @@ commands:
                                       --weights; --external-data: in <model.onnx>.data beside it);
                                       --without leaves an optional input out; opsets 13 to 24 (default 17);
                                       --with-past: a decoder taking and returning its key/value cache;
-                                      int32 inputs are int64 in the graph unless --keep-dtypes
+                                      int32 inputs are int64 in the graph unless --keep-dtypes;
+                                      --input-dtype NAME=i64 types one input (an int64 attention_mask)
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
@@ -188,6 +189,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           "external-data": { type: "boolean" },
           "with-past": { type: "boolean" },
           "keep-dtypes": { type: "boolean" },
+          "input-dtype": { type: "string", multiple: true },
         },
       });
     } catch (e) {
@@ -244,9 +246,11 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "export": {
       const weights = weightsFlags(values, command);
-      const { runExport, parseOpset } = await import("./export.js");
+      const { runExport, parseOpset, parseInputDtypes } = await import("./export.js");
       const opset = parseOpset(values.opset);
       if (typeof opset === "string") throw new UsageError(opset);
+      const inputDtypes = parseInputDtypes(values["input-dtype"]);
+      if (typeof inputDtypes === "string") throw new UsageError(inputDtypes);
       return runExport(
         {
           file: single(positionals, command),
@@ -258,6 +262,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           externalData: Boolean(values["external-data"]),
           withPast: Boolean(values["with-past"]),
           keepDtypes: Boolean(values["keep-dtypes"]),
+          inputDtypes,
           build: buildOptions(values, io),
           ...(weights ? { weights } : {}),
         },

@@ -40,6 +40,8 @@ export interface ExportOptions {
    * type token ids; false keeps the .tfm's dtypes.
    */
   readonly int64Ids?: boolean;
+  /** Graph input dtypes chosen by name (an int64 attention_mask for a bool mask), converted inside. */
+  readonly inputDtypes?: Readonly<Record<string, DType>>;
   /** A decoder taking and returning its key/value cache (see past.ts). */
   readonly withPast?: boolean;
 }
@@ -124,7 +126,11 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     return pastLength;
   };
 
-  const widened = (t: TensorType) => opts.int64Ids === true && t.dtype === "i32";
+  for (const name of Object.keys(opts.inputDtypes ?? {})) {
+    if (!g.inputs.some((i) => i.name === name)) throw new ExportError(`--input-dtype ${name}: ${g.meta.name} has no input '${name}' (its inputs: ${g.inputs.map((i) => i.name).join(", ")})`);
+  }
+  /** The dtype a kept input has in the graph. */
+  const graphDtype = (i: { name: string; type: TensorType }): DType => opts.inputDtypes?.[i.name] ?? (opts.int64Ids === true && i.type.dtype === "i32" ? "i64" : i.type.dtype);
   const values = new Map<string, string | undefined>();
   const omitted = new Set(g.inputs.filter((i) => opts.without.includes(i.name)).map((i) => i.node));
   for (const id of g.order()) {
@@ -133,8 +139,8 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     b.scope = n.scope;
     b.doc = `${n.op} at ${where}`;
     const given = n.op === "input" && !omitted.has(id) ? g.inputs.find((i) => i.node === id) : undefined;
-    if (given && widened(given.type)) {
-      values.set(id, cast(given.name, "i64", given.type.dtype));
+    if (given && graphDtype(given) !== given.type.dtype) {
+      values.set(id, cast(given.name, graphDtype(given), given.type.dtype));
       continue;
     }
     if (omitted.has(id)) {
@@ -194,7 +200,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
   const graph = create(GraphProtoSchema, {
     name: g.meta.name,
     node: b.nodes,
-    input: [...kept.map((i) => valueInfo(i.name, widened(i.type) ? { ...i.type, dtype: "i64" } : i.type)), ...pastInputs],
+    input: [...kept.map((i) => valueInfo(i.name, { ...i.type, dtype: graphDtype(i) })), ...pastInputs],
     output: [...g.outputs.map((o) => valueInfo(o.name, o.type)), ...presents.map((p) => valueInfo(p.name, p.type))],
     initializer: [...weightInitializers(opts.weights, opts.external), ...b.constants],
   });

@@ -97,6 +97,18 @@ describe("tfmc export", () => {
     expectClose(await ortRun(kept, feeds), readTensors(join(FIXTURES, "tiny_gpt", "outputs.safetensors")));
   });
 
+  it("types an input as asked with --input-dtype (Hugging Face's int64 attention_mask for a bool mask)", async () => {
+    const dir = join(FIXTURES, "..", "hf", "bert_padded");
+    const m = JSON.parse(readFileSync(join(dir, "manifest.json"), "utf8")) as { tfm: string; set: Record<string, unknown> };
+    const sets = Object.entries(m.set).map(([k, v]) => `${k}=${v}`);
+    const model = await exportOk("bert_int64_mask", m.tfm, ...setFlags(sets), "--weights", join(dir, "weights.safetensors"), "--input-dtype", "attention_mask=i64");
+    expect(inputTypes(readFileSync(model)).get("attention_mask")).toBe(7);
+    // The fixture's tensors, every one as PyTorch saved it (int64 ids, token types and mask).
+    const feeds = Object.fromEntries(readTensors(join(dir, "inputs.safetensors")));
+    expect(feeds.attention_mask.data).toBeInstanceOf(BigInt64Array);
+    expectClose(await ortRun(model, feeds, undefined, true), readTensors(join(dir, "outputs.safetensors")));
+  });
+
   it("writes the same bytes every time", async () => {
     const a = await exportOk("same_a", "examples/gpt.tfm", "--set", "layers=1", "--set", "d=32", "--set", "heads=2");
     const b = await exportOk("same_b", "examples/gpt.tfm", "--set", "layers=1", "--set", "d=32", "--set", "heads=2");
@@ -153,8 +165,10 @@ describe("tfmc export: bad input", () => {
     await expectFailure(1, /--without mask: multihead_attention has no input 'mask'/, MHA, "--without", "mask");
   });
 
-  it("refuses an opset it cannot write", async () => {
+  it("refuses an opset it cannot write, and a dtype it does not know", async () => {
     await expectFailure(2, /--opset takes an integer from 13 to 24, got '99'/, MHA, "--opset", "99");
+    await expectFailure(2, /--input-dtype takes NAME=DTYPE with DTYPE f32, i32, i64 or bool, got 'query=f16'/, MHA, "--input-dtype", "query=f16");
+    await expectFailure(1, /--input-dtype mask: multihead_attention has no input 'mask'/, MHA, "--input-dtype", "mask=i64");
   });
 
   it("reports weights that do not fit, and a model with errors, without writing", async () => {
