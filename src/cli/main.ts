@@ -47,7 +47,8 @@ commands:
                                       named as in the .tfm, symbols as named dynamic dimensions, weights
                                       as initializers under their names (seeded random ones without
                                       --weights; --external-data: in <model.onnx>.data beside it);
-                                      --without leaves an optional input out; opsets 13 to 24 (default 17);
+                                      --without leaves out an optional input or one with a default;
+                                      opsets 13 to 24 (default 17);
                                       --with-past: a decoder taking and returning its key/value cache;
                                       int32 inputs are int64 in the graph unless --keep-dtypes;
                                       --input-dtype NAME=i64 types one input (an int64 attention_mask)

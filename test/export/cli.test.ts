@@ -57,6 +57,27 @@ describe("tfmc export", () => {
     expectClose(await ortRun(model, feeds), want);
   });
 
+  it("fills the inputs with a default that --without leaves out (i32, i64, bool, f32; bound and constant shapes)", async () => {
+    const tfm = "test/models/input_defaults.tfm";
+    const left = ["types", "offsets", "keep", "shift"];
+    const model = await exportOk("input_defaults_without", tfm, ...left.flatMap((w) => ["--without", w]));
+    expect(fromBinary(ModelProtoSchema, readFileSync(model)).graph!.input.map((i) => i.name)).toEqual(["ids"]);
+    const feeds = randomInputs(graphOf(tfm, []), { B: 2, T: 5 }, 6);
+    for (const w of left) delete feeds[w];
+    const want = tfmcRun(tfm, [], writeTensors(join(OUT, "input_defaults_without.inputs.safetensors"), feeds), [], "input_defaults_without");
+    for (const ort of [undefined, await ortWeb()]) expectClose(await ortRun(model, feeds, ort), want);
+  });
+
+  it("exports examples/hf/bert.tfm without token_type_ids, as BertModel fills them with zeros", async () => {
+    const tfm = "examples/hf/bert.tfm";
+    const sets = ["vocab_size=40", "hidden_size=16", "num_hidden_layers=1", "num_attention_heads=2", "intermediate_size=24", "max_position_embeddings=8"];
+    const model = await exportOk("hf_bert_without_types", tfm, ...setFlags(sets), "--without", "token_type_ids");
+    const feeds = randomInputs(graphOf(tfm, sets), { B: 2, T: 6 }, 9, { pTrue: 0.7 });
+    delete feeds.token_type_ids;
+    const want = tfmcRun(tfm, sets, writeTensors(join(OUT, "hf_bert_without_types.inputs.safetensors"), feeds), [], "hf_bert_without_types");
+    expectClose(await ortRun(model, feeds), want);
+  });
+
   it.each([13, 15, 18, 20, 21, 23, 24])("writes opset %i, which onnxruntime runs to the same outputs (GPT and Llama)", async (opset) => {
     const models = [
       ["examples/gpt.tfm", ["d=32", "heads=2", "layers=1", "ctx=8", "vocab=50"]],
