@@ -8,6 +8,7 @@ import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layer
 import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand } from "./layers/primitives.js";
 import { rotaryArgument } from "./layers/rotary.js";
 import { indexTensor } from "./layers/indexing.js";
+import { nameProblem } from "./layers/names.js";
 import type { PrimitiveOp } from "../ir/ops.js";
 import { broadcastShapes } from "./shapes.js";
 import { formatShape, isConst, type Dim } from "./types.js";
@@ -229,6 +230,8 @@ export abstract class ExpressionEvaluator {
   private labeled(e: Extract<Expr, { kind: "labeled" }>): Value {
     if (e.expr.kind !== "call") return this.st.error(Diagnostics.Label_needs_layer_0, e.expr.span, [e.expr.kind === "name" ? `the name '${e.expr.name}'` : "an expression"]);
     const parts = e.label.parts;
+    const bad = parts.map(nameProblem).find((p) => p !== undefined);
+    if (bad) return this.st.error(Diagnostics.Expected_0_got_1, e.label.span, ["a label whose dot-separated parts are non-empty", bad]);
     const before = this.st.nodes.length;
     const result = this.call(e.expr, parts);
     const path = this.st.scopePath(parts);

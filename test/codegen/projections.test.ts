@@ -103,8 +103,14 @@ describe("ffn(x, hidden, gated = true)", () => {
     ]);
     expect(at('names = "fc"')).toEqual(['3:30 expected a list of 2 names for an ffn, such as ["linear1", "linear2"], got string "fc"']);
     expect(at('names = ["fc", "fc"]')).toEqual(["3:45 'names' must be distinct names, got 'fc' twice"]);
-    expect(at('names = ["fc", 3]')).toEqual(["3:45 expected a non-empty name in quotes, got integer 3"]);
-    expect(at('names = ["fc", ""]')).toEqual(["3:45 expected a non-empty name in quotes, got an empty string"]);
+    expect(at('names = ["fc", 3]')).toEqual(["3:45 expected a name in quotes whose dot-separated parts are non-empty (such as \"self.query\"), got integer 3"]);
+    expect(at('names = ["fc", ""]')).toEqual(["3:45 expected a name in quotes whose dot-separated parts are non-empty (such as \"self.query\"), got an empty string"]);
+    // A name with an empty dotted part could never match a checkpoint's (PyTorch refuses empty module names).
+    expect(at('names = ["fc.", "proj"]')).toEqual(["3:39 expected a name in quotes whose dot-separated parts are non-empty (such as \"self.query\"), got 'fc.', which has an empty part between dots"]);
+    expect(at('names = ["fc", "a..b"]')).toEqual(["3:45 expected a name in quotes whose dot-separated parts are non-empty (such as \"self.query\"), got 'a..b', which has an empty part between dots"]);
+    expect(at('names = [".fc", "proj"]')).toEqual(["3:39 expected a name in quotes whose dot-separated parts are non-empty (such as \"self.query\"), got '.fc', which has an empty part between dots"]);
+    // PyTorch allows a space in a module name, so a name may have one.
+    expect(at('names = ["fc", "c proj"]')).toEqual(["mlp.fc.weight [16, 8]", "mlp.fc.bias [16]", "mlp.c proj.weight [8, 16]", "mlp.c proj.bias [8]"]);
     // A bare word is an unknown name, reported once, where it is.
     expect(at('names = ["fc", proj]')).toEqual(["3:45 unknown name 'proj'"]);
   });

@@ -120,6 +120,11 @@ describe("kv_heads, names and layouts are checked where they are written", () =>
     ["output y = attention(x, 4, layout = conv1d, names = \"c_attn\")", /expected a list of 2 names for layout = conv1d, such as \["c_attn", "c_proj"\]/],
     ["output y = attention(x, 4, names = [\"a\", \"b\", \"c\", \"d\"])", /'names' must be given with layout = split or conv1d/],
     ["output y = attention(x, 4, memory = m, layout = conv1d)", /the conv1d layout needs equal widths; use layout = separate/],
+    // A wrong entry is reported where it is, as ffn's are, and names that could never match a checkpoint's are refused.
+    ["output y = attention(x, 4, layout = split, names = [\"\", \"k\", \"v\", \"o\"])", /^4:55 expected a name in quotes whose .*, got an empty string$/],
+    ["output y = attention(x, 4, layout = split, names = [\"q\", \"k\", \"v\", 4])", /^4:70 expected a name in quotes whose .*, got integer 4$/],
+    ["output y = attention(x, 4, layout = conv1d, names = [\"c_attn\", \"c_proj.\"])", /^4:66 expected a name in quotes .*, got 'c_proj\.', which has an empty part between dots$/],
+    ["output y = attention(x, 4, layout = split, names = [\"self..query\", \"k\", \"v\", \"o\"])", /^4:55 .*got 'self\.\.query', which has an empty part between dots$/],
   ])("%s", (line, want) => {
     expect(errorsOf(line).join("\n")).toMatch(want);
   });

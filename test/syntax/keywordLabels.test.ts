@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { formatTfm } from "../../src/format/format.js";
 import { analyze, definitionAt, hoverAt } from "../../src/lsp/analysis.js";
 import { completionsAt } from "../../src/lsp/completion.js";
+import { checkSource } from "../../src/semantics/check.js";
 import type { Expr, Stmt } from "../../src/syntax/ast.js";
 import { parseTfm } from "../../src/syntax/parse.js";
 
@@ -52,6 +53,18 @@ describe("keywords as label segments", () => {
     expect(at("h = input.x linear(h, d)")).toEqual(["5:15 unexpected 'linear': expected a statement (config, input, output, block, if, return or an assignment)"]);
     expect(at("h = model linear(h, d)")).toEqual(["5:7 unexpected 'model': expected an expression"]);
     expect(at("h = model.x: linear(h, d) +")).toEqual(["6:3 unexpected 'output': expected an expression"]);
+  });
+
+  it("refuses a label in quotes that could never be part of a checkpoint's name, where it is written", () => {
+    const at = (label: string) =>
+      checkSource(`model m {\n  input x: f32[B, T, 8]\n  output y = ${label}: linear(x, 8)\n}\n`)
+        .diagnostics.sorted()
+        .map((d) => `${d.span.line}:${d.span.col} ${d.message}`);
+    expect(at('"h.0"')).toEqual([]);
+    expect(at('""')).toEqual(["3:14 expected a label whose dot-separated parts are non-empty, got an empty string"]);
+    expect(at('"h..0"')).toEqual(["3:14 expected a label whose dot-separated parts are non-empty, got 'h..0', which has an empty part between dots"]);
+    expect(at('model."h.0."')).toEqual(["3:14 expected a label whose dot-separated parts are non-empty, got 'h.0.', which has an empty part between dots"]);
+    expect(at('"my.odd name"')).toEqual([]);
   });
 
   it("tfmc fmt keeps them as written", () => {

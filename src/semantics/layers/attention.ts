@@ -3,6 +3,7 @@ import { broadcastsTo } from "../shapes.js";
 import { dimEquals, formatShape, isConst, type Dim } from "../types.js";
 import { ERROR, describeValue, type TensorValue } from "../values.js";
 import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+import { projectionNames } from "./names.js";
 import { rotaryAttrs } from "./rotary.js";
 
 export const ATTENTION_KERNELS = ["softmax", "linear", "performer", "linformer", "local"] as const;
@@ -90,7 +91,7 @@ export const attention: LayerDef = {
     const kvHeads = a.has("kv_heads") ? st.asPositiveInt(a.get("kv_heads")!, a.span("kv_heads"), "the number of key/value heads") : heads;
     if (kvHeads === undefined) return ERROR;
     if (heads % kvHeads !== 0) return st.error(Diagnostics.Value_0_must_be_1, a.span("kv_heads"), ["kv_heads", `a divisor of heads = ${heads} (each key/value head serves heads / kv_heads query heads), got ${kvHeads}`]);
-    const names = projectionNames(st, a, layout);
+    const names = attentionNames(st, a, layout);
     if (!names) return ERROR;
 
     // Masks: dtype per keyword, shape against [B, heads, L, S] or [B, S] for key masks.
@@ -176,21 +177,14 @@ function maskShapeFits(m: TensorValue, keys: boolean, B: Dim, heads: number, L: 
 }
 
 /** `names = ["q_proj", ...]`: four names for layout = split, two for conv1d; the layout's defaults otherwise. */
-function projectionNames(st: ElaborationState, a: EvaluatedArgs, layout: string): readonly string[] | undefined {
+function attentionNames(st: ElaborationState, a: EvaluatedArgs, layout: string): readonly string[] | undefined {
   const defaults = DEFAULT_NAMES[layout];
-  const v = a.get("names");
-  if (v === undefined) return defaults ?? [];
   if (!defaults) {
+    if (a.get("names") === undefined) return [];
     st.error(Diagnostics.Value_0_must_be_1, a.span("names"), ["'names'", `given with layout = split or conv1d (layout = ${layout} has PyTorch's fixed names)`]);
     return undefined;
   }
-  const items = v.kind === "list" ? v.items : [];
-  if (v.kind !== "list" || items.length !== defaults.length || items.some((x) => x.kind !== "string" || x.value === "")) {
-    const example = `[${defaults.map((n) => JSON.stringify(n)).join(", ")}]`;
-    st.error(Diagnostics.Expected_0_got_1, a.span("names"), [`a list of ${defaults.length} names for layout = ${layout}, such as ${example}`, describeValue(v)]);
-    return undefined;
-  }
-  return items.map((x) => (x as { value: string }).value);
+  return projectionNames(st, a, defaults, `layout = ${layout}`);
 }
 
 interface Projections {

@@ -1,42 +1,13 @@
-import { Diagnostics } from "../../diagnostics/messages.js";
 import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
-import { describeValue, ERROR } from "../values.js";
+import { ERROR } from "../values.js";
 import { ACTIVATIONS, LAYOUTS, floatInput, withLastDim } from "./basic.js";
+import { projectionNames } from "./names.js";
 
 // The position-wise feed-forward: two linears around an activation (nn.TransformerEncoderLayer's
 // linear1/linear2, GPT-2's c_fc/c_proj), or gated, down(act(gate(x)) * up(x)) as Llama's mlp
 // (SwiGLU with silu, GeGLU with gelu). Each projection is named by `names`.
 
 const DEFAULT_NAMES = { plain: ["linear1", "linear2"], gated: ["gate_proj", "up_proj", "down_proj"] } as const;
-
-/** `names = [...]`: one non-empty, distinct name per projection; undefined after a reported problem. */
-function projectionNames(st: ElaborationState, a: EvaluatedArgs, gated: boolean): readonly string[] | undefined {
-  const defaults: readonly string[] = gated ? DEFAULT_NAMES.gated : DEFAULT_NAMES.plain;
-  const v = a.get("names");
-  if (v === undefined) return defaults;
-  const what = `a list of ${defaults.length} names for ${gated ? "a gated ffn (gate, up, down)" : "an ffn"}, such as [${defaults.map((n) => JSON.stringify(n)).join(", ")}]`;
-  if (v.kind !== "list" || v.items.length !== defaults.length) {
-    st.error(Diagnostics.Expected_0_got_1, a.span("names"), [what, describeValue(v)]);
-    return undefined;
-  }
-  // An item that failed to evaluate (an unknown name) was reported where it is.
-  if (v.items.some((x) => x.kind === "error")) return undefined;
-  const expr = a.exprs.get("names");
-  const itemSpan = (i: number) => (expr?.kind === "list" ? expr.items[i].span : a.span("names"));
-  const names: string[] = [];
-  for (const [i, x] of v.items.entries()) {
-    if (x.kind !== "string" || x.value === "") {
-      st.error(Diagnostics.Expected_0_got_1, itemSpan(i), ["a non-empty name in quotes", x.kind === "string" ? "an empty string" : describeValue(x)]);
-      return undefined;
-    }
-    if (names.includes(x.value)) {
-      st.error(Diagnostics.Value_0_must_be_1, itemSpan(i), ["'names'", `distinct names, got '${x.value}' twice`]);
-      return undefined;
-    }
-    names.push(x.value);
-  }
-  return names;
-}
 
 export const ffn: LayerDef = {
   doc:
@@ -61,7 +32,7 @@ export const ffn: LayerDef = {
     const out = a.has("out") ? st.asPositiveInt(a.get("out")!, a.span("out"), "the output width") : d;
     if (d === undefined || hidden === undefined || out === undefined) return ERROR;
     const gated = a.bool("gated", false);
-    const names = projectionNames(st, a, gated);
+    const names = projectionNames(st, a, gated ? DEFAULT_NAMES.gated : DEFAULT_NAMES.plain, gated ? "a gated ffn (gate, up, down)" : "an ffn");
     if (!names) return ERROR;
     const bias = a.bool("bias", !gated);
     const layout = a.choice("layout", "linear");
