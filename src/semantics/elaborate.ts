@@ -228,8 +228,9 @@ class ModelElaborator extends ExpressionEvaluator {
       this.st.error(Diagnostics.Input_default_0_1, span, [name, `${type.dtype === "bool" ? "a" : "an"} ${type.dtype} input takes ${wanted}, got ${describeValue(v)}`]);
       return undefined;
     }
-    if (type.dtype === "i32" && (value < -(2 ** 31) || value >= 2 ** 31)) {
-      this.st.error(Diagnostics.Input_default_0_1, span, [name, `${value} is outside i32`]);
+    const outside = type.dtype === "i32" ? value < -(2 ** 31) || value >= 2 ** 31 : type.dtype === "f32" && !Number.isFinite(Math.fround(value));
+    if (outside) {
+      this.st.error(Diagnostics.Input_default_0_1, span, [name, `${value} is outside ${type.dtype}${type.dtype === "f32" ? " (it would be infinite)" : ""}`]);
       return undefined;
     }
     for (const d of type.shape) {

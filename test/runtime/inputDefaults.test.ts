@@ -56,6 +56,9 @@ describe("inputs with a default", () => {
       ["input t: i32[B, T] = 0\n  input ids: i32[B, T]", /2:9: error TFM2053: .*dimension 'B' must be bound by an input declared before it/],
       ["input ids: i32[B, T]\n  input t: i32[B, S] = 0", /3:9: error TFM2053: .*dimension 'S'/],
       ["input ids: i32[B, T]\n  input t: i32[B, T] = 4294967296", /3:24: error TFM2053: .*outside i32/],
+      // Past float32's largest value, a default would be infinite everywhere.
+      ["input ids: i32[B, T]\n  input s: f32[B, T] = 1e39", /3:24: error TFM2053: input 's' cannot have this default: 1e\+39 is outside f32 \(it would be infinite\)/],
+      ["input ids: i32[B, T]\n  input s: f32[B, T] = -3.5e38", /3:24: error TFM2053: .*-3\.5e\+38 is outside f32/],
     ];
     for (const [decl, want] of cases) {
       const file = join(dir, "bad.tfm");
