@@ -56,7 +56,10 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   lines.push(`function startSession(options${t(": SessionOptions")} = {})${t(": Session")} {`);
   lines.push(`const cap = sessionCapacity(options.maxLength, ${limit ?? "undefined"}, ${quote(T)});`);
   const feeds = t(" as unknown as Readonly<Record<string, Tensor | undefined>>");
-  lines.push(`const { dims, data } = checkInputs([${fixed.map((i) => `spec.inputs[${g.inputs.indexOf(i)}]`).join(", ")}], spec.symbols, (options.inputs ?? {})${feeds});`);
+  // Inputs with a default left out take the session's batch where no input binds it.
+  const batchFill = !isConst(batchDim) && fixed.some((i) => i.default !== undefined && mentions(i.type.shape, batchDim.sym));
+  const known = batchFill ? `, { ${quote(batchDim.sym)}: sessionBatch(undefined, options.batch) }` : "";
+  lines.push(`const { dims, data } = checkInputs([${fixed.map((i) => `spec.inputs[${g.inputs.indexOf(i)}]`).join(", ")}], spec.symbols, (options.inputs ?? {})${feeds}${known});`);
   g.meta.symbols.forEach((sym, i) => {
     if (sym.name === T) lines.push(`let s${i} = 0;`);
     else if (!isConst(batchDim) && batchDim.sym === sym.name) lines.push(`const s${i} = sessionBatch(dims[${quote(sym.name)}], options.batch);`);

@@ -48,9 +48,15 @@ const own = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k)
 /**
  * Checks every input against the spec: presence, dtype, rank, each dimension, symbols bound
  * consistently across inputs and within their limits. Inputs are read as own properties only, so
- * a name such as `__proto__` cannot reach the prototype.
+ * a name such as `__proto__` cannot reach the prototype. An input left out that has a default is
+ * filled in the sizes the inputs bound, or else those `known` gives (a decoding session's batch).
  */
-export function checkInputs(specs: readonly InputSpec[], symbols: readonly SymbolSpec[], feeds: Readonly<Record<string, Tensor | undefined>>): CheckedInputs {
+export function checkInputs(
+  specs: readonly InputSpec[],
+  symbols: readonly SymbolSpec[],
+  feeds: Readonly<Record<string, Tensor | undefined>>,
+  known: Readonly<Record<string, number>> = {},
+): CheckedInputs {
   if (feeds === null || typeof feeds !== "object") throw new ShapeError(M.Missing_input_0, [specs[0]?.name ?? "inputs"], specs[0]?.name ?? "");
   for (const key of Object.keys(feeds)) {
     if (!specs.some((s) => s.name === key)) throw new ShapeError(M.Unknown_input_0, [key, specs.map((s) => s.name).join(", ")], key);
@@ -94,7 +100,7 @@ export function checkInputs(specs: readonly InputSpec[], symbols: readonly Symbo
     data.push(spec.dtype === "bool" && (t.data instanceof Int32Array || t.data instanceof BigInt64Array) ? nonZero(t.data) : t.data);
   }
   specs.forEach((spec, i) => {
-    if (data[i] === null && spec.default !== undefined) data[i] = filled(spec, bound);
+    if (data[i] === null && spec.default !== undefined) data[i] = filled(spec, Object.assign(Object.create(null) as Record<string, number>, known, bound));
   });
   return { dims: bound, data };
 }
