@@ -194,7 +194,10 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
         },
       });
     } catch (e) {
-      throw new UsageError(printable((e as Error).message, 1000));
+      // A value Node refuses ('--prompt -1'): its message names only a declared flag, over three lines.
+      const err = e as Error & { code?: string };
+      const message = err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? err.message.replace(/\n/g, " ") : err.message;
+      throw new UsageError(printable(message, 1000));
     }
   })();
   if (values.help) {

@@ -56,6 +56,14 @@ describe("generate: search options within bounds, named by their flags", () => {
     expect(r.err.split("\n")[0]).toBe(`tfmc: ${message}`);
   });
 
+  it("a value that starts with '-' is refused in one line that says how to write it", async () => {
+    const r = await cli("generate", GPT, "--prompt", "-1", "--max-new-tokens", "2");
+    expect(r.code).toBe(2);
+    expect(r.err.split("\n")[0]).toBe(
+      "tfmc: Option '--prompt' argument is ambiguous. Did you forget to specify the option argument for '--prompt'? To specify an option argument starting with a dash use '--prompt=-XYZ'.",
+    );
+  });
+
   it("--eos at or past the vocabulary is refused with its size", () => {
     const r = tfmc("generate", GPT, "--weights", WEIGHTS, "--prompt", "1,2", "--max-new-tokens", "2", "--eos", "50");
     expect(r.code).toBe(2);
