@@ -76,7 +76,10 @@ describe("rotary arguments are checked where they are written", () => {
   };
   it.each([
     ["output y = attention(x, 2, rotary = rope(dim = 5))", /3:\d+ .*rotated width 'dim' must be even, at least 2 and at most the head width 8, got 5/],
-    ["output y = attention(x, 2, rotary = rope(dim = 10))", /at most the head width 8, got 10/],
+    ["output y = attention(x, 2, rotary = rope(dim = 10))", /at most the head width 8, got 10$/],
+    // An odd head width cannot be rotated whole: the message says the width came from the default.
+    ["output y = attention(x[:, :, :15], 3, rotary = rope())", /at most the head width 5, got 5 \(by default the whole head: give dim = an even width\)/],
+    ["output y = rope(reshape(x, [B, T, 2, 8])[:, :, :, :7])", /at most the head width 7, got 7 \(by default the whole head/],
     ["output y = attention(x, 2, rotary = rope(theta = 0))", /'theta' must be positive, got 0/],
     ["output y = attention(x, 2, rotary = 3)", /expected rope\(theta = \.\.\., dim = \.\.\., interleaved = \.\.\.\) for 'rotary'/],
     ["output y = attention(x, 2, rotary = rope(base = 3))", /unknown argument 'base'/],

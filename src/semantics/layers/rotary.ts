@@ -23,7 +23,7 @@ export const ROTARY_ARGS: readonly ArgSpec[] = [
 export function rotaryAttrs(st: ElaborationState, r: { theta: number; dim?: number; interleaved: boolean }, D: number, dimSpan: Span, thetaSpan: Span): { theta: number; dim: number; interleaved: boolean } | undefined {
   const dim = r.dim ?? D;
   if (dim < 2 || dim % 2 !== 0 || dim > D) {
-    st.error(Diagnostics.Value_0_must_be_1, dimSpan, ["the rotated width 'dim'", `even, at least 2 and at most the head width ${D}, got ${dim}`]);
+    st.error(Diagnostics.Value_0_must_be_1, dimSpan, ["the rotated width 'dim'", `even, at least 2 and at most the head width ${D}, got ${dim}${r.dim === undefined ? " (by default the whole head: give dim = an even width)" : ""}`]);
     return undefined;
   }
   if (!(r.theta > 0)) {
