@@ -86,7 +86,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "                       and Hugging Face's token ids are, converted inside the graph)",
     "  --input-dtype NAME=DTYPE",
     "                       the graph input NAME as f32, i32, i64 or bool, converted inside (repeatable;",
-    "                       e.g. attention_mask=i64 for Hugging Face's int64 masks: nonzero attends)",
+    "                       e.g. attention_mask=i64 for Hugging Face's int64 masks: nonzero is true)",
     "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
     SET,
   ]),
