@@ -3,7 +3,7 @@ import type { IncrementalPlan } from "../ir/incremental.js";
 import type { NodeLabel } from "../ir/node.js";
 import { isConst, type Dim } from "../semantics/types.js";
 import { PARAM_TS_TYPES, type Hoist, type KernelSource } from "./kernelTypes.js";
-import { FEED_TYPES, INPUT_TYPES, key, str as quote } from "./literals.js";
+import { FEED_TYPES, INPUT_TYPES, key, num, str as quote } from "./literals.js";
 import { arenaLayout, planSlots, viewOf } from "./memoryPlan.js";
 import { sessionAttentionKernel } from "./sessionKernels.js";
 
@@ -27,6 +27,14 @@ export interface SessionHost {
 
 
 const mentions = (shape: readonly Dim[], sym: string) => shape.some((d) => !isConst(d) && d.sym === sym);
+
+/** The array type and fill value of an input with a default, by dtype. */
+const FILLED: Record<string, (v: number) => [string, string]> = {
+  f32: (v) => ["Float32Array", num(v)],
+  i32: (v) => ["Int32Array", String(v)],
+  i64: (v) => ["BigInt64Array", `${v}n`],
+  bool: (v) => ["Uint8Array", v ? "1" : "0"],
+};
 
 /** Inputs given when a session starts: those without the step length. */
 export function sessionInputs(g: IrGraph, plan: IncrementalPlan) {
@@ -67,12 +75,18 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   });
   const batch = isConst(batchDim) ? "batch" : h.dim(batchDim);
   if (isConst(batchDim)) lines.push(`const batch = sessionBatch(${batchDim.value}, options.batch);`);
+  // Inputs with a default and the step length: their value for the new tokens, made when that number changes.
+  const filledSteps: string[] = [];
   g.inputs.forEach((inp, i) => {
     const type = INPUT_TYPES[inp.type.dtype] + (inp.optional ? " | null" : "");
     const k = fixed.indexOf(inp);
     if (k >= 0) lines.push(`let x${i} = data[${k}]${t(` as ${type}`)};`);
     else if (i === stepIndex) lines.push(`let x${i}${t(`: ${type}`)} = new Int32Array(0);`);
-    else lines.push(`const x${i} = null;`);
+    else if (inp.default !== undefined) {
+      const [array, value] = FILLED[inp.type.dtype](inp.default);
+      lines.push(`let x${i}${t(`: ${type}`)} = new ${array}(0);`);
+      filledSteps.push(`x${i} = new ${array}(${h.size(inp.type.shape)}).fill(${value});`);
+    } else lines.push(`const x${i} = null;`);
   });
 
   // Static nodes: once, into an arena of their own; those the steps read live as long as the session.
@@ -137,7 +151,7 @@ export function printSession(h: SessionHost, plan: IncrementalPlan): string[] {
   lines.push(...stepLayout.sizes, `const arena = new Float32Array(${stepLayout.total});`);
   for (const id of steps) lines.push(`${h.varOf(id)} = ${viewOf("arena", stepLayout.offsets[stepPlan.slotOf.get(id)!], h.size(g.node(id).shape))};`);
   for (const x of hoisted) lines.push(`${x.name} = ${x.expr};`);
-  lines.push(`outputs = { ${outs.join(", ")} };`, `}`);
+  lines.push(...filledSteps, `outputs = { ${outs.join(", ")} };`, `}`);
   lines.push(...stepCalls, `past += ${tVar};`, `return outputs;`, `}`);
 
   const fixedVars = fixed.map((i) => `x${g.inputs.indexOf(i)}`);

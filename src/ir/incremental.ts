@@ -114,7 +114,8 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
     const ins = n.inputs.map((i) => g.node(i));
     for (const [k, src] of n.inputs.entries()) {
       const s = g.inputs.find((i) => i.node === src);
-      if (s && s.node !== input.node && hasSym(s.type.shape, T) && !s.optional) return fail(n, `the input '${s.name}' would be needed at every step`);
+      // An input with a default is its value in a session (filled for each step's new tokens).
+      if (s && s.node !== input.node && hasSym(s.type.shape, T) && !s.optional && s.default === undefined) return fail(n, `the input '${s.name}' would be needed at every step`);
       if (s && s.node !== input.node && hasSym(s.type.shape, T) && isAttention(n) && k < 3) return fail(n, `the input '${s.name}' reaches attention as a query, key or value`);
     }
     const tAxis = symAxis(n.shape, T);

@@ -1,12 +1,15 @@
 import { spawnSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { main } from "../../src/cli/main.js";
 import { describe, expect, it } from "vitest";
 import { randomWeights, seededRandom } from "../../src/runtime/random.js";
 import { graphOf, importGenerated } from "../compileHelpers.js";
 import { ROOT } from "../helpers.js";
 
 // Inputs with a default that do not grow with the sequence are given when a session starts; left
-// out, they are filled in the session's batch (which no other input of the session binds).
+// out, they are filled in the session's batch (which no other input of the session binds). Those
+// with the sequence's length hold their default for every new token.
 
 type T = { data: Float32Array; shape: number[] };
 interface SessionModel {
@@ -53,5 +56,16 @@ describe("a session with inputs that have a default", () => {
     const cached = run();
     expect(cached).toHaveLength(9);
     expect(run("--recompute")).toEqual(cached);
+  });
+
+  it("the generated TypeScript type-checks under tsc --strict", async () => {
+    const dir = join(ROOT, "test", ".generated", "session-defaults-strict");
+    mkdirSync(dir, { recursive: true });
+    const quiet = { out: () => {}, err: () => {}, color: false };
+    expect(await main(["compile", MODEL, "-o", dir], quiet)).toBe(0);
+    writeFileSync(join(dir, "tsconfig.json"), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: "NodeNext", moduleResolution: "NodeNext", target: "ES2022", types: [] }, include: ["*.ts"] }));
+    const r = spawnSync(process.execPath, [join(ROOT, "node_modules", "typescript", "bin", "tsc"), "-p", dir], { encoding: "utf8" });
+    expect(r.stdout + r.stderr).toBe("");
+    expect(r.status).toBe(0);
   });
 });
