@@ -119,12 +119,12 @@ export function runDecodeBench({ root, work, quick, buildGraph, emitModuleSource
 /** The table rows for the decode results. */
 export function decodeTable(results) {
   const lines = [`\nW6 decode: one token through a session (d=${results[0]?.size.d}, ${results[0]?.size.layers} layers; "llama gqa": ${results[0]?.size.heads} heads sharing ${results[0]?.size.heads / 4} key/value heads, rotary, SwiGLU), median of ${TIMED} steps ending at the context, taken in turn across the contexts`];
-  lines.push(`${"attention".padEnd(12)}${"context".padStart(10)}${"median ms".padStart(11)}${"min".padStart(9)}${"max".padStart(9)}${"x short".padStart(9)}${"bytes allocated/step".padStart(28)}`);
+  lines.push(`${"attention".padEnd(12)}${"context".padStart(10)}${"median ms".padStart(11)}${"min".padStart(9)}${"max".padStart(9)}${"x short".padStart(9)}  ${"bytes allocated/step".padStart(26)}`);
   for (const r of results) {
     const short = r.contexts[0];
     for (const c of r.contexts) {
       const alloc = c.bytesPerStep === undefined ? "" : `${c.bytesPerStepWindows.map((b) => b.toFixed(0)).join(" / ")} (${c.allocSteps} steps each)`;
-      lines.push(`${r.kernel.padEnd(12)}${String(c.context).padStart(10)}${c.medianMs.toFixed(2).padStart(11)}${c.minMs.toFixed(2).padStart(9)}${c.maxMs.toFixed(2).padStart(9)}${(c.medianMs / short.medianMs).toFixed(2).padStart(9)}${alloc.padStart(28)}`);
+      lines.push(`${r.kernel.padEnd(12)}${String(c.context).padStart(10)}${c.medianMs.toFixed(2).padStart(11)}${c.minMs.toFixed(2).padStart(9)}${c.maxMs.toFixed(2).padStart(9)}${(c.medianMs / short.medianMs).toFixed(2).padStart(9)}  ${alloc.padStart(26)}`);
     }
   }
   return lines.join("\n");
