@@ -115,13 +115,19 @@ function bestPrefix(longer: readonly string[], shorter: ReadonlySet<string>): { 
 export function weightHints(missing: readonly string[], unexpected: readonly { name: string; original: string }[]): string[] {
   const hints: string[] = [];
   const explained = new Set<string>();
-  const strip = bestPrefix(
+  const byName = bestPrefix(
     unexpected.map((u) => u.name),
     new Set(missing),
   );
+  // With prefix options that did not fit ('bert' for 'bert.'), the prefix of the file's own names.
+  const renamedAny = unexpected.some((u) => u.name !== u.original);
+  const byFile = renamedAny ? bestPrefix(unexpected.map((u) => u.original), new Set(missing)) : undefined;
+  const fromFile = byFile !== undefined && (!byName || byFile.names.length >= byName.names.length);
+  const strip = fromFile ? { prefix: byFile.prefix, names: unexpected.filter((u) => byFile.names.includes(u.original)).map((u) => u.name) } : byName;
   const add = bestPrefix(missing, new Set(unexpected.map((u) => u.name)));
   if (strip && (!add || strip.names.length >= add.names.length)) {
-    hints.push(`${strip.names.length} unexpected names are parameters without the prefix '${strip.prefix}': strip it with prefix: { strip: ${JSON.stringify(strip.prefix)} } (${CLI.strip} ${strip.prefix})`);
+    const how = `strip it with prefix: { strip: ${JSON.stringify(strip.prefix)} }${fromFile ? " in place of the prefix options given" : ""} (${CLI.strip} ${strip.prefix})`;
+    hints.push(`${strip.names.length} unexpected names are parameters ${fromFile ? `once the file's prefix '${strip.prefix}' is stripped` : `without the prefix '${strip.prefix}'`}: ${how}`);
     for (const n of strip.names) explained.add(n);
   } else if (add) {
     hints.push(`${add.names.length} missing parameters are in the file without the prefix '${add.prefix}': add it with prefix: { add: ${JSON.stringify(add.prefix)} } (${CLI.add} ${add.prefix})`);

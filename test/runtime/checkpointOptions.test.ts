@@ -60,6 +60,17 @@ describe("loadWeights options", () => {
     expect(e.message).toContain("  hint: 3 missing parameters");
   });
 
+  it("suggests the file's own prefix when the prefix options given do not fit ('bert' for 'bert.')", () => {
+    const params = [{ name: "a.w", shape: [1] }, { name: "b.w", shape: [1] }];
+    const file2 = { "bert.a.w": t([1]), "bert.b.w": t([1]) };
+    const e = thrown(() => loadWeights(params, file2, { prefix: { strip: "bert" } })) as WeightsError;
+    expect(e.hints).toEqual([
+      `2 unexpected names are parameters once the file's prefix 'bert.' is stripped: strip it with prefix: { strip: "bert." } in place of the prefix options given (--weights-prefix-strip bert.)`,
+    ]);
+    const added = thrown(() => loadWeights(params, file2, { prefix: { add: "x." } })) as WeightsError;
+    expect(added.hints[0]).toMatch(/once the file's prefix 'bert\.' is stripped: .*\(--weights-prefix-strip bert\.\)$/);
+  });
+
   it("suggests stripping when the file's names carry a prefix the model's do not", () => {
     const params = [{ name: "a.w", shape: [1] }, { name: "b.w", shape: [1] }];
     const e = thrown(() => loadWeights(params, { "transformer.a.w": t([1]), "transformer.b.w": t([1]) })) as WeightsError;
