@@ -20,12 +20,21 @@ async function engine() {
     const m = await mod.createThreadedModel(tensors, { threads: Number(variant) });
     return { run: async () => Object.values(await m.forward(feeds))[0].data, close: () => m.close(), profile: m.profile };
   }
-  if (family === "ort-node" || family === "ort-web" || family === "tfmc→onnx-node" || family === "tfmc→onnx-web") {
-    const native = family === "ort-node" || family === "tfmc→onnx-node";
+  const ONNX = ["ort-node", "ort-web", "tfmc→onnx-node", "tfmc→onnx-web", "torch→onnx-node", "torch→onnx-web"];
+  if (ONNX.includes(family)) {
+    const native = family.endsWith("node");
     const ort = native ? await import("onnxruntime-node") : await import("onnxruntime-web");
     const { encoderOnnx, gemmOnnx } = await import("./engines/onnxModel.mjs");
-    // The ort rows run the layer as PyTorch's exporter writes it; the tfmc→onnx rows what `tfmc export` writes.
-    const bytes = family.startsWith("tfmc") ? new Uint8Array(readFileSync(job.onnx)) : job.kind === "gemm" ? gemmOnnx(weights, job.config) : encoderOnnx(weights, job.config);
+    const { torchEncoderOnnx } = await import("./engines/torchOnnx.mjs");
+    // The ort rows run the graph built in JavaScript (bench/engines/onnxModel.mjs); the tfmc→onnx
+    // rows what `tfmc export` writes; the torch→onnx rows what torch.onnx.export writes.
+    const bytes = family.startsWith("tfmc")
+      ? new Uint8Array(readFileSync(job.onnx))
+      : family.startsWith("torch")
+        ? torchEncoderOnnx(weights, job.config)
+        : job.kind === "gemm"
+          ? gemmOnnx(weights, job.config)
+          : encoderOnnx(weights, job.config);
     const threads = Number(variant);
     if (!native) {
       ort.env.wasm.numThreads = threads;

@@ -34,9 +34,11 @@ const ONLY_ENGINES = option("--engines");
 
 const layerFlops = (S, d, ff) => S * (8 * d * d + 4 * d * ff) + 4 * S * S * d;
 const ENGINES = ["tfmc:1", "tfmc:2", "tfmc-wasm:1", "tfmc-wasm:2", "ort-node:1", "ort-node:2", "ort-web:1", "ort-web:2", "tfjs:cpu", "tfjs:wasm"];
-// `tfmc export`'s ONNX of the same model on the same onnxruntime engines as the ort rows, which run
-// the graph PyTorch's exporter writes for the layer (bench/engines/onnxModel.mjs).
+// `tfmc export`'s ONNX of the same model, and torch.onnx.export's of the same layer
+// (bench/models/torch-onnx/, full sizes only), on the same onnxruntime engines as the ort rows, which
+// run a graph built in JavaScript (bench/engines/onnxModel.mjs).
 const EXPORTED = ["tfmc→onnx-node:1", "tfmc→onnx-node:2", "tfmc→onnx-web:1", "tfmc→onnx-web:2"];
+if (!QUICK) EXPORTED.push("torch→onnx-node:1", "torch→onnx-node:2", "torch→onnx-web:1", "torch→onnx-web:2");
 
 const encoder = (name, S, layers, extra = []) => ({
   name, kind: "encoder", tfm: "bench/models/encoder.tfm", S, layers,
