@@ -32,12 +32,13 @@ function aligned(c: ExportCtx, k: number, keys: boolean): string {
 /**
  * The scores with the node's masks applied: `roles` name the mask inputs from `first` on
  * (block/keep: boolean, bias: added; `_keys` for [B, S] key masks); `causal` blocks keys after
- * the query. `window` (local attention) keeps keys within w of the query.
+ * the query. `window` (local attention) keeps keys within w of the query. `keys` (bool, broadcasting
+ * to the scores) blocks the keys where it is false for every query: a decoder's attention_mask.
  */
-export function maskScores(c: ExportCtx, scores: string, first: number, [L, S]: readonly Length[], window?: number, causalOffset?: string): string {
+export function maskScores(c: ExportCtx, scores: string, first: number, [L, S]: readonly Length[], window?: number, causalOffset?: string, keys?: string): string {
   const b = c.b;
   const roles = String(c.n.attrs.roles ?? "").split(",").filter(Boolean);
-  let allowed: string | undefined;
+  let allowed: string | undefined = keys;
   let bias: string | undefined;
   roles.forEach((role, i) => {
     const k = first + i;
@@ -116,7 +117,9 @@ function attend(c: ExportCtx, window?: number): string {
   v = repeatKv(c, v, c.inNodes[2].shape, groups);
   const kt = b.op("Transpose", [k], { perm: intList([0, 1, 3, 2]) });
   const scores = scaled(c, b.op("MatMul", [c.need(0), kt]));
-  const probs = softmax(b, maskScores(c, scores, 3, [c.n.shape[2], S], window, c.cache ? c.positionOffset : undefined), -1, masked(c, 3) || window !== undefined);
+  // With a cache, attention_mask may block every key of a query (a left pad's): the softmax is guarded.
+  const masks = maskScores(c, scores, 3, [c.n.shape[2], S], window, c.cache ? c.positionOffset : undefined, c.cache?.keys);
+  const probs = softmax(b, masks, -1, masked(c, 3) || window !== undefined || c.cache !== undefined);
   return b.op("MatMul", [probs, v]);
 }
 

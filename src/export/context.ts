@@ -22,8 +22,13 @@ export interface ExportCtx {
   readonly guardSoftmax: boolean;
   /** With past: where the new tokens' positions start (int64 [1]), for ops that read positions. */
   readonly positionOffset?: string;
-  /** With past, at a cached attention: the past keys and values, and where the full ones go. */
-  readonly cache?: { readonly key: string; readonly value: string; keep(key: string, value: string): void };
+  /** With past: each new token's position (int64 [B, T], the graph's position_ids), for ops that read positions. */
+  readonly positionIds?: string;
+  /**
+   * With past, at a cached attention: the past keys and values, where the full ones go, and which
+   * keys may be attended (bool [B, 1, 1, past + T], from the graph's attention_mask).
+   */
+  readonly cache?: { readonly key: string; readonly value: string; readonly keys: string; keep(key: string, value: string): void };
   /** Input `k`, which must be present: an absent optional input there is an error naming the node. */
   need(k: number): string;
 }

@@ -18,7 +18,7 @@ import { mayBeAllMasked } from "./math.js";
 import { int, ONNX_DTYPE, OnnxBuilder, tensorProto } from "./onnxBuilder.js";
 import { fuseDenseEpilogue, fuseQkvProjection } from "../passes/fusion.js";
 import type { PassNote } from "../passes/pass.js";
-import { PAST_LENGTH, pastKey, planPast, presentKey, TOTAL_LENGTH } from "./past.js";
+import { ATTENTION_MASK, PAST_LENGTH, pastKey, planPast, POSITION_IDS, presentKey, TOTAL_LENGTH } from "./past.js";
 import { ONNX } from "./table.js";
 import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
 
@@ -116,6 +116,10 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     const k = g.node(g.node(id).inputs[1]).shape;
     return { dtype: "f32", shape: [k[0], k[1], { sym: length }, k[3]] };
   };
+  if (past) {
+    pastInputs.push(valueInfo(ATTENTION_MASK, { dtype: "i64", shape: [past.batch, { sym: TOTAL_LENGTH }] }));
+    if (past.positional.size > 0) pastInputs.push(valueInfo(POSITION_IDS, { dtype: "i64", shape: [past.batch, past.length] }));
+  }
   for (const [id, layer] of past?.layers ?? []) for (const w of ["key", "value"] as const) pastInputs.push(valueInfo(pastKey(layer, w), cacheType(id, PAST_LENGTH)));
   let pastLength: string | undefined;
   const offset = (): string => {
@@ -125,6 +129,9 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     }
     return pastLength;
   };
+  let keyMask: string | undefined;
+  /** attention_mask as bool [B, 1, 1, past + T], broadcasting over heads and queries. */
+  const keys = (): string => (keyMask ??= b.op("Unsqueeze", [cast(ATTENTION_MASK, "i64", "bool"), b.i64([1, 2])]));
 
   for (const name of Object.keys(opts.inputDtypes ?? {})) {
     if (!g.inputs.some((i) => i.name === name)) throw new ExportError(`--input-dtype ${name}: ${g.meta.name} has no input '${name}' (its inputs: ${g.inputs.map((i) => i.name).join(", ")})`);
@@ -162,13 +169,14 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
       maxOf,
       shape: (ds) => shapeOf(ds, n),
       cast,
-      ...(past?.positional.has(id) ? { positionOffset: offset() } : {}),
+      ...(past?.positional.has(id) ? { positionIds: POSITION_IDS } : {}),
       ...(past?.layers.has(id)
         ? {
             positionOffset: offset(),
             cache: {
               key: pastKey(past.layers.get(id)!, "key"),
               value: pastKey(past.layers.get(id)!, "value"),
+              keys: keys(),
               keep: (key: string, value: string) => {
                 const layer = past.layers.get(id)!;
                 presents.push({ name: presentKey(layer, "key"), value: key, type: cacheType(id, TOTAL_LENGTH) });

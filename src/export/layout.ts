@@ -61,10 +61,10 @@ export const gather = take;
 /** Rows start .. start + length of a matrix (the length may be a symbol). */
 export const sliceRows = (c: ExportCtx): string => {
   const start = c.n.attrs.start as number;
-  if (c.positionOffset !== undefined) {
-    // A step of a decoder with past: the rows of the new tokens' positions.
-    const from = c.b.op("Add", [c.positionOffset, c.b.i64([start])]);
-    return c.b.op("Slice", [c.need(0), from, c.b.op("Add", [from, c.dim(c.n.shape[0])]), c.b.i64([0])]);
+  if (c.positionIds !== undefined) {
+    // A step of a decoder with past: the rows of each new token's position, [B, T, d].
+    const ids = start === 0 ? c.positionIds : c.b.op("Add", [c.positionIds, c.b.scalar(start, "i64")]);
+    return c.b.op("Gather", [c.need(0), ids], { axis: int(0) });
   }
   return c.b.op("Slice", [c.need(0), c.b.i64([start]), offsetDim(c, c.n.shape[0], start), c.b.i64([0])]);
 };
@@ -111,7 +111,10 @@ export const dense = (c: ExportCtx): string => {
 
 export const matmul = (c: ExportCtx): string => c.b.op("MatMul", inputsAs(c, "f32"));
 
-/** The sinusoidal table [T, d]: a constant when T is known (or bounded: then sliced), else computed. */
+/**
+ * The sinusoidal table [T, d]: a constant when T is known (or bounded: then sliced), else computed.
+ * With past, the rows of each new token's position ([B, T, d]).
+ */
 export const sinusoidal = (c: ExportCtx): string => {
   const b = c.b;
   const [T, dim] = c.n.shape;
@@ -120,15 +123,13 @@ export const sinusoidal = (c: ExportCtx): string => {
   const rows = isConst(T) ? T.value : c.maxOf(T);
   if (rows !== undefined) {
     const table = b.table("sinusoidal", "f32", [rows, d], Array.from({ length: rows * d }, (_, i) => sinusoid(Math.floor(i / d), i % d, d, base)));
-    if (isConst(T) && c.positionOffset === undefined) return table;
-    const from = c.positionOffset ?? b.i64([0]);
-    return b.op("Slice", [table, from, b.op("Add", [from, c.dim(T)]), b.i64([0])]);
+    if (c.positionIds !== undefined) return b.op("Gather", [table, c.positionIds], { axis: int(0) });
+    if (isConst(T)) return table;
+    return b.op("Slice", [table, b.i64([0]), c.dim(T), b.i64([0])]);
   }
   // angle[p, j] = p / base^(2 floor(j/2) / d); sin on even columns, cos on odd.
-  const from = c.positionOffset ?? b.i64([0]);
-  const scalar = (v: string) => b.op("Reshape", [v, b.i64([])]);
-  const ids = b.op("Range", [scalar(from), scalar(b.op("Add", [from, c.dim(T)])), b.scalar(1, "i64")]);
-  const pos = b.op("Unsqueeze", [b.op("Cast", [ids], { to: int(1) }), b.i64([1])]);
+  const ids = c.positionIds ?? b.op("Range", [b.scalar(0, "i64"), b.op("Reshape", [c.dim(T), b.i64([])]), b.scalar(1, "i64")]);
+  const pos = b.op("Unsqueeze", [b.op("Cast", [ids], { to: int(1) }), b.i64([-1])]);
   const inv = b.constant("f32", [1, d], Array.from({ length: d }, (_, j) => 1 / Math.pow(base, (j - (j % 2)) / d)));
   const angle = b.op("Mul", [pos, inv]);
   const even = b.constant("bool", [1, d], Array.from({ length: d }, (_, j) => (j % 2 === 0 ? 1 : 0)));

@@ -40,13 +40,15 @@ export function ropeTables(theta: number, dim: number, interleaved: boolean, D: 
 }
 
 /**
- * The rope node; `offset` (an int64 [1] value) shifts the positions, as in a decoding step that
- * follows the tokens already seen.
+ * The rope node over [..., T, D]. `positions` (int64 [B, T], a decoder's position_ids) gives each
+ * row's own positions: the tables are then [B, T, D], with an axis of 1 added for each axis of x
+ * between the batch and the sequence (the heads).
  */
-export function rope(c: ExportCtx, offset?: string): string {
+export function rope(c: ExportCtx, positions?: string): string {
   const b = c.b;
   const { theta, dim, interleaved } = c.n.attrs as { theta: number; dim: number; interleaved?: boolean };
-  const [, , T, Dd] = c.n.shape;
+  const rank = c.n.shape.length;
+  const [T, Dd] = c.n.shape.slice(rank - 2);
   const D = isConst(Dd) ? Dd.value : NaN;
   const bound = isConst(T) ? T.value : c.maxOf(T);
   const t = ropeTables(theta, dim, interleaved === true, D, bound ?? 0);
@@ -55,8 +57,11 @@ export function rope(c: ExportCtx, offset?: string): string {
   if (bound !== undefined) {
     cos = b.table("rope_cos", "f32", [bound, D], t.cos);
     sin = b.table("rope_sin", "f32", [bound, D], t.sin);
-    if (!isConst(T) || offset !== undefined) {
-      const start = offset ?? b.i64([0]);
+    if (positions !== undefined) {
+      cos = b.op("Gather", [cos, positions], { axis: int(0) });
+      sin = b.op("Gather", [sin, positions], { axis: int(0) });
+    } else if (!isConst(T)) {
+      const start = b.i64([0]);
       const end = b.op("Add", [start, c.dim(T)]);
       cos = b.op("Slice", [cos, start, end, b.i64([0])]);
       sin = b.op("Slice", [sin, start, end, b.i64([0])]);
@@ -64,15 +69,18 @@ export function rope(c: ExportCtx, offset?: string): string {
   } else {
     // No bound to tabulate up to: angles computed in float32 (p · frequency), exact for positions
     // to a few hundred, within 1e-4 to about a thousand. Features that pass through have frequency 0.
-    const start = offset ?? b.i64([0]);
-    const scalar = (v: string) => b.op("Reshape", [v, b.i64([])]);
-    const ids = b.op("Range", [scalar(start), scalar(b.op("Add", [start, c.dim(T)])), b.scalar(1, "i64")]);
-    const pos = b.op("Unsqueeze", [c.cast(ids, "i64", "f32"), b.i64([1])]);
+    const ids = positions ?? b.op("Range", [b.scalar(0, "i64"), b.op("Reshape", [c.dim(T), b.i64([])]), b.scalar(1, "i64")]);
+    const pos = b.op("Unsqueeze", [c.cast(ids, "i64", "f32"), b.i64([-1])]);
     const angle = b.op("Mul", [pos, b.constant("f32", [1, D], t.freq)]);
     cos = b.op("Cos", [angle]);
     sin = b.op("Mul", [b.op("Sin", [angle]), b.constant("f32", [1, D], t.sign)]);
   }
+  if (positions !== undefined && rank > 3) {
+    const heads = Array.from({ length: rank - 3 }, (_, k) => k + 1);
+    cos = b.op("Unsqueeze", [cos, b.i64(heads)]);
+    sin = b.op("Unsqueeze", [sin, b.i64(heads)]);
+  }
   const x = c.need(0);
-  const turned = b.op("Gather", [x, b.i64(t.partner)], { axis: int(3) });
+  const turned = b.op("Gather", [x, b.i64(t.partner)], { axis: int(rank - 1) });
   return b.op("Add", [b.op("Mul", [x, cos]), b.op("Mul", [turned, sin])]);
 }

@@ -117,7 +117,7 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   argmax: argReduction("ArgMax"),
   argmin: argReduction("ArgMin"),
   // Rotary positions: tables of cosines and sines, and each feature's partner in its pair.
-  rope: (c) => rope(c, c.positionOffset),
+  rope: (c) => rope(c, c.positionIds),
   // Attention: masks, the fused softmax and attention (written out), and the linear-time rewrites.
   mask_scores: maskScoresRule,
   masked_softmax: maskedSoftmax,

@@ -8,10 +8,12 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff } from "../randomInputs.js";
 import { FIXTURES, graphOf, ortRun, ortWeb, OUT, setFlags, tfmc } from "./harness.js";
+import { ortGenerate } from "./pastDriver.js";
 
 // --with-past: a decoder taking and returning its key/value cache. Driven token by token on
-// onnxruntime-node — the prompt in one step, then one token per step with the cache fed back —
-// it picks the same greedy ids as `tfmc generate`.
+// onnxruntime-node — the prompt in one step, then one token per step with the cache fed back, an
+// all-ones attention_mask and positions past + 0, 1, ... — it picks the same greedy ids as
+// `tfmc generate`. (Padded batches: withPastBatch.test.ts.)
 
 interface Decoder {
   readonly tfm: string;
@@ -73,39 +75,10 @@ function tfmcGenerate(d: Decoder): number[] {
   return (JSON.parse(r.stdout).results as { tokens: number[] }[])[0].tokens;
 }
 
-const argmax = (row: Float32Array) => row.reduce((best, v, i) => (v > row[best] ? i : best), 0);
-
-/** Greedy decoding through the exported decoder: the tokens after the prompt, and each step's logits. */
-async function ortGenerate(model: string, d: Decoder, engine: typeof ort = ort): Promise<{ tokens: number[]; logits: Float32Array[] }> {
-  const session = engine === ort ? await ort.InferenceSession.create(model) : await engine.InferenceSession.create(new Uint8Array(readFileSync(model)), { executionProviders: ["wasm"] });
-  const m = fromBinary(ModelProtoSchema, readFileSync(model));
-  const pastNames = m.graph!.input.map((i) => i.name).filter((n) => n.startsWith("past_key_values."));
-  const tokenInput = m.graph!.input.find((i) => i.name === (d.tokens ?? m.graph!.input[0].name))!;
-  const fixed = d.source ? { source: new engine.Tensor("int64", BigInt64Array.from(d.source.map(BigInt)), [1, d.source.length]) } : {};
-  const ids = tokenInput.type?.value.case === "tensorType" && tokenInput.type.value.value.elemType === 7 ? "int64" : "int32";
-  const shapeOf = (name: string) => {
-    const v = m.graph!.input.find((i) => i.name === name)!;
-    const dims = v.type!.value.case === "tensorType" ? v.type!.value.value.shape!.dim : [];
-    return dims.map((d) => (d.value.case === "dimValue" ? Number(d.value.value) : 0)).map((d, k) => (k === 0 ? 1 : d));
-  };
-  let past: Record<string, ort.Tensor> = Object.fromEntries(pastNames.map((n) => [n, new engine.Tensor("float32", new Float32Array(0), shapeOf(n))]));
-  let step = [...d.prompt];
-  const out: number[] = [];
-  const rows: Float32Array[] = [];
-  while (out.length < NEW) {
-    const data = ids === "int64" ? BigInt64Array.from(step.map(BigInt)) : Int32Array.from(step);
-    const results = await session.run({ [tokenInput.name]: new engine.Tensor(ids, data as Int32Array, [1, step.length]), ...fixed, ...past });
-    const logits = results[m.graph!.output[0].name];
-    const vocab = logits.dims[2];
-    const row = (logits.data as Float32Array).slice((step.length - 1) * vocab, step.length * vocab);
-    const next = argmax(row);
-    out.push(next);
-    rows.push(row);
-    past = Object.fromEntries(pastNames.map((n) => [n, results[n.replace("past_key_values.", "present.")]]));
-    step = [next];
-  }
-  await session.release();
-  return { tokens: out, logits: rows };
+/** Greedy decoding of one unpadded prompt through the exported decoder: the tokens after it, and each step's logits. */
+async function ortGenerate1(model: string, d: Decoder, engine: typeof ort = ort): Promise<{ tokens: number[]; logits: Float32Array[] }> {
+  const r = await ortGenerate(model, [d.prompt], { steps: NEW, tokens: d.tokens, source: d.source, engine });
+  return { tokens: r.tokens[0], logits: r.logits[0] };
 }
 
 describe("tfmc export --with-past", () => {
@@ -116,7 +89,7 @@ describe("tfmc export --with-past", () => {
     expect(r.code).toBe(0);
     const want = tfmcGenerate(d);
     expect(new Set(want).size).toBeGreaterThan(1);
-    const got = await ortGenerate(model, d);
+    const got = await ortGenerate1(model, d);
     expect(got.tokens).toEqual(want);
     // Each step's logits equal those of the whole sequence run at once without a cache.
     const whole = join(OUT, `past_${name.replace(/\W+/g, "_")}_whole.onnx`);
@@ -138,17 +111,22 @@ describe("tfmc export --with-past", () => {
     const [, d] = DECODERS[2];
     const model = join(OUT, "past_web.onnx");
     expect((await tfmc("export", d.tfm, "-o", model, "--with-past", ...d.weights, ...setFlags(d.sets))).code).toBe(0);
-    expect((await ortGenerate(model, d, await ortWeb())).tokens).toEqual(tfmcGenerate(d));
+    expect((await ortGenerate1(model, d, await ortWeb())).tokens).toEqual(tfmcGenerate(d));
   });
 
   it("names the cache as Hugging Face's exporters do", async () => {
     const model = join(OUT, "past_names.onnx");
     expect((await tfmc("export", "test/models/tiny_gpt.tfm", "-o", model, "--with-past")).code).toBe(0);
     const g = fromBinary(ModelProtoSchema, readFileSync(model)).graph!;
-    expect(g.input.map((i) => i.name)).toEqual(["tokens", "past_key_values.0.key", "past_key_values.0.value", "past_key_values.1.key", "past_key_values.1.value"]);
+    expect(g.input.map((i) => i.name)).toEqual(["tokens", "attention_mask", "position_ids", "past_key_values.0.key", "past_key_values.0.value", "past_key_values.1.key", "past_key_values.1.value"]);
     expect(g.output.map((o) => o.name)).toEqual(["logits", "present.0.key", "present.0.value", "present.1.key", "present.1.value"]);
-    const dims = g.input[1].type!.value.case === "tensorType" ? g.input[1].type!.value.value.shape!.dim.map((d) => d.value.value) : [];
-    expect(dims).toEqual(["B", 4n, "past_sequence_length", 8n]);
+    const dims = (k: number) => (g.input[k].type!.value.case === "tensorType" ? g.input[k].type!.value.value.shape!.dim.map((d) => d.value.value) : []);
+    const type = (k: number) => (g.input[k].type!.value.case === "tensorType" ? g.input[k].type!.value.value.elemType : 0);
+    expect([dims(1), type(1)]).toEqual([["B", "total_sequence_length"], 7]);
+    expect([dims(2), type(2)]).toEqual([["B", "T"], 7]);
+    expect(dims(3)).toEqual(["B", 4n, "past_sequence_length", 8n]);
+    const presentDims = g.output[1].type!.value.case === "tensorType" ? g.output[1].type!.value.value.shape!.dim.map((d) => d.value.value) : [];
+    expect(presentDims).toEqual(["B", 4n, "total_sequence_length", 8n]);
   });
 
   it("refuses a model that cannot decode one token at a time, naming why", async () => {
