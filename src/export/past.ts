@@ -71,17 +71,18 @@ const sameDim = (a: Dim | undefined, b: Dim) => a !== undefined && (isConst(a) ?
 function checkPerRow(g: IrGraph, id: string, batch: Dim): void {
   const n = g.node(id);
   const refuse = (at: typeof n, why: string) => {
-    throw new ExportError(`--with-past: '${at.op}'${at.scope ? ` in ${at.scope}` : ""} ${why}, so position_ids (one position per row) cannot reach it`, at.span);
+    throw new ExportError(`--with-past: '${at.op}'${at.scope ? ` in ${at.scope}` : ""} ${why}, which position_ids cannot give (it holds each row's own positions)`, at.span);
   };
   if (OPS[n.op].session === "offset") {
-    if (n.shape.length < 3 || !sameDim(n.shape[0], batch)) refuse(n, "rotates a tensor whose first axis is not the batch");
+    if (n.shape.length < 3 || !sameDim(n.shape[0], batch)) refuse(n, "rotates positions shared by the batch (its first axis is not the batch)");
     return;
   }
   const walk = (from: string) => {
+    if (g.outputs.some((o) => o.node === from)) refuse(g.node(from), "makes an output of positions [T, ...] shared by the batch");
     for (const user of g.consumers(from)) {
       const u = g.node(user);
       if (OPS[u.op].kind === "elementwise" && u.shape.length === 2) walk(user);
-      else if (OPS[u.op].kind !== "broadcast" || u.shape.length !== 3 || !sameDim(u.shape[0], batch)) refuse(u, "uses a position table other than by adding it to a [B, T, d] value");
+      else if (OPS[u.op].kind !== "broadcast" || u.shape.length !== 3 || !sameDim(u.shape[0], batch)) refuse(u, "takes a position table [T, d] shared by the batch other than added to a [B, T, d] value");
     }
   };
   walk(id);
