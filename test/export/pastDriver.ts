@@ -19,6 +19,8 @@ export interface DriveOptions {
   /** The id put before a shorter prompt. */
   readonly pad?: number;
   readonly engine?: typeof ort;
+  /** Further feeds of a step: `step` counts from 0, `T` new tokens after `past` (other inputs of the model). */
+  readonly feeds?: (at: { step: number; B: number; T: number; past: number }) => Record<string, ort.Tensor>;
 }
 
 export interface Drive {
@@ -73,6 +75,7 @@ export async function ortGenerate(model: string, prompts: readonly (readonly num
       attention_mask: i64(mask),
       ...(takesPositions ? { position_ids: i64(mask.map((m) => positionIds(m, T))) } : {}),
       ...fixed,
+      ...(o.feeds?.({ step: tokens[0].length, B, T, past: mask[0].length - T }) ?? {}),
       ...past,
     };
     const results = await session.run(feeds);
