@@ -49,7 +49,8 @@ commands:
                                       --weights; --external-data: in <model.onnx>.data beside it);
                                       --without leaves out an optional input or one with a default;
                                       opsets 13 to 24 (default 17);
-                                      --with-past: a decoder taking and returning its key/value cache;
+                                      --with-past: a decoder taking and returning its key/value cache
+                                      (and attention_mask, position_ids, as Hugging Face's decoders);
                                       int32 inputs are int64 in the graph unless --keep-dtypes;
                                       --input-dtype NAME=i64 types one input (an int64 attention_mask)
   graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
