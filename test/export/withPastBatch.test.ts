@@ -6,7 +6,7 @@ import { ModelProtoSchema } from "onnx-buf";
 import { describe, expect, it } from "vitest";
 import { ROOT } from "../helpers.js";
 import { maxAbsDiff } from "../randomInputs.js";
-import { OUT, setFlags, tfmc } from "./harness.js";
+import { ortRun, OUT, setFlags, tfmc } from "./harness.js";
 import { ortGenerate, positionIds } from "./pastDriver.js";
 
 // --with-past decoders driven as Hugging Face's generation loops drive theirs: a batch of prompts
@@ -130,5 +130,37 @@ describe("tfmc export --with-past: a left-padded batch", () => {
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/positions_out\.tfm:8:\d+: --with-past: 'scalar' makes an output of positions \[T, \.\.\.\] shared by the batch/);
     expect(r.err).not.toMatch(/\n\s+at /);
+  });
+
+  it("a model's own optional key mask gives way to attention_mask, which blocks the same keys", async () => {
+    // A decoder without positions whose attention reads an optional [B, T] key mask: run at once
+    // on the padded prompts with that mask, it gives what the decoder's first step gives.
+    const tfm = join(OUT, "masked_gpt.tfm");
+    writeFileSync(
+      tfm,
+      [
+        "model masked_gpt {",
+        "  config vocab = 50, d = 32, heads = 4",
+        "  input tokens: i32[B, T]",
+        "  input attention_mask?: bool[B, T]",
+        "  h = wte: embedding(tokens, vocab, d)",
+        "  h = h + attn: attention(ln: layer_norm(h), heads, causal = true, keep_keys = attention_mask)",
+        "  h = h + attn2: attention(ln2: layer_norm(h), heads, causal = true, keep_keys = attention_mask)",
+        "  output logits = linear(ln_f: layer_norm(h), vocab)",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const past = join(OUT, "masked_gpt_past.onnx");
+    const whole = join(OUT, "masked_gpt_whole.onnx");
+    expect((await tfmc("export", tfm, "-o", past, "--with-past", "--seed", "6")).code).toBe(0);
+    expect((await tfmc("export", tfm, "-o", whole, "--seed", "6", "--input-dtype", "attention_mask=i64")).code).toBe(0);
+    expect(fromBinary(ModelProtoSchema, readFileSync(past)).graph!.input.map((i) => i.name).slice(0, 3)).toEqual(["tokens", "attention_mask", "past_key_values.0.key"]);
+    const width = Math.max(...PROMPTS.map((p) => p.length));
+    const padded = PROMPTS.flatMap((p) => [...new Array<number>(width - p.length).fill(0), ...p]);
+    const mask = PROMPTS.flatMap((p) => [...new Array<number>(width - p.length).fill(0), ...new Array<number>(p.length).fill(1)]);
+    const full = await ortRun(whole, { tokens: { data: Int32Array.from(padded), shape: [2, width] }, attention_mask: { data: BigInt64Array.from(mask.map(BigInt)), shape: [2, width] } });
+    const first = (await ortGenerate(past, PROMPTS, { steps: 1 })).first;
+    expect(maxAbsDiff(first, full.logits.data as Float32Array)).toBeLessThanOrEqual(1e-5);
   });
 });
