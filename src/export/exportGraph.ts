@@ -152,7 +152,8 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     }
     if (omitted.has(id)) {
       const input = g.inputs.find((i) => i.node === id)!;
-      const fill = input.default;
+      // A mask attention_mask stands for is no value at all (as an optional one left out).
+      const fill = past?.optional.includes(input.name) ? undefined : input.default;
       values.set(id, fill === undefined ? undefined : b.op("ConstantOfShape", [shapeOf(input.type.shape, n)], { value: { t: tensorProto("value", input.type.dtype, [1], [fill]) } }));
       continue;
     }

@@ -1,4 +1,4 @@
-import type { IrGraph } from "../ir/graph.js";
+import type { GraphInput, IrGraph } from "../ir/graph.js";
 import { OPS } from "../ir/ops.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { eliminateDeadCode } from "../passes/cleanup.js";
@@ -30,7 +30,10 @@ export interface PastPlan {
   readonly layers: ReadonlyMap<string, number>;
   /** Nodes that read positions: offset by the cached length. */
   readonly positional: ReadonlySet<string>;
-  /** Optional inputs, all left out: a step runs without them, as tfmc's sessions do. */
+  /**
+   * Inputs left out, as if never given: the optional ones (a step runs without them, as tfmc's
+   * sessions do) and masks with a default that blocks nothing, for which attention_mask stands.
+   */
   readonly optional: readonly string[];
   /** The token input's batch and length dimensions, [B, T]: those of attention_mask and position_ids. */
   readonly batch: Dim;
@@ -42,7 +45,8 @@ export function planPast(lowered: IrGraph): PastPlan {
   const notes: PassNote[] = [];
   let g = lowered;
   for (const pass of [recognizeMaskedScores, fuseMaskedSoftmax, fuseAttention, eliminateDeadCode]) g = pass.run(g, { notes });
-  const plan = planIncremental(g, constantNodes(g));
+  const masks = replacedMasks(g);
+  const plan = planIncremental(g, constantNodes(g), new Set(masks.map((i) => i.node)));
   if (!isIncremental(plan)) throw new ExportError(`--with-past: ${g.meta.name} cannot decode one token at a time: ${plan.reason}`, plan.span);
   const layers = new Map<string, number>();
   for (const [id, how] of plan.attention) {
@@ -51,14 +55,38 @@ export function planPast(lowered: IrGraph): PastPlan {
     layers.set(id, layers.size);
   }
   if (layers.size === 0) throw new ExportError(`--with-past: ${g.meta.name} has no causal self-attention to cache`);
-  const optional = g.inputs.filter((i) => i.optional).map((i) => i.name);
+  const optional = [...g.inputs.filter((i) => i.optional), ...masks].map((i) => i.name);
   for (const name of [ATTENTION_MASK, POSITION_IDS]) {
-    const clash = g.inputs.find((i) => i.name === name && !i.optional);
+    const clash = g.inputs.find((i) => i.name === name && !optional.includes(i.name));
     if (clash) throw new ExportError(`--with-past: the decoder takes its own '${name}' input, and ${g.meta.name} has an input of that name; rename it in the .tfm`, g.node(clash.node).span);
   }
   const [batch, length] = g.inputs.find((i) => i.name === plan.stepInput)!.type.shape;
   for (const id of plan.positional) checkPerRow(g, id, batch);
   return { graph: g, layers, positional: plan.positional, optional, batch, length };
+}
+
+/** Whether a mask of this role holding `value` everywhere blocks nothing (and adds nothing). */
+const blocksNothing = (role: string, value: number) => (role.startsWith("keep") ? value !== 0 : value === 0);
+
+/**
+ * Inputs with a default that blocks nothing, read only as masks of causal attention (`keep_keys =
+ * keep` with `input keep: bool[B, T] = true`): a mask over the new tokens cannot cover the cached
+ * ones, so the decoder leaves them out and its attention_mask takes their place.
+ */
+function replacedMasks(g: IrGraph): GraphInput[] {
+  return g.inputs.filter((i) => {
+    if (i.optional || i.default === undefined) return false;
+    const users = g.consumers(i.node).map((u) => g.node(u));
+    return (
+      users.length > 0 &&
+      users.every((n) => {
+        if (OPS[n.op].session !== "attention" || n.attrs.causal !== true) return false;
+        const roles = String(n.attrs.roles ?? "").split(",").filter(Boolean);
+        const first = n.inputs.length - roles.length;
+        return n.inputs.every((x, k) => x !== i.node || (k >= first && blocksNothing(roles[k - first], i.default!)));
+      })
+    );
+  });
 }
 
 const sameDim = (a: Dim | undefined, b: Dim) => a !== undefined && (isConst(a) ? isConst(b) && a.value === b.value : !isConst(b) && a.sym === b.sym);

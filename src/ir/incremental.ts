@@ -72,8 +72,12 @@ function dependents(g: IrGraph, order: readonly string[], from: string): Set<str
   return out;
 }
 
-/** The decoding plan of a graph, or why it has none. `constants` are the nodes computed at createModel. */
-export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): IncrementalPlan | NotIncremental {
+/**
+ * The decoding plan of a graph, or why it has none. `constants` are the nodes computed at
+ * createModel; `leftOut` are input nodes the caller leaves out as if optional (a mask the caller
+ * replaces with its own).
+ */
+export function planIncremental(g: IrGraph, constants: ReadonlySet<string>, leftOut: ReadonlySet<string> = new Set()): IncrementalPlan | NotIncremental {
   const order = g.order();
   const candidates = g.inputs.filter((i) => !i.optional && i.default === undefined && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2 && !isConst(i.type.shape[1]));
   const selfAttending = candidates.filter((c) => {
@@ -142,7 +146,7 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>): Inc
       }
       if (!step.has(k) || !step.has(v)) return fail(n, "keys and values come from different sources");
       if (!n.attrs.causal) return fail(n, "a self-attention that is not causal: every position sees later ones");
-      if (masks.some((m) => !isOptionalInput(g, m))) return fail(n, "a causal self-attention takes a mask other than an optional input (sessions run without optional inputs)");
+      if (masks.some((m) => !isOptionalInput(g, m) && !leftOut.has(m))) return fail(n, "a causal self-attention takes a mask other than an optional input (sessions run without optional inputs)");
       const how = SESSION_ATTENTION[n.op];
       if (how === undefined) return fail(n, `'${n.op}' projects the whole sequence`);
       attention.set(id, how);

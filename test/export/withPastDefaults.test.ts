@@ -42,8 +42,8 @@ const PROMPTS = [
 ];
 const WITHOUT = ["--without", "types", "--without", "offsets", "--without", "shift"];
 
-function tfmcGenerate(prompt: readonly number[]): number[] {
-  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), "generate", TFM, "--prompt", prompt.join(","), "--max-new-tokens", String(NEW), "--json", "--seed", SEED], {
+function tfmcGenerate(prompt: readonly number[], tfm = TFM): number[] {
+  const r = spawnSync(process.execPath, [join(ROOT, "bin", "tfmc.js"), "generate", tfm, "--prompt", prompt.join(","), "--max-new-tokens", String(NEW), "--json", "--seed", SEED], {
     cwd: ROOT,
     encoding: "utf8",
   });
@@ -59,7 +59,7 @@ describe("tfmc export --with-past: inputs with defaults", () => {
     const r = await tfmc("export", TFM, "-o", model, "--with-past", "--seed", SEED, ...WITHOUT);
     expect(r.err).toBe("");
     expect(inputNames(model).slice(0, 3)).toEqual(["ids", "attention_mask", "position_ids"]);
-    const want = PROMPTS.map(tfmcGenerate);
+    const want = PROMPTS.map((p) => tfmcGenerate(p));
     expect(new Set(want.flat()).size).toBeGreaterThan(2);
     expect((await ortGenerate(model, PROMPTS, { steps: NEW })).tokens).toEqual(want);
   });
@@ -93,5 +93,30 @@ describe("tfmc export --with-past: inputs with defaults", () => {
       const at = PROMPTS[0].length - 1 + i;
       expect(maxAbsDiff(row, (full.logits.data as Float32Array).subarray(at * vocab, (at + 1) * vocab)), `step ${i}`).toBeLessThanOrEqual(1e-5);
     });
+  });
+
+  it("a key mask with a default that blocks nothing is left out: attention_mask takes its place", async () => {
+    const tfm = join(OUT, "keep_decoder.tfm");
+    writeFileSync(
+      tfm,
+      [
+        "model keep_decoder {",
+        "  config d = 16, vocab = 40, ctx = 32",
+        "  input ids: i32[B, T] where T <= ctx",
+        "  input keep: bool[B, T] = true",
+        "  e = word: embedding(ids, vocab, d) + wpe: learned_positions(T, ctx, d)",
+        "  e = e + attn: attention(ln: layer_norm(e), 2, causal = true, keep_keys = keep)",
+        "  output logits = linear(ln_f: layer_norm(e), vocab)",
+        "}",
+        "",
+      ].join("\n"),
+    );
+    const model = join(OUT, "past_keep.onnx");
+    const r = await tfmc("export", tfm, "-o", model, "--with-past", "--seed", SEED);
+    expect(r.err).toBe("");
+    expect(inputNames(model).slice(0, 4)).toEqual(["ids", "attention_mask", "position_ids", "past_key_values.0.key"]);
+    const want = PROMPTS.map((p) => tfmcGenerate(p, tfm));
+    expect(new Set(want.flat()).size).toBeGreaterThan(2);
+    expect((await ortGenerate(model, PROMPTS, { steps: NEW })).tokens).toEqual(want);
   });
 });
