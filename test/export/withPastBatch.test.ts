@@ -42,6 +42,23 @@ writeFileSync(
   ].join("\n"),
 );
 
+/** Rotary positions with no bound on the length: the angles computed from position_ids, not tabulated. */
+const ROPE = join(OUT, "rope_unbounded.tfm");
+writeFileSync(
+  ROPE,
+  [
+    "model rope_unbounded {",
+    "  config vocab = 50, d = 32, heads = 4",
+    "  input tokens: i32[B, T]",
+    "  h = wte: embedding(tokens, vocab, d)",
+    "  h = h + attn: attention(ln: rms_norm(h), heads, kv_heads = 2, causal = true, rotary = rope(theta = 100.0))",
+    "  h = h + attn2: attention(ln2: rms_norm(h), heads, kv_heads = 2, causal = true, rotary = rope(theta = 100.0))",
+    "  output logits = linear(ln_f: rms_norm(h), vocab)",
+    "}",
+    "",
+  ].join("\n"),
+);
+
 const CASES: readonly (readonly [string, Case])[] = [
   ["examples/hf/gpt2.tfm (learned positions)", { tfm: "examples/hf/gpt2.tfm", sets: ["n_embd=32", "n_head=2", "n_layer=2", "vocab_size=50", "n_positions=64"], seed: 3 }],
   [
@@ -57,6 +74,7 @@ const CASES: readonly (readonly [string, Case])[] = [
     { tfm: "examples/translator.tfm", sets: ["d_model=32", "heads=4", "layers=2", "d_ff=48", "vocab=90"], seed: 4, source: [5, 6, 7, 8, 9], tokens: "target" },
   ],
   ["a decoder without positions", { tfm: NOPE, sets: [], seed: 5 }],
+  ["rotary positions, no bound on the length", { tfm: ROPE, sets: [], seed: 7 }],
 ];
 
 const PROMPTS = [
