@@ -28,7 +28,7 @@ export interface PastPlan {
   readonly graph: IrGraph;
   /** Cached self-attention nodes, by layer number in graph order. */
   readonly layers: ReadonlyMap<string, number>;
-  /** Nodes that read positions: offset by the cached length. */
+  /** Nodes that read positions: they read position_ids. */
   readonly positional: ReadonlySet<string>;
   /**
    * Inputs left out, as if never given: the optional ones (a step runs without them, as tfmc's
