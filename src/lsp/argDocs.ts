@@ -31,6 +31,7 @@ export const ARG_DOCS: Readonly<Record<string, Readonly<Record<string, string>>>
   },
   relu: { x: X },
   gelu: { x: X, approximate: "`none` (exact, erf) or `tanh`" },
+  gelu_tanh: { x: X },
   silu: { x: X },
   tanh: { x: X },
   sigmoid: { x: X },

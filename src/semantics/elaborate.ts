@@ -20,6 +20,8 @@ class ModelElaborator extends ExpressionEvaluator {
   private readonly outputs: OutputInfo[] = [];
   private readonly overridesUsed = new Set<string>();
   private returned: Value | undefined;
+  /** The model's own variables, which blocks do not see. */
+  private readonly modelFrame = this.frame;
 
   constructor(
     st: ElaborationState,
@@ -272,6 +274,16 @@ class ModelElaborator extends ExpressionEvaluator {
     }
     const sym = this.st.symbols.get(symSide.name)!;
     this.st.symbols.set(symSide.name, { ...sym, max: Math.min(max, sym.max ?? Infinity) });
+  }
+
+  protected override unknownNameHint(name: string): string | undefined {
+    if (this.frame !== this.modelFrame && this.modelFrame.vars.has(name)) {
+      return `'${name}' is a variable of the model: a block sees config values and its own parameters only; pass it as an argument`;
+    }
+    if (this.outputs.some((o) => o.name === name)) {
+      return `an output is not a name to read back: write '${name} = ...' then 'output ${name}'`;
+    }
+    return undefined;
   }
 
   private output(s: Extract<Stmt, { kind: "output" }>): void {

@@ -261,6 +261,6 @@ export interface LayerDef {
 export type { BoundArg };
 
 /** Reports an unknown name with a suggestion drawn from what is in view. */
-export function reportUnknownName(st: ElaborationState, name: string, span: Span, candidates: Iterable<string>): Value {
-  return st.error(Diagnostics.Unknown_name_0, span, [name], didYouMeanHint(name, candidates, st.diags.suggestions));
+export function reportUnknownName(st: ElaborationState, name: string, span: Span, candidates: Iterable<string>, hint?: string): Value {
+  return st.error(Diagnostics.Unknown_name_0, span, [name], hint !== undefined ? { hint } : didYouMeanHint(name, candidates, st.diags.suggestions));
 }

@@ -4,7 +4,7 @@ import { Diagnostics } from "../diagnostics/messages.js";
 import type { Arg, BinaryOp, Expr } from "../syntax/ast.js";
 import { bindArguments, type ArgSpec } from "./args.js";
 import { ElaborationState, EvaluatedArgs, reportUnknownName } from "./elaborator.js";
-import { CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
+import { ACTIVATIONS, CONST_FUNCTIONS, constFunctionNamed, LAYERS, layerNamed } from "./layers/index.js";
 import { addPrimitive, OPERATOR_PRIMITIVES, primitiveOperand } from "./layers/primitives.js";
 import { rotaryArgument } from "./layers/rotary.js";
 import { indexTensor } from "./layers/indexing.js";
@@ -56,8 +56,16 @@ export abstract class ExpressionEvaluator {
 
   /** Turns a word that named nothing into an "unknown name" error where a value was needed. */
   demand(v: Value): Value {
-    if (v.kind === "ident" && v.unbound) return reportUnknownName(this.st, v.value, v.unbound, this.namesInView());
+    if (v.kind === "ident" && v.unbound) {
+      const hint = this.unknownNameHint(v.value);
+      return reportUnknownName(this.st, v.value, v.unbound, this.namesInView(), hint);
+    }
     return v;
+  }
+
+  /** Why a name that names nothing here might have been expected to (it is an output, or the model's). */
+  protected unknownNameHint(_name: string): string | undefined {
+    return undefined;
   }
 
   eval(e: Expr): Value {
@@ -280,6 +288,10 @@ export abstract class ExpressionEvaluator {
       yield* Object.keys(CONST_FUNCTIONS);
       yield "repeat";
       yield* blocks.keys();
+    }
+    if (local?.kind === "ident") {
+      const hint = `'${name}' holds '${local.value}', which names no layer; an activation is one of ${ACTIVATIONS.join(", ")}`;
+      return this.st.error(Diagnostics.Unknown_layer_0, e.callee.span, [name], { hint });
     }
     return this.st.error(Diagnostics.Unknown_layer_0, e.callee.span, [name], didYouMeanHint(name, known(), this.st.diags.suggestions));
   }

@@ -147,7 +147,9 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
       const axis = axisOf(n.attrs.axis as number, rank);
       if (axis < 0 || axis >= rank) return `axis ${String(n.attrs.axis)} is outside ${rank} dimensions`;
       for (const x of ins) {
-        if (x.length !== rank || x.some((d, k) => k !== axis && !sameDim(d, ins[0][k]))) return "the inputs differ in a dimension other than the one joined";
+        if (x.length !== rank || x.some((d, k) => k !== axis && !sameDim(d, ins[0][k]))) {
+          return `the inputs differ in a dimension other than the one joined (axis ${axis}): ${shapeText(ins[0])} and ${shapeText(x)}`;
+        }
       }
       if (ins.length === 1) return ins[0];
       if (!ins.every((x) => isConst(x[axis]))) return "the joined axis must have a known length in each input";

@@ -148,6 +148,7 @@ export const rms_norm: LayerDef = {
 };
 
 export const relu = unary("relu", "max(x, 0)");
+export const gelu_tanh = unary("gelu_tanh", "GELU, tanh approximation: the same as gelu(x, approximate = tanh)");
 export const silu = unary("silu", "x * sigmoid(x)");
 export const tanh = unary("tanh", "tanh(x)");
 export const sigmoid = unary("sigmoid", "1 / (1 + exp(-x))");

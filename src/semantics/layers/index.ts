@@ -12,6 +12,7 @@ export const LAYERS: Readonly<Record<string, LayerDef>> = {
   rms_norm: basic.rms_norm,
   relu: basic.relu,
   gelu: basic.gelu,
+  gelu_tanh: basic.gelu_tanh,
   silu: basic.silu,
   tanh: basic.tanh,
   sigmoid: basic.sigmoid,
