@@ -72,6 +72,17 @@ function packProjections(g: IrGraph): IrGraph {
   return [fuseDenseEpilogue, fuseQkvProjection].reduce((graph, pass) => pass.run(graph, { notes }), g);
 }
 
+/**
+ * Zero (int64 [1]), from a Gather that onnxruntime refuses when the length `n` (int64 [1]) is over
+ * `max` ("indices element out of data bounds, idx=n-1"), the node named for the limit. Added to
+ * what reads a length or positions, it makes a graph run past a `where T <= max` bound fail
+ * rather than slice a table short and give empty or garbage outputs.
+ */
+function limitProbe(b: OnnxBuilder, n: string, max: number, what: string): string {
+  const zeros = b.op("ConstantOfShape", [b.i64([max])], { value: { t: tensorProto("value", "i64", [1], [0]) } });
+  return b.op("Gather", [zeros, b.op("Sub", [n, b.i64([1])])], { axis: int(0) }, `/limit/${what} <= ${max}`);
+}
+
 /** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
 export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array {
   const packed = packProjections(source);
@@ -100,6 +111,8 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
       const at = symbolAt.get(d.sym);
       if (!at) throw new ExportError(`'${n.op}' needs the size ${d.sym}, which no input the export keeps has`, n.span);
       name = b.opset >= 15 ? b.op("Shape", [at.input], { start: int(at.axis), end: int(at.axis + 1) }) : b.op("Slice", [b.op("Shape", [at.input]), b.i64([at.axis]), b.i64([at.axis + 1])]);
+      const max = maxOf(d);
+      if (max !== undefined) name = b.op("Add", [name, limitProbe(b, name, max, d.sym)]);
       dims.set(d.sym, name);
     }
     return name;
@@ -122,13 +135,24 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
   }
   for (const [id, layer] of past?.layers ?? []) for (const w of ["key", "value"] as const) pastInputs.push(valueInfo(pastKey(layer, w), cacheType(id, PAST_LENGTH)));
   let pastLength: string | undefined;
-  const offset = (): string => {
-    if (pastLength === undefined) {
-      const first = pastKey(0, "key");
-      pastLength = b.opset >= 15 ? b.op("Shape", [first], { start: int(2), end: int(3) }) : b.op("Slice", [b.op("Shape", [first]), b.i64([2]), b.i64([3])]);
-    }
-    return pastLength;
+  const cachedLength = (): string => {
+    const first = pastKey(0, "key");
+    return (pastLength ??= b.opset >= 15 ? b.op("Shape", [first], { start: int(2), end: int(3) }) : b.op("Slice", [b.op("Shape", [first]), b.i64([2]), b.i64([3])]));
   };
+  // The cache may not grow past the model's limit on T: zero through that check, added where
+  // positions are read (the offset of every cached attention's causal mask, position_ids).
+  let cacheProbe: string | null | undefined;
+  const withCacheLimit = (value: string, n: NodeLabel): string => {
+    if (cacheProbe === undefined) {
+      const max = maxOf(past!.length);
+      cacheProbe = max === undefined ? null : limitProbe(b, b.op("Add", [cachedLength(), dim(past!.length, n)]), max, TOTAL_LENGTH);
+    }
+    return cacheProbe === null ? value : b.op("Add", [value, cacheProbe]);
+  };
+  let offsetValue: string | undefined;
+  const offset = (n: NodeLabel): string => (offsetValue ??= withCacheLimit(cachedLength(), n));
+  let positionValue: string | undefined;
+  const positionIds = (n: NodeLabel): string => (positionValue ??= withCacheLimit(POSITION_IDS, n));
   let keyMask: string | undefined;
   /** attention_mask as bool [B, 1, 1, past + T], broadcasting over heads and queries. */
   const keys = (): string => (keyMask ??= b.op("Unsqueeze", [cast(ATTENTION_MASK, "i64", "bool"), b.i64([1, 2])]));
@@ -170,10 +194,10 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
       maxOf,
       shape: (ds) => shapeOf(ds, n),
       cast,
-      ...(past?.positional.has(id) ? { positionIds: POSITION_IDS } : {}),
+      ...(past?.positional.has(id) ? { positionIds: positionIds(n) } : {}),
       ...(past?.layers.has(id)
         ? {
-            positionOffset: offset(),
+            positionOffset: offset(n),
             cache: {
               key: pastKey(past.layers.get(id)!, "key"),
               value: pastKey(past.layers.get(id)!, "value"),

@@ -68,12 +68,12 @@ export class OnnxBuilder {
   }
 
   /** Adds a node; returns its outputs' names. An empty input name is an omitted optional input. */
-  opN(type: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>>, outputs: number): string[] {
+  opN(type: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>>, outputs: number, name?: string): string[] {
     const out = Array.from({ length: outputs }, () => this.fresh(type));
     this.nodes.push(
       create(NodeProtoSchema, {
         opType: type,
-        name: out[0].replace(/_(\d+)$/, "#$1"),
+        name: name ?? out[0].replace(/_(\d+)$/, "#$1"),
         input: [...inputs],
         output: out,
         attribute: Object.entries(attrs).map(([k, v]) => attribute(k, v)),
@@ -83,8 +83,9 @@ export class OnnxBuilder {
     return out;
   }
 
-  op(type: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}): string {
-    return this.opN(type, inputs, attrs, 1)[0];
+  /** Adds a node; `name` (what onnxruntime's errors quote) instead of one made from its output's. */
+  op(type: string, inputs: readonly string[], attrs: Readonly<Record<string, OnnxAttr>> = {}, name?: string): string {
+    return this.opN(type, inputs, attrs, 1, name)[0];
   }
 
   /** A graph output: `value` under the output's own name. */
