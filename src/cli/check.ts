@@ -9,6 +9,8 @@ export interface CheckOptions {
   readonly files: readonly string[];
   readonly overrides: readonly ConfigOverride[];
   readonly json: boolean;
+  /** `--attention KIND`: every attention checked with this kernel, as run and compile would build it. */
+  readonly attention?: string;
 }
 
 /** A shape for JSON: a number per fixed dimension, the symbol's name per symbolic one. */
@@ -35,7 +37,7 @@ export function runCheck(opts: CheckOptions, io: Output): number {
       else io.err(`tfmc: error: ${e.message}`);
       continue;
     }
-    const { model, diagnostics } = checkSource(text, opts.overrides);
+    const { model, diagnostics } = checkSource(text, opts.overrides, opts.attention ? { attentionKernel: opts.attention } : {});
     const diags = diagnostics.sorted();
     const errors = diagnostics.errorCount;
     failed ||= errors > 0;

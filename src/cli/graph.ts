@@ -45,12 +45,14 @@ export interface GraphOptions {
   readonly format: GraphFormat;
   readonly diff: boolean;
   readonly out?: string;
+  /** `--attention KIND`: every attention drawn with this kernel, as run and compile would build it. */
+  readonly attention?: string;
 }
 
 /** `tfmc graph`: the model drawn as written, as lowered or as optimised (or the first and last side by side). */
 export async function runGraph(opts: GraphOptions, io: Output): Promise<number> {
   const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, { level: 2 });
+  const built = buildGraph(text, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) });
   const diags = built.diagnostics.sorted();
   printDiagnostics(io, opts.file, text, diags);
   if (!built.model || !built.lowered || !built.graph) {

@@ -5,7 +5,7 @@ import { runCheck } from "./check.js";
 import { InternalGraphError, type BuildOptions } from "./pipeline.js";
 import { PassVerificationError } from "../passes/pipeline.js";
 import { guardedOutput, printable, printableLines, processOutput, UsageError, UserError, type Output } from "./io.js";
-import { commandUsage } from "./usage.js";
+import { COMMAND_FLAGS, commandFlagsHint, commandUsage, flagName } from "./usage.js";
 import { weightsFlags } from "./weightsFlags.js";
 
 const USAGE = `usage: tfmc <command> [options]
@@ -109,9 +109,15 @@ function wasmFileOption(values: { "wasm-file"?: boolean; target?: string }): boo
   return Boolean(values["wasm-file"]);
 }
 
-function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string; target?: string }, io: Output): BuildOptions {
+/** `--attention KIND`, checked against the kernels there are. */
+function attentionOption(value: string | undefined): string | undefined {
   const kernels = ["softmax", "linear", "performer", "linformer", "local"];
-  if (values.attention !== undefined && !kernels.includes(values.attention)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${printable(values.attention)}'`);
+  if (value !== undefined && !kernels.includes(value)) throw new UsageError(`--attention takes ${kernels.join(", ")}, got '${printable(value)}'`);
+  return value || undefined;
+}
+
+function buildOptions(values: { opt?: string; "verify-passes"?: boolean; "dump-after"?: string; attention?: string; target?: string }, io: Output): BuildOptions {
+  attentionOption(values.attention);
   if (values.target !== undefined && values.target !== "ts" && values.target !== "wasm") throw new UsageError(`--target takes ts or wasm, got '${printable(values.target)}'`);
   return {
     ...(values.attention ? { attentionKernel: values.attention } : {}),
@@ -138,12 +144,15 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     io.out("tfmc 0.1.0");
     return 0;
   }
-  const { values, positionals } = (() => {
+  const own = COMMAND_FLAGS[command];
+  if (!Object.hasOwn(COMMAND_FLAGS, command) || own === undefined) throw new UsageError(`unknown command '${printable(command)}'`);
+  const { values, positionals, tokens } = (() => {
     try {
       return parseArgs({
         args: [...rest],
         allowPositionals: true,
         strict: true,
+        tokens: true,
         options: {
           set: { type: "string", multiple: true },
           json: { type: "boolean" },
@@ -197,6 +206,8 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     } catch (e) {
       // A value Node refuses ('--prompt -1'): its message names only a declared flag, over three lines.
       const err = e as Error & { code?: string };
+      const unknown = err.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /^Unknown option '(.*?)'\./.exec(err.message) : null;
+      if (unknown) throw new UsageError(`${command}: unknown option '${printable(unknown[1], 200)}'; ${commandFlagsHint(command)} (a file name starting with '-' goes after '--')`);
       const message = err.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? err.message.replace(/\n/g, " ") : err.message;
       throw new UsageError(printable(message, 1000));
     }
@@ -205,10 +216,15 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     io.out(commandUsage(command) ?? USAGE);
     return 0;
   }
+  // A flag another command takes is refused here rather than silently ignored.
+  for (const t of tokens) {
+    if (t.kind !== "option" || t.name === "help" || own.includes(t.name)) continue;
+    throw new UsageError(`${command}: ${printable(t.rawName)} does not apply to ${command}; ${commandFlagsHint(command)}`);
+  }
   switch (command) {
     case "check":
       if (positionals.length === 0) throw new UsageError("check: give at least one .tfm file");
-      return runCheck({ files: positionals, overrides: overridesFrom(values.set), json: Boolean(values.json) }, io);
+      return runCheck({ files: positionals, overrides: overridesFrom(values.set), json: Boolean(values.json), ...(values.attention ? { attention: attentionOption(values.attention) } : {}) }, io);
     case "compile": {
       const emit = values.emit ?? "ts";
       if (emit !== "ts" && emit !== "js") throw new UsageError(`compile: --emit takes ts or js, got '${printable(emit)}'`);
@@ -303,6 +319,7 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
           stage: stage as "source",
           format,
           diff: Boolean(values.diff),
+          ...(attentionOption(values.attention) ? { attention: values.attention } : {}),
           ...(values.out ? { out: values.out } : {}),
         },
         io,
@@ -327,12 +344,11 @@ async function dispatch(argv: readonly string[], io: Output): Promise<number> {
     }
     case "explain": {
       const { runExplain } = await import("./explain.js");
-      const attention = buildOptions(values, io).attentionKernel;
+      const attention = attentionOption(values.attention);
       return runExplain({ file: single(positionals, command), overrides: overridesFrom(values.set), ...(values.at ? { at: values.at } : {}), ...(attention ? { attention } : {}) }, io);
     }
-    default:
-      throw new UsageError(`unknown command '${printable(command)}'`);
   }
+  throw new UsageError(`unknown command '${printable(command)}'`);
 }
 
 /**

@@ -1,11 +1,12 @@
 // Each command's own usage, printed by `tfmc <command> --help` (and `tfmc help <command>`) and
 // after a usage error in that command. The overview of every command is USAGE in main.ts.
 
+const ATTENTION = "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local";
 const SET = "  --set name=value     override a config value (repeatable)";
 const BUILD = [
   "  -O0 | -O1 | -O2      optimisation level (default -O2)",
   "  --target ts|wasm     wasm: products, attention, norms and activations as WebAssembly SIMD kernels",
-  "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
+  ATTENTION,
   "  --verify-passes      check the graph after every optimisation pass",
   "  --dump-after PASS    print the IR after the named pass ('lower' for the graph before any pass)",
 ].join("\n");
@@ -26,6 +27,7 @@ const usage = (synopsis: string, what: string, options: readonly string[]): stri
 const COMMANDS: Readonly<Record<string, string>> = {
   check: usage("check <file.tfm>... [options]", "Check each model; print its diagnostics, inputs, outputs and parameter count.", [
     "  --json               the report as JSON: diagnostics, inputs, outputs and parameters (name, dtype, shape)",
+    ATTENTION,
     SET,
   ]),
   compile: usage("compile <file.tfm> -o <dir> [options]", "Write the model's TypeScript (or JavaScript) module into <dir>.", [
@@ -88,7 +90,9 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "  --input-dtype NAME=DTYPE",
     "                       the graph input NAME as f32, i32, i64 or bool, converted inside (repeatable;",
     "                       e.g. attention_mask=i64 for Hugging Face's int64 masks: nonzero is true)",
-    "  --attention KIND     use this kernel for every attention: softmax, linear, performer, linformer, local",
+    ATTENTION,
+    "  --verify-passes      check the graph after every optimisation pass",
+    "  --dump-after PASS    print the IR after the named pass ('lower' for the graph before any pass)",
     SET,
   ]),
   graph: usage("graph <file.tfm> [-o file] [options]", "Draw the model: one cluster per scope; fused and rewritten ops marked.", [
@@ -97,6 +101,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
     "  --format FORMAT      svg, dot, mermaid or html (instead of the extension)",
     "  --stage STAGE        source, lowered or optimized (default optimized)",
     "  --diff               the source and the optimised graph side by side",
+    ATTENTION,
     SET,
   ]),
   init: usage("init [folder]", "Write a starter model and a script that compiles and runs it (into [folder], default the current one).", []),
@@ -104,6 +109,7 @@ const COMMANDS: Readonly<Record<string, string>> = {
   fmt: usage("fmt <file.tfm>... [options]", "Rewrite files in the canonical layout.", ["  --check              write nothing; exit 1 if any file would change"]),
   explain: usage("explain <file.tfm> [options]", "Parameters, FLOPs and activation memory per layer, as written and optimised; where linear-time attention pays off; what passes did.", [
     "  --at T=128,1024      the lengths to evaluate at; B=2,T=16,32 holds B at 2 while T varies",
+    ATTENTION,
     SET,
   ]),
 };
@@ -114,3 +120,32 @@ export function commandUsage(command: string | undefined): string | undefined {
 }
 
 export const COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
+const BUILD_FLAGS = ["opt", "target", "attention", "verify-passes", "dump-after"];
+const WEIGHTS_FLAGS = ["weights", "weights-prefix-strip", "weights-prefix-add", "weights-ignore"];
+
+/** The flags each command takes (as named in main's parser): any other is a usage error, never ignored. */
+export const COMMAND_FLAGS: Readonly<Record<string, readonly string[]>> = {
+  check: ["json", "set", "attention"],
+  compile: ["out", "emit", "check", "wasm-file", "profile", "watch", "runtime", "set", ...BUILD_FLAGS],
+  run: ["out", "inputs", ...WEIGHTS_FLAGS, "seed", "profile", "set", ...BUILD_FLAGS],
+  generate: [
+    ...["prompt", "tokenizer", "prompt-ids", "max-new-tokens", ...WEIGHTS_FLAGS, "source", "bos", "eos", "beam", "length-penalty", "n-best"],
+    ...["sample", "temperature", "top-k", "top-p", "seed", "json", "recompute", "set", ...BUILD_FLAGS],
+  ],
+  export: ["out", ...WEIGHTS_FLAGS, "seed", "opset", "without", "external-data", "with-past", "keep-dtypes", "input-dtype", "attention", "verify-passes", "dump-after", "set"],
+  graph: ["out", "format", "stage", "diff", "attention", "set"],
+  init: [],
+  lsp: ["stdio"],
+  fmt: ["check"],
+  explain: ["at", "attention", "set"],
+};
+
+/** How a flag is written: `-O` for the optimisation level, `--name` for the rest. */
+export const flagName = (name: string): string => (name === "opt" ? "-O" : `--${name}`);
+
+/** "check takes --json, --set, --attention and --help": for a flag the command does not take. */
+export function commandFlagsHint(command: string): string {
+  const flags = [...(COMMAND_FLAGS[command] ?? []), "help"].map(flagName);
+  return flags.length === 1 ? `${command} takes only ${flags[0]}` : `${command} takes ${flags.slice(0, -1).join(", ")} and ${flags.at(-1)}`;
+}
