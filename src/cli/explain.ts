@@ -6,7 +6,7 @@ import { OPS, type Op } from "../ir/ops.js";
 import { nodeFlops, peakActivationBytes, Poly } from "../passes/cost.js";
 import { PIPELINE } from "../passes/pipeline.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
-import type { Dim, LayerNode, SymbolInfo } from "../semantics/types.js";
+import { isConst, type CheckedModel, type Dim, type LayerNode, type SymbolInfo } from "../semantics/types.js";
 import { printDiagnostics } from "./check.js";
 import { printable, readSource, UsageError, type Output } from "./io.js";
 import { buildGraph } from "./pipeline.js";
@@ -142,10 +142,29 @@ function crossover(p: Poly, q: Poly): number | undefined {
 }
 
 /**
- * Per head and batch element, the length from which each linear-time form does fewer FLOPs than
- * softmax attention: each kernel's FLOPs as its op-table entry counts them.
+ * Why the checker would refuse `kernel` for this attention, by the rules of
+ * semantics/layers/attention.ts (a missing `k` or `window` aside: explain assumes the values it
+ * names), or undefined when it would accept it.
  */
-function rewriteCrossovers(a: LayerNode): string[] {
+function refusal(kernel: string, a: LayerNode, model: CheckedModel): string | undefined {
+  if (kernel === "softmax") return undefined;
+  const arbitrary = ["block", "keep", "bias", "bias_keys"].find((m) => Object.hasOwn(a.inputs, m));
+  if ((kernel === "linear" || kernel === "performer" || kernel === "linformer") && arbitrary) return `the mask '${arbitrary}'`;
+  if (kernel === "linformer" && a.attrs.causal) return "causal masking";
+  if (kernel === "linformer") {
+    const S = model.nodes[a.inputs.key]?.type.shape[1];
+    if (S === undefined || (!isConst(S) && model.symbols.find((x) => x.name === S.sym)?.max === undefined)) return "a key length with no maximum";
+  }
+  if (a.attrs.kv_heads !== a.attrs.heads) return "grouped keys and values";
+  return undefined;
+}
+
+/**
+ * Per head and batch element, the length from which each linear-time form does fewer FLOPs than
+ * softmax attention (each kernel's FLOPs as its op-table entry counts them): the kernel the
+ * attention runs, then only the alternatives the checker would accept for it, then those it would not.
+ */
+function kernelNotes(a: LayerNode, model: CheckedModel): string[] {
   const heads = a.attrs.heads as number;
   const D = (a.attrs.embed as number) / heads;
   const m = (a.attrs.features as number | null) ?? 256;
@@ -154,16 +173,32 @@ function rewriteCrossovers(a: LayerNode): string[] {
   const flops = ([n, ins]: [NodeLabel, NodeLabel[]]) => OPS[n.op].flops(n, ins);
   const projection: NodeLabel = { op: "param", inputs: [], shape: [{ value: k }, { sym: "T" }], dtype: "f32", attrs: {}, span: NO_SPAN, scope: "" };
   const softmax = flops(headNodes(D, "attention", { scale: 1, roles: "", causal: false }));
-  const forms: [string, [NodeLabel, NodeLabel[]]][] = [
-    ["linear", headNodes(D, "linear_attention", { roles: "", causal: false })],
-    [`performer (${m} features)`, headNodes(D, "performer_attention", { roles: "", causal: false, features: m, scale: 1 })],
-    [`linformer (k = ${k})`, headNodes(D, "linformer_attention", { roles: "", causal: false, scale: 1 }, [projection, projection])],
-    [`local (window ${w})`, headNodes(D, "local_attention", { roles: "", causal: false, scale: 1, window: w })],
+  const forms: [string, string, [NodeLabel, NodeLabel[]]][] = [
+    ["linear", "linear", headNodes(D, "linear_attention", { roles: "", causal: false })],
+    ["performer", `performer (${m} features)`, headNodes(D, "performer_attention", { roles: "", causal: false, features: m, scale: 1 })],
+    ["linformer", `linformer (k = ${k})`, headNodes(D, "linformer_attention", { roles: "", causal: false, scale: 1 }, [projection, projection])],
+    ["local", `local (window ${w})`, headNodes(D, "local_attention", { roles: "", causal: false, scale: 1, window: w })],
   ];
-  return forms.map(([name, nodes]) => {
-    const from = crossover(flops(nodes), softmax);
-    return from === undefined ? `${name} never cheaper` : `${name} cheaper from length ${from}`;
-  });
+  const from = (nodes: [NodeLabel, NodeLabel[]]): string => {
+    const at = crossover(flops(nodes), softmax);
+    return at === undefined ? "never cheaper than softmax" : `cheaper than softmax from length ${at}`;
+  };
+  const chosen = a.attrs.kernel as string;
+  const own = forms.find(([kernel]) => kernel === chosen);
+  const notes = own ? [`this kernel is ${from(own[2])}`, "softmax also applies"] : [];
+  const refused = new Map<string, string[]>();
+  for (const [kernel, name, nodes] of forms) {
+    if (kernel === chosen) continue;
+    const why = refusal(kernel, a, model);
+    if (why === undefined) notes.push(`${name} ${from(nodes)}`);
+    else refused.set(why, [...(refused.get(why) ?? []), kernel]);
+  }
+  if (notes.length === 0) notes.push("no other kernel applies");
+  for (const [why, kernels] of refused) {
+    const list = kernels.length === 1 ? kernels[0] : `${kernels.slice(0, -1).join(", ")} and ${kernels.at(-1)}`;
+    notes.push(`${list} cannot honour ${why}`);
+  }
+  return notes;
 }
 
 /** `tfmc explain`: parameters, FLOPs and activation memory per layer, as written and optimised. */
@@ -208,7 +243,7 @@ export function runExplain(opts: ExplainOptions, io: Output): number {
   row("peak activations as optimised", (e) => bytes(peakActivationBytes(built.graph!, e)));
   io.out("");
   for (const a of model.nodes.filter((n) => n.layer === "attention")) {
-    io.out(`attention ${a.scope || "(top level)"} [${a.attrs.kernel}]: ${rewriteCrossovers(a).join("; ")}`);
+    io.out(`attention ${a.scope || "(top level)"} [${a.attrs.kernel}]: ${kernelNotes(a, model).join("; ")}`);
   }
   io.out("");
   io.out("passes:");

@@ -19,7 +19,8 @@ describe("tfmc explain", () => {
     // Unfused, two [8, 4096, 4096] float32 score matrices are live at once (1 GB); fused, none is.
     expect(text).toMatch(/peak activations as written\s+\S+\s+1\.08GB/);
     expect(text).toMatch(/peak activations as optimised\s+\S+\s+50\.3MB/);
-    expect(text).toMatch(/attention self_attn \[softmax\]: linear cheaper from length 65/);
+    // Its 'block' mask rules out the feature-map kernels; only local attention is offered.
+    expect(text).toMatch(/attention self_attn \[softmax\]: local \(window 128\) cheaper than softmax from length 258; linear, performer and linformer cannot honour the mask 'block'\n/);
     expect(text).toMatch(/fuse-attention .*\n\s+1 × attention fused/);
   });
 
@@ -35,6 +36,26 @@ describe("tfmc explain", () => {
     // --attention is applied too: GPT's causal attention as linear attention has no T² term left.
     const gpt = await explain("examples/gpt.tfm", "--set", "layers=1", "--attention", "linear");
     expect(gpt.text).toMatch(/h\.0\s+7,087,872\s+[\d,]+·B·T\n/);
+  });
+
+  it("offers only the kernels the checker would accept for each attention", async () => {
+    // Causal: no linformer.
+    const gpt2 = await explain("examples/hf/gpt2.tfm", "--set", "n_layer=1");
+    expect(gpt2.code).toBe(0);
+    expect(gpt2.text).toContain(
+      "attention transformer.h.0.attn [softmax]: linear cheaper than softmax from length 65; performer (256 features) cheaper than softmax from length 515; local (window 128) cheaper than softmax from length 258; linformer cannot honour causal masking\n",
+    );
+    // Grouped keys and values: softmax only.
+    const llama = await explain("examples/hf/llama.tfm", "--set", "num_hidden_layers=1");
+    expect(llama.text).toContain("[softmax]: no other kernel applies; linear, performer and local cannot honour grouped keys and values; linformer cannot honour causal masking\n");
+    expect(llama.text).not.toMatch(/(linear|performer|linformer)[^;]* cheaper/);
+  });
+
+  it("describes the kernel --attention chose, not as an alternative to itself", async () => {
+    const { code, text } = await explain("examples/gpt.tfm", "--set", "layers=1", "--attention", "linear");
+    expect(code).toBe(0);
+    expect(text).toContain("attention h.0.attn [linear]: this kernel is cheaper than softmax from length 65; softmax also applies; performer (256 features) cheaper");
+    expect(text).not.toContain("linear cheaper");
   });
 
   it("says why something was not fused", async () => {
