@@ -5,6 +5,7 @@ import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtim
 import { beamSearch, greedy, sample, SearchOptionsError, type Decoder, type Generated } from "../runtime/search.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatDim, formatType, isConst, type ConfigValue, type Dim, type TensorType } from "../semantics/types.js";
+import type { IrGraph } from "../ir/graph.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
 import { printDiagnostics } from "./check.js";
 import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
@@ -88,6 +89,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   if (prompt.length === 0) throw new UsageError("generate: the prompt is empty; give --prompt or --bos");
   const eos = opts.eos ?? modelEos(g.meta.config.get("eos_token_id")) ?? tokenizer?.eos?.id;
   if (tokenizer) checkVocab(tokenizer, opts.tokenizer!, logits.type.shape[2], prompt, eos === undefined, io);
+  checkIdsBeforeRunning(g, { target: target.name, ...(source ? { source: source.name } : {}) }, opts, prompt, logits.type.shape[2], eos);
   const lengthDim = target.type.shape[1];
   const limit = isConst(lengthDim) ? lengthDim.value : g.meta.symbols.find((s) => s.name === lengthDim.sym)?.max;
   if (limit !== undefined && prompt.length + opts.maxNewTokens - 1 > limit) {
@@ -164,6 +166,49 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
 /** The model's own end-of-sequence id: an integer config value `eos_token_id` (Hugging Face's name). */
 function modelEos(v: ConfigValue | undefined): number | undefined {
   return v?.kind === "int" && v.value >= 0 ? v.value : undefined;
+}
+
+/**
+ * The rows of each embedding table the input indexes directly, known when compiling: every id
+ * must be below the fewest of them. Undefined when no table with a fixed size reads the input.
+ */
+function embeddingRows(g: IrGraph, input: string): { rows: number; table: string } | undefined {
+  let best: { rows: number; table: string } | undefined;
+  for (const id of g.order()) {
+    const n = g.node(id);
+    if (n.op !== "gather") continue;
+    const [table, ids] = n.inputs.map((i) => g.node(i));
+    if (ids?.op !== "input" || ids.attrs.name !== input) continue;
+    const rows = table.shape[0];
+    if (rows === undefined || !isConst(rows)) continue;
+    if (!best || rows.value < best.rows) best = { rows: rows.value, table: table.op === "param" ? String(table.attrs.name) : "an embedding table" };
+  }
+  return best;
+}
+
+/**
+ * Ids from flags (and the model's or tokenizer's end-of-sequence id) against the vocabulary the
+ * compiled graph fixes, so a wrong one is refused before any weights are made or read.
+ */
+function checkIdsBeforeRunning(g: IrGraph, inputs: { target: string; source?: string }, opts: GenerateOptions, prompt: readonly number[], vocabDim: Dim, eos: number | undefined): void {
+  const fail = (flag: string, message: string) => (flag.startsWith("--") ? new UsageError(`generate: ${message}`) : new UserError(`generate: ${message}`));
+  const check = (input: string, ids: readonly number[], flagOf: (i: number) => string) => {
+    const table = embeddingRows(g, input);
+    if (!table) return;
+    const i = ids.findIndex((t) => t >= table.rows);
+    if (i >= 0) {
+      const flag = flagOf(i);
+      throw fail(flag, `${flag} token id ${ids[i]} is outside ${g.meta.name}'s vocabulary: the embedding table ${printable(table.table)} of input '${input}' has ${table.rows} rows (ids 0 to ${table.rows - 1})`);
+    }
+  };
+  const promptFlag = opts.promptText !== undefined ? "the prompt's" : opts.tokenizer !== undefined && opts.prompt.length > 0 ? "--prompt-ids" : "--prompt";
+  check(inputs.target, prompt, (i) => (i === 0 && opts.bos !== undefined ? "--bos" : promptFlag));
+  if (inputs.source && opts.source) check(inputs.source, opts.source, () => "--source");
+  if (eos !== undefined && isConst(vocabDim) && eos >= vocabDim.value) {
+    if (opts.eos !== undefined) throw new UsageError(`generate: --eos must be a token id below the vocabulary size, ${vocabDim.value}, got ${eos}`);
+    const from = modelEos(g.meta.config.get("eos_token_id")) !== undefined ? `${g.meta.name}'s eos_token_id` : `the tokenizer's end-of-sequence token`;
+    throw new UserError(`generate: ${from}, ${eos}, is not below the model's vocabulary size (${vocabDim.value}); give --eos`);
+  }
 }
 
 /** The prompt must fit the model's vocabulary; ids the tokenizer has no text for are worth a note. */
