@@ -89,57 +89,119 @@ const layerGlob = (name: string): string => name.split(".").map((p) => (/^\d+$/.
 
 const CLI = { strip: "--weights-prefix-strip", add: "--weights-prefix-add", ignore: "--weights-ignore" } as const;
 
-/** The most frequent prefix (ending in '.') that turns one list's names into the other's, and the names it explains. */
-function bestPrefix(longer: readonly string[], shorter: ReadonlySet<string>): { prefix: string; names: string[] } | undefined {
-  const found = new Map<string, string[]>();
-  for (const name of longer) {
-    for (let i = name.indexOf("."); i >= 0; i = name.indexOf(".", i + 1)) {
-      if (shorter.has(name.slice(i + 1))) {
-        const p = name.slice(0, i + 1);
-        const list = found.get(p);
-        if (list) list.push(name);
-        else found.set(p, [name]);
-      }
+/** At most this many candidate prefixes on each side: the options tried are every pair of them. */
+const CANDIDATES = 8;
+
+/**
+ * The prefixes (ending in '.') that names most often start with, up to three parts deep and never
+ * through a numbered part (`h.0.` is a layer, not a prefix), most frequent first. The start of one
+ * name alone (`lm_head.`) is no prefix.
+ */
+function prefixesOf(names: readonly string[]): string[] {
+  const counts = new Map<string, number>();
+  for (const name of names) {
+    let depth = 0;
+    for (let i = name.indexOf("."); i >= 0 && depth < 3; i = name.indexOf(".", i + 1), depth++) {
+      const p = name.slice(0, i + 1);
+      if (/(^|\.)\d+\.$/.test(p)) break;
+      counts.set(p, (counts.get(p) ?? 0) + 1);
     }
   }
-  let best: { prefix: string; names: string[] } | undefined;
-  for (const [prefix, names] of found) if (!best || names.length > best.names.length || (names.length === best.names.length && prefix < best.prefix)) best = { prefix, names };
-  return best;
+  return [...counts]
+    .filter(([, n]) => n >= 2)
+    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0)).slice(0, CANDIDATES).map(([p]) => p);
+}
+
+interface Fit {
+  readonly strip: string;
+  readonly add: string;
+  /** Parameters the file's entries become under these options. */
+  readonly found: ReadonlySet<string>;
+  readonly matched: number;
+  /** The file's names (as it stores them) that become no parameter. */
+  readonly unexpected: readonly string[];
+}
+
+function fit(params: ReadonlySet<string>, fileNames: readonly string[], strip: string, add: string): Fit {
+  const rules = { strip, add, ignore: [] };
+  const found = new Set<string>();
+  const unexpected: string[] = [];
+  for (const f of fileNames) {
+    const name = renamed(rules, f);
+    if (params.has(name)) found.add(name);
+    else unexpected.push(f);
+  }
+  return { strip, add, found, matched: found.size, unexpected };
+}
+
+const optionCount = (f: { strip: string; add: string }) => (f.strip ? 1 : 0) + (f.add ? 1 : 0);
+
+/** The prefix options as `createModel` takes them and as command-line flags. */
+function spelled(f: { strip: string; add: string }): { api: string; cli: string } {
+  const api = [f.strip ? `strip: ${JSON.stringify(f.strip)}` : "", f.add ? `add: ${JSON.stringify(f.add)}` : ""].filter(Boolean).join(", ");
+  const cli = [f.strip ? `${CLI.strip} ${f.strip}` : "", f.add ? `${CLI.add} ${f.add}` : ""].filter(Boolean).join(" ");
+  return { api: `prefix: { ${api} }`, cli };
 }
 
 /**
- * Which option would make the file fit: a prefix to strip (unexpected names that are parameters
- * without it) or to add (missing parameters the file holds without it), and globs to ignore the
- * entries left over, by the file's own names.
+ * Which prefix options would make the file fit, and globs to ignore the entries left over, by the
+ * file's own names. Every pair of candidate prefixes (and none) is tried on the file's names, and
+ * the options that make the most parameters found win (fewest options on a tie, the ones given
+ * first of all): following a hint gives no hint to change them again, and an entry that some
+ * options would turn into a parameter is never offered to be ignored.
  */
-export function weightHints(missing: readonly string[], unexpected: readonly { name: string; original: string }[]): string[] {
-  const hints: string[] = [];
-  const explained = new Set<string>();
-  const byName = bestPrefix(
-    unexpected.map((u) => u.name),
-    new Set(missing),
-  );
-  // With prefix options that did not fit ('bert' for 'bert.'), the prefix of the file's own names.
-  const renamedAny = unexpected.some((u) => u.name !== u.original);
-  const byFile = renamedAny ? bestPrefix(unexpected.map((u) => u.original), new Set(missing)) : undefined;
-  const fromFile = byFile !== undefined && (!byName || byFile.names.length >= byName.names.length);
-  const strip = fromFile ? { prefix: byFile.prefix, names: unexpected.filter((u) => byFile.names.includes(u.original)).map((u) => u.name) } : byName;
-  const add = bestPrefix(missing, new Set(unexpected.map((u) => u.name)));
-  if (strip && (!add || strip.names.length >= add.names.length)) {
-    const how = `strip it with prefix: { strip: ${JSON.stringify(strip.prefix)} }${fromFile ? " in place of the prefix options given" : ""} (${CLI.strip} ${strip.prefix})`;
-    hints.push(`${strip.names.length} unexpected names are parameters ${fromFile ? `once the file's prefix '${strip.prefix}' is stripped` : `without the prefix '${strip.prefix}'`}: ${how}`);
-    for (const n of strip.names) explained.add(n);
-  } else if (add) {
-    hints.push(`${add.names.length} missing parameters are in the file without the prefix '${add.prefix}': add it with prefix: { add: ${JSON.stringify(add.prefix)} } (${CLI.add} ${add.prefix})`);
-    for (const n of add.names) explained.add(n.slice(add.prefix.length));
+export function weightHints(paramNames: readonly string[], fileNames: readonly string[], given: { strip: string; add: string }): string[] {
+  const params = new Set(paramNames);
+  const current = fit(params, fileNames, given.strip, given.add);
+  let best = current;
+  const strips = ["", ...prefixesOf(fileNames)];
+  const adds = ["", ...prefixesOf(paramNames)];
+  for (const strip of strips) {
+    for (const add of adds) {
+      const f = fit(params, fileNames, strip, add);
+      const better =
+        f.matched > best.matched ||
+        (f.matched === best.matched && best !== current && (optionCount(f) < optionCount(best) || (optionCount(f) === optionCount(best) && f.unexpected.length < best.unexpected.length)));
+      if (better) best = f;
+    }
   }
+  const hints: string[] = [];
+  const gain = best.matched - current.matched;
+  if (best !== current && gain > 0) {
+    const { api, cli } = spelled(best);
+    const hadOptions = optionCount(given) > 0;
+    const instead = hadOptions ? " in place of the prefix options given" : "";
+    if (!best.strip && !best.add) {
+      hints.push(`${gain} missing parameters are in the file under their own names: drop the prefix options (${spelled(given).cli})`);
+    } else if (!best.add) {
+      const why = hadOptions ? `once the file's prefix '${best.strip}' is stripped` : `without the prefix '${best.strip}'`;
+      hints.push(`${gain} unexpected names are parameters ${why}: strip it with ${api}${instead} (${cli})`);
+    } else if (!best.strip) {
+      hints.push(`${gain} missing parameters are in the file without the prefix '${best.add}': add it with ${api}${instead} (${cli})`);
+    } else {
+      hints.push(`${gain} missing parameters are in the file with the prefix '${best.strip}' in place of '${best.add}': use ${api}${instead} (${cli})`);
+    }
+  }
+  // An entry that other options would make a parameter is needed: never offered to be ignored.
+  const elsewhere: string[] = [];
   const groups = new Map<string, string[]>();
-  for (const u of unexpected) {
-    if (explained.has(u.name)) continue;
-    const g = layerGlob(u.original);
+  for (const u of best.unexpected) {
+    const other = strips.flatMap((strip) => adds.map((add) => ({ strip, add }))).find((f) => {
+      const name = renamed({ ...f, ignore: [] }, u);
+      return params.has(name) && !best.found.has(name);
+    });
+    if (other) {
+      if (elsewhere.length === 0) {
+        const how = optionCount(other) === 0 ? "no prefix options" : spelled(other).cli;
+        hints.push(`no one set of prefix options fits all of the file's names (they apply to every name): '${u}' is the parameter '${renamed({ ...other, ignore: [] }, u)}' only with ${how}`);
+      }
+      elsewhere.push(u);
+      continue;
+    }
+    const g = layerGlob(u);
     const list = groups.get(g);
-    if (list) list.push(u.original);
-    else groups.set(g, [u.original]);
+    if (list) list.push(u);
+    else groups.set(g, [u]);
   }
   const shownGroups = [...groups].slice(0, 5);
   for (const [glob, names] of shownGroups) {

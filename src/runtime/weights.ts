@@ -71,6 +71,7 @@ export function loadWeights(params: readonly ParamSpec[], source: WeightsSource,
   const byName = new Map<string, Entry & { from: string }>();
   const ignoredAs = new Map<string, string>();
   const used = new Set<string>();
+  const read: string[] = [];
   for (const [original, t] of entries) {
     const name = renamed(rules, original);
     const pattern = rules.ignore.find((p) => original.search(p.re) >= 0);
@@ -79,6 +80,7 @@ export function loadWeights(params: readonly ParamSpec[], source: WeightsSource,
       ignoredAs.set(name, `the file's '${printable(original)}' is ignored by '${printable(pattern.text)}'`);
       continue;
     }
+    read.push(original);
     const other = byName.get(name);
     if (other) problems.push(`the file's '${printable(other.from)}' and '${printable(original)}' both become '${printable(name)}'`);
     else byName.set(name, { ...t, from: original });
@@ -127,6 +129,6 @@ export function loadWeights(params: readonly ParamSpec[], source: WeightsSource,
     problems.push(`unexpected '${printable(name)}'${from(t, name)}: the model has no such parameter`);
     unexpected.push({ name, original: t.from });
   }
-  if (problems.length > 0) throw new WeightsError(problems, weightHints(missing, unexpected));
+  if (problems.length > 0) throw new WeightsError(problems, unexpected.length > 0 || missing.length > 0 ? weightHints([...known], read, rules) : []);
   return out;
 }
