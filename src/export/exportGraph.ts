@@ -235,7 +235,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     node: b.nodes,
     input: [...kept.map((i) => valueInfo(i.name, { ...i.type, dtype: graphDtype(i) })), ...pastInputs],
     output: [...g.outputs.map((o) => valueInfo(o.name, o.type)), ...presents.map((p) => valueInfo(p.name, p.type))],
-    initializer: [...weightInitializers(opts.weights, opts.external), ...b.constants],
+    initializer: weightInitializers(opts.weights, opts.external, b.constants),
   });
   const model = create(ModelProtoSchema, {
     irVersion: BigInt(irVersionOf(opts.opset)),

@@ -51,11 +51,18 @@ export function tensorProto(name: string, dtype: DType, dims: readonly number[],
   return create(TensorProtoSchema, { name, dataType: ONNX_DTYPE[dtype], dims: dims.map(BigInt), rawData: new Uint8Array(data.buffer as ArrayBuffer, data.byteOffset, data.byteLength) });
 }
 
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
 export class OnnxBuilder {
   readonly nodes: NodeProto[] = [];
   readonly constants: TensorProto[] = [];
   private count = 0;
   private readonly shared = new Map<string, string>();
+  private readonly tables = new Map<string, TensorProto[]>();
   /** Where the nodes being added come from: their names start with it; their doc string says the source line. */
   scope = "";
   doc = "";
@@ -105,11 +112,20 @@ export class OnnxBuilder {
     return name;
   }
 
-  /** A constant too large to share by value (a position table): its own initializer. */
+  /**
+   * A large constant (a position table), shared by every node that needs the same one (each layer's
+   * rotary tables): compared by its bytes rather than keyed by its values written out.
+   */
   table(hint: string, dtype: DType, dims: readonly number[], values: ArrayLike<number>): string {
-    const name = `/const/${hint}_${this.count++}`;
-    this.constants.push(tensorProto(name, dtype, dims, values));
-    return name;
+    const t = tensorProto(`/const/${hint}_${this.count}`, dtype, dims, values);
+    const key = `${hint}:${dtype}[${dims.join(",")}]`;
+    const same = this.tables.get(key) ?? [];
+    const found = same.find((u) => sameBytes(u.rawData, t.rawData));
+    if (found) return found.name;
+    this.count++;
+    this.tables.set(key, [...same, t]);
+    this.constants.push(t);
+    return t.name;
   }
 
   /** A 0-d constant. */

@@ -56,13 +56,33 @@ const bytesOf = (x: Float32Array) => new Uint8Array(x.buffer, x.byteOffset, x.by
 /** External tensors start at multiples of this (what ONNX's own writer aligns large tensors to). */
 const ALIGN = 4096;
 
+/** Tensors of at least this many bytes go to the external data file (as onnx.save_model's default size_threshold). */
+export const EXTERNAL_THRESHOLD = 1024;
+
 /**
  * Initializers for the weights: inline (raw bytes) or, with `external`, written to the sink at
- * aligned offsets and referenced by `location` (a path relative to the model file).
+ * aligned offsets and referenced by `location` (a path relative to the model file). With
+ * `external`, the graph's own constants of EXTERNAL_THRESHOLD bytes or more (position tables) follow
+ * the weights there; smaller ones stay inline.
  */
-export function weightInitializers(weights: WeightStream, external?: { location: string; sink: ByteSink }): TensorProto[] {
+export function weightInitializers(weights: WeightStream, external?: { location: string; sink: ByteSink }, constants: readonly TensorProto[] = []): TensorProto[] {
   const out: TensorProto[] = [];
   let offset = 0;
+  /** The bytes written at the next aligned offset: the entries saying where they are. */
+  const place = (chunks: Iterable<Uint8Array>) => {
+    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
+    if (pad > 0) external!.sink.write(new Uint8Array(pad));
+    offset += pad;
+    let length = 0;
+    for (const c of chunks) {
+      external!.sink.write(c);
+      length += c.byteLength;
+    }
+    const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
+    const at = { dataLocation: TensorProto_DataLocation.EXTERNAL, externalData: [entry("location", external!.location), entry("offset", String(offset)), entry("length", String(length))] };
+    offset += length;
+    return { at, length };
+  };
   for (const w of weights) {
     const base = { name: w.name, dataType: ONNX_DTYPE.f32, dims: w.shape.map(BigInt) };
     const count = w.shape.reduce((a, b) => a * b, 1);
@@ -76,24 +96,17 @@ export function weightInitializers(weights: WeightStream, external?: { location:
       out.push(create(TensorProtoSchema, { ...base, rawData: raw as Uint8Array<ArrayBuffer> }));
       continue;
     }
-    const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-    if (pad > 0) external.sink.write(new Uint8Array(pad));
-    offset += pad;
-    let length = 0;
-    for (const c of w.chunks) {
-      external.sink.write(bytesOf(c));
-      length += c.byteLength;
-    }
+    const { at, length } = place(map(w.chunks, bytesOf));
     if (length !== count * 4) throw new Error(`internal: weight ${w.name} has ${length / 4} values for ${count}`);
-    const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
-    out.push(
-      create(TensorProtoSchema, {
-        ...base,
-        dataLocation: TensorProto_DataLocation.EXTERNAL,
-        externalData: [entry("location", external.location), entry("offset", String(offset)), entry("length", String(length))],
-      }),
-    );
-    offset += length;
+    out.push(create(TensorProtoSchema, { ...base, ...at }));
+  }
+  for (const t of constants) {
+    if (!external || t.rawData.length < EXTERNAL_THRESHOLD) out.push(t);
+    else out.push(create(TensorProtoSchema, { name: t.name, dataType: t.dataType, dims: t.dims, ...place([t.rawData]).at }));
   }
   return out;
+}
+
+function* map<T, U>(xs: Iterable<T>, f: (x: T) => U): Iterable<U> {
+  for (const x of xs) yield f(x);
 }
