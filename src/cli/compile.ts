@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { emitModel, type EmitKind } from "../codegen/emit.js";
 import { formatSummary } from "../diagnostics/format.js";
@@ -40,7 +41,10 @@ export async function runCompile(opts: CompileOptions, io: Output): Promise<numb
   const shown = [...emitted.map((f) => join(opts.outDir, f.name)), ...(copy.length > 0 ? [join(opts.outDir, RUNTIME_DIR) + "/"] : [])];
   if (opts.check) {
     const stale = files.filter((f) => !sameContent(join(opts.outDir, f.name), f.text));
-    for (const f of stale) io.err(`${printable(join(opts.outDir, f.name))} is out of date; run tfmc compile`);
+    for (const f of stale) {
+      const path = join(opts.outDir, f.name);
+      io.err(`${printable(path)} is ${existsSync(path) ? "out of date" : "missing"}; run tfmc compile`);
+    }
     if (stale.length === 0) io.out(`${shown.map((p) => printable(p)).join(", ")}: up to date`);
     return stale.length > 0 ? 1 : 0;
   }

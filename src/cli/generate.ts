@@ -93,7 +93,7 @@ export async function runGenerate(opts: GenerateOptions, io: Output): Promise<nu
   const lengthDim = target.type.shape[1];
   const limit = isConst(lengthDim) ? lengthDim.value : g.meta.symbols.find((s) => s.name === lengthDim.sym)?.max;
   if (limit !== undefined && prompt.length + opts.maxNewTokens - 1 > limit) {
-    throw new UserError(`generate: the prompt (${prompt.length} tokens) and --max-new-tokens ${opts.maxNewTokens} need ${prompt.length + opts.maxNewTokens - 1} positions; ${g.meta.name} takes at most ${limit}`);
+    throw new UserError(`generate: the prompt (${prompt.length} token${prompt.length === 1 ? "" : "s"}) and --max-new-tokens ${opts.maxNewTokens} need ${prompt.length + opts.maxNewTokens - 1} positions; ${g.meta.name} takes at most ${limit}`);
   }
 
   const mod = await loadCompiled(g, false, opts.build?.target);

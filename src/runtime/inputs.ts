@@ -20,6 +20,19 @@ export interface SymbolSpec {
 // Integer inputs take either integer array: token ids come as Int32Array from JavaScript and as
 // BigInt64Array from PyTorch's int64 tensors. A bool input also takes an integer array, read as
 // `x != 0` (a tokenizer's attention_mask is int64, 1 = a real token); the model sees a Uint8Array.
+/** The array types as tfmc and safetensors name their element types. */
+const DTYPE_NAMES: Readonly<Record<string, string>> = { Float32Array: "f32 (F32)", Int32Array: "i32 (I32)", BigInt64Array: "i64 (I64)", Uint8Array: "bool (BOOL or U8)" };
+
+/** "Float32Array, f32 (F32)": a tensor's data type in JavaScript's, tfmc's and safetensors' terms. */
+export function describeArrayType(data: unknown): string {
+  const kind = (data as object | undefined)?.constructor?.name ?? typeof data;
+  return Object.hasOwn(DTYPE_NAMES, kind) ? `${DTYPE_NAMES[kind]}, ${/^[AEIOU]/.test(kind) ? "an" : "a"} ${kind}` : kind;
+}
+
+/** "i32 (I32) or i64 (I64): Int32Array or BigInt64Array". */
+export const describeArrayTypes = (types: readonly { name: string }[]): string =>
+  `${types.map((C) => DTYPE_NAMES[C.name] ?? C.name).join(" or ")}: ${types.map((C) => C.name).join(" or ")}`;
+
 const ACCEPTED: Record<DType, readonly (abstract new (...a: never[]) => unknown)[]> = {
   f32: [Float32Array],
   i32: [Int32Array, BigInt64Array],
@@ -72,8 +85,7 @@ export function checkInputs(
       throw new ShapeError(M.Missing_input_0, [spec.name], spec.name);
     }
     if (!ACCEPTED[spec.dtype].some((C) => t.data instanceof C)) {
-      const kind = (t.data as object | undefined)?.constructor?.name ?? typeof t.data;
-      throw new ShapeError(M.Input_0_dtype_1_expected_2, [spec.name, kind, ACCEPTED[spec.dtype].map((C) => C.name).join(" or ")], spec.name);
+      throw new ShapeError(M.Input_0_dtype_1_expected_2, [spec.name, describeArrayType(t.data), describeArrayTypes(ACCEPTED[spec.dtype])], spec.name);
     }
     const shape = t.shape;
     if (!Array.isArray(shape) || shape.length !== spec.shape.length) {

@@ -139,12 +139,16 @@ export function readHeader(bytes: Uint8Array): Header {
   if (bytes.length < 8) fail("truncated", `file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   // A u64: compare as a bigint so lengths past 2^53 cannot round into range.
   const declared = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  // A file of another kind (a .bin, a zip, text) reads as a huge length with no '{' after it.
+  const notSafetensors = bytes.length === 8 || bytes[8] !== 0x7b ? "not a safetensors file: " : "";
+  const noJson = notSafetensors ? ", and no JSON header follows it" : "";
   if (declared > BigInt(MAX_HEADER_SIZE)) {
-    fail("header-too-large", `header length ${declared} exceeds the ${MAX_HEADER_SIZE}-byte limit`);
+    const what = notSafetensors ? `its first 8 bytes read as a header length of ${declared}, implausibly` : `header length ${declared}`;
+    fail("header-too-large", `${notSafetensors}${what} past the ${MAX_HEADER_SIZE}-byte limit${noJson}`);
   }
   const n = Number(declared);
   if (n > bytes.length - 8) {
-    fail("header-out-of-bounds", `header length ${n} runs past the end of the file (${bytes.length - 8} bytes after the length)`);
+    fail("header-out-of-bounds", `${notSafetensors}header length ${n} runs past the end of the file (${bytes.length - 8} bytes after the length)${noJson}`);
   }
   let text: string;
   try {

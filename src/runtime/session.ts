@@ -1,4 +1,5 @@
 import { RuntimeMessages as M, SessionError, ShapeError } from "./errors.js";
+import { describeArrayType, describeArrayTypes } from "./inputs.js";
 import type { Tensor } from "./tensor.js";
 
 // Checks and copies for the decoding sessions of generated modules. The per-token path
@@ -30,8 +31,7 @@ export function checkStep(tokens: Tensor | null | undefined, name: string, batch
   if (tokens === null || typeof tokens !== "object") throw new ShapeError(M.Missing_input_0, [name], name);
   const data = tokens.data;
   if (!(data instanceof Int32Array) && !(data instanceof BigInt64Array)) {
-    const kind = (data as object | undefined)?.constructor?.name ?? typeof data;
-    throw new ShapeError(M.Input_0_dtype_1_expected_2, [name, kind, "Int32Array or BigInt64Array"], name);
+    throw new ShapeError(M.Input_0_dtype_1_expected_2, [name, describeArrayType(data), describeArrayTypes([Int32Array, BigInt64Array])], name);
   }
   const shape = tokens.shape;
   if (!Array.isArray(shape) || shape.length !== 2) throw new ShapeError(M.Input_0_rank_1_expected_2, [name, Array.isArray(shape) ? shape.length : "unknown", 2, "[batch, new tokens]"], name);

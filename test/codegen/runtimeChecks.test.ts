@@ -54,7 +54,7 @@ describe("forward checks every input", () => {
   const model = () => mha.createModel(randomWeights(mha.spec.parameters, 3));
   const cases: [string, Record<string, unknown>, RegExp, string, number | undefined][] = [
     ["a missing input", { query: x([1, 2, 8]), key: x([1, 3, 8]) }, /input 'value' is missing/, "value", undefined],
-    ["a wrong dtype", { query: { data: new Int32Array(16), shape: [1, 2, 8] }, key: x([1, 3, 8]), value: x([1, 3, 8]) }, /'query' has dtype Int32Array; expected Float32Array/, "query", undefined],
+    ["a wrong dtype", { query: { data: new Int32Array(16), shape: [1, 2, 8] }, key: x([1, 3, 8]), value: x([1, 3, 8]) }, /'query' has dtype i32 \(I32\), an Int32Array; expected f32 \(F32\): Float32Array/, "query", undefined],
     ["a wrong rank", { query: x([2, 8]), key: x([1, 3, 8]), value: x([1, 3, 8]) }, /'query' has rank 2; expected rank 3 \(\[B, L, 8\]\)/, "query", undefined],
     ["a wrong fixed dimension", { query: x([1, 2, 9]), key: x([1, 3, 8]), value: x([1, 3, 8]) }, /'query' dimension 2 is 9; expected 8/, "query", 2],
     ["a symbol bound twice", { query: x([1, 2, 8]), key: x([2, 3, 8]), value: x([1, 3, 8]) }, /'key' dimension 0 is 2, but 'B' was bound to 1 by input 'query'/, "key", 0],

@@ -127,7 +127,7 @@ describe("decoding sessions", () => {
     expect(() => s.append(ids([[1, 2]], 0, 2))).toThrow(/holds 2 of its 3 positions and cannot take 2 more/);
     expect(s.length).toBe(2);
     expect(() => s.append(ids([[1], [2]], 0, 1))).toThrow(/dimension 0 is 2; expected 1, the session's batch/);
-    expect(() => s.append({ data: new Float32Array(1) as unknown as Int32Array, shape: [1, 1] })).toThrow(/dtype Float32Array/);
+    expect(() => s.append({ data: new Float32Array(1) as unknown as Int32Array, shape: [1, 1] })).toThrow(/has dtype f32 \(F32\), a Float32Array; expected i32 \(I32\) or i64 \(I64\): Int32Array or BigInt64Array/);
     expect(() => model.startSession!({ maxLength: 21 })).toThrow(/maxLength must be an integer from 1 to 20/);
     expect(() => model.startSession!({ batch: 0 })).toThrow(/batch must be a positive integer/);
   });
