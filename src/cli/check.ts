@@ -49,6 +49,7 @@ export function runCheck(opts: CheckOptions, io: Output): number {
         ...(model
           ? {
               model: model.name,
+              symbols: model.symbols.map((x) => ({ name: x.name, ...(x.max !== undefined ? { max: x.max } : {}) })),
               inputs: model.inputs.map((i) => ({ ...jsonTensor(i.name, i.type), optional: i.optional, ...(i.default !== undefined ? { default: i.default } : {}) })),
               outputs: model.outputs.map((o) => jsonTensor(o.name, o.type)),
               parameters: parameterCount(model),
@@ -62,6 +63,7 @@ export function runCheck(opts: CheckOptions, io: Output): number {
     if (errors > 0 || diags.length > 0) io.err(`${printable(path)}: ${formatSummary(errors, diags.length - errors)}`);
     if (model) {
       io.out(`${printable(path)}: model ${model.name} is well formed`);
+      if (model.symbols.length > 0) io.out(`  symbols: ${model.symbols.map((x) => (x.max !== undefined ? `${x.name} <= ${x.max}` : x.name)).join(", ")}`);
       for (const i of model.inputs) io.out(`  input  ${i.name}${i.optional ? "?" : ""}: ${formatType(i.type)}${i.default !== undefined ? ` = ${formatDefault(i.type, i.default)}` : ""}`);
       for (const o of model.outputs) io.out(`  output ${o.name}: ${formatType(o.type)}`);
       io.out(`  parameters: ${parameterCount(model).toLocaleString("en-US")} in ${model.params.length} tensors`);
