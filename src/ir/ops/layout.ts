@@ -108,7 +108,11 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
         if (starts[k] === 0 && steps[k] === 1 && sameDim(x[k], n.shape[k])) continue;
         const count = lit(n.shape[k]);
         const size = lit(x[k]);
-        if (count === undefined) return `axis ${k}: a slice of a symbolic axis is whole or of known length`;
+        if (count === undefined) {
+          // `x[0:T]` on an axis of a known length: the checker proved T bounded by it.
+          if (size !== undefined && starts[k] === 0 && steps[k] === 1) continue;
+          return `axis ${k}: a slice of a symbolic axis is whole or of known length`;
+        }
         if (size !== undefined) {
           const start = starts[k] < 0 ? starts[k] + size : starts[k];
           if (start < 0 || (count > 0 && start + (count - 1) * steps[k] >= size)) return `axis ${k}: elements past the ${size} there are`;
@@ -128,9 +132,10 @@ export const LAYOUT: Record<LayoutOp, OpDef> = {
     wasm: "none",
     epilogue: false,
     flops: none,
-    session: (n, ins, axes) => {
+    session: (n, ins, axes, out) => {
       const a = axes[0];
-      if (a < 0) return undefined;
+      // The first T of a fixed axis: each step would need the rows after those already seen.
+      if (a < 0) return out < 0 ? undefined : "a slice as long as the sequence of a fixed axis: only the first axis of a matrix, as wpe[0:T], is read at an offset when decoding";
       const whole = ints(n, "starts")[a] === 0 && ints(n, "steps")[a] === 1 && sameDim(ins[0].shape[a], n.shape[a]);
       return whole ? undefined : "a slice picks positions of the sequence";
     },

@@ -1,5 +1,6 @@
 import { Diagnostics } from "../../diagnostics/messages.js";
 import { intList } from "../../ir/ops/opDef.js";
+import type { Span } from "../../diagnostics/diagnostic.js";
 import type { Expr, IndexItem } from "../../syntax/ast.js";
 import type { ElaborationState } from "../elaborator.js";
 import { dimEquals, formatShape, isConst, type Dim } from "../types.js";
@@ -18,17 +19,41 @@ interface AxisPick {
   readonly drop: boolean;
 }
 
-type Bound = number | "end" | undefined;
+/** A run-time length as a slice's stop: `wpe[0:T]` on an axis that holds at least T positions. */
+interface SymbolStop {
+  readonly sym: string;
+  readonly span: Span;
+}
 
-function bound(st: ElaborationState, e: Expr | undefined, axis: Dim, eval_: (e: Expr) => Value): Bound | null {
+type Bound = number | "end" | SymbolStop | undefined;
+
+function bound(st: ElaborationState, e: Expr | undefined, axis: Dim, eval_: (e: Expr) => Value, stop = false): Bound | null {
   if (!e) return undefined;
   const v = eval_(e);
   if (v.kind === "error") return null;
   if (v.kind === "int") return v.value;
   // `x[:, :T]` on an axis of length T: up to its end.
   if (v.kind === "dim" && !isConst(axis) && axis.sym === v.sym) return "end";
-  st.error(Diagnostics.Expected_0_got_1, e.span, ["an integer index (or the axis's own length)", describeValue(v)]);
+  // `wpe[0:T]` on an axis of a known length: the first T, checked against T's bound by `pick`.
+  if (v.kind === "dim" && stop && isConst(axis)) return { sym: v.sym, span: e.span };
+  const what = stop && isConst(axis) ? "an integer, or a length bounded by the axis's" : "an integer index (or the axis's own length)";
+  st.error(Diagnostics.Expected_0_got_1, e.span, [what, describeValue(v)]);
   return null;
+}
+
+/** `x[0:T]` on an axis of n positions: T must be bounded by n (`where T <= n`). */
+function symbolStop(st: ElaborationState, start: Bound, stop: SymbolStop, by: Bound, n: number, span: Span): AxisPick | undefined {
+  if ((start ?? 0) !== 0 || (by ?? 1) !== 1) {
+    st.error(Diagnostics.Value_0_must_be_1, span, [`a slice up to the length '${stop.sym}'`, "from 0 with step 1 (its length is then that dimension)"]);
+    return undefined;
+  }
+  const max = st.symbols.get(stop.sym)?.max;
+  if (max === undefined || max > n) {
+    const now = max === undefined ? `'${stop.sym}' has no bound` : `'${stop.sym}' may be up to ${max}`;
+    st.error(Diagnostics.Value_0_must_be_1, stop.span, [`the length '${stop.sym}' ending a slice of an axis of ${n}`, `at most ${n}: ${now}; add a constraint such as 'where ${stop.sym} <= ${n}'`]);
+    return undefined;
+  }
+  return { start: 0, step: 1, count: { sym: stop.sym }, drop: false };
 }
 
 function pick(st: ElaborationState, item: IndexItem, axis: Dim, eval_: (e: Expr) => Value): AxisPick | undefined {
@@ -45,8 +70,10 @@ function pick(st: ElaborationState, item: IndexItem, axis: Dim, eval_: (e: Expr)
     if (n !== undefined && (i >= n || i < -n)) return fail(`between ${-n} and ${n - 1}, got ${i}`);
     return { start: i, step: 1, count: { value: 1 }, drop: true };
   }
-  const [start, stop, step] = [bound(st, item.start, axis, eval_), bound(st, item.stop, axis, eval_), bound(st, item.step, axis, eval_)];
+  const [start, stop, step] = [bound(st, item.start, axis, eval_), bound(st, item.stop, axis, eval_, true), bound(st, item.step, axis, eval_)];
   if (start === null || stop === null || step === null) return undefined;
+  if (typeof stop === "object") return symbolStop(st, start, stop, step, n!, item.span);
+  if (typeof start === "object" || typeof step === "object") return undefined;
   const by = step ?? 1;
   if (typeof by !== "number" || by < 1) return fail("sliced with a positive integer step");
   if (start === "end") return fail("sliced from a number");
@@ -96,7 +123,11 @@ export function indexTensor(st: ElaborationState, target: Value, e: Extract<Expr
   if (!after.every((item, k) => place(item, shape.length - after.length + k))) return ERROR;
   const chosen = picks.map((p, k) => p ?? { start: 0, step: 1, count: shape[k], drop: false });
   let out: Value = x;
-  if (chosen.some((p, k) => !(p.start === 0 && p.step === 1 && dimEquals(p.count, shape[k])))) {
+  const rows = chosen[0];
+  if (shape.length === 2 && x.type.dtype === "f32" && isConst(shape[0]) && isConst(shape[1]) && !isConst(rows.count) && dimEquals(chosen[1].count, shape[1]) && chosen[1].start === 0 && chosen[1].step === 1) {
+    // `wpe[0:T]`: the first T rows, as learned_positions takes them (read at an offset when decoding).
+    out = st.addNode("prim", { in0: x.node }, { op: "slice_rows", start: 0 }, {}, { dtype: x.type.dtype, shape: [rows.count, shape[1]] }, e.span);
+  } else if (chosen.some((p, k) => !(p.start === 0 && p.step === 1 && dimEquals(p.count, shape[k])))) {
     out = addPrimitive(st, "slice", [x], { starts: intList(chosen.map((p) => p.start)), steps: intList(chosen.map((p) => p.step)) }, e.span, chosen.map((p) => p.count));
   }
   if (out.kind !== "tensor" || !chosen.some((p) => p.drop)) return out;
