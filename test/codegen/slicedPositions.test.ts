@@ -36,6 +36,12 @@ describe("a slice up to a bounded length: wpe[0:T]", () => {
     const g = graphOf(SLICED);
     const rows = g.order().map((id) => g.node(id)).filter((n) => n.op === "slice_rows" && n.shape.some((d) => "sym" in d));
     expect(rows.map((n) => [n.shape, g.node(n.inputs[0]).op, n.attrs.start])).toEqual([[[{ sym: "T" }, { value: 32 }], "param", 0]]);
+    // `wpe[:T]` and `wpe[0:T, :]` are the same slice.
+    for (const form of ["wpe[:T]", "wpe[0:T, :]"]) {
+      const other = buildGraph(readFileSync(join(ROOT, SLICED), "utf8").replace("+ wpe[0:T]", `+ ${form}`), [], { level: 0 }).graph!;
+      const found = other.order().map((id) => other.node(id)).filter((n) => n.op === "slice_rows" && n.shape.some((d) => "sym" in d));
+      expect(found.map((n) => n.shape), form).toEqual([[{ sym: "T" }, { value: 32 }]]);
+    }
   });
 
   it.each([["-O0", "ts"], ["-O2", "ts"], ["-O2", "wasm"]] as const)("gives tiny_gpt's logits at %s (%s)", async (level, target) => {
