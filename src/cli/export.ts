@@ -2,7 +2,7 @@ import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { formatSummary } from "../diagnostics/format.js";
 import { ExportError } from "../export/context.js";
-import { exportOnnx, OPSETS } from "../export/exportGraph.js";
+import { exportOnnxParts, OPSETS } from "../export/exportGraph.js";
 import { loadedWeights, randomWeightStream, type WeightStream } from "../export/weights.js";
 import { TfmcRuntimeError } from "../runtime/errors.js";
 import { loadWeights } from "../runtime/weights.js";
@@ -81,11 +81,11 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
   const dataTemp = join(dirname(opts.out), `.${dataName}.${process.pid}.tmp`);
   let fd: number | undefined;
   try {
-    let bytes: Uint8Array;
+    let model: Iterable<Uint8Array>;
     try {
       if (opts.externalData) fd = openSync(dataTemp, "w");
       const sink = fd === undefined ? undefined : { write: (b: Uint8Array) => void writeSync(fd!, b) };
-      bytes = exportOnnx(g, {
+      model = exportOnnxParts(g, {
         opset: opts.opset,
         without: opts.without,
         weights,
@@ -95,7 +95,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
         int64Ids: !opts.keepDtypes,
         inputDtypes: opts.inputDtypes,
         ...(sink ? { external: { location: dataName, sink } } : {}),
-      });
+      }).parts;
     } catch (e) {
       if (e instanceof ExportError) throw new UserError(`${e.span ? `${printable(opts.file)}:${e.span.line}:${e.span.col}: ` : ""}${e.message}`);
       if ((e as NodeJS.ErrnoException).code !== undefined) throw new UserError(`cannot write ${printable(dataTemp)}: ${printable((e as Error).message)}`);
@@ -106,7 +106,7 @@ export async function runExport(opts: ExportCliOptions, io: Output): Promise<num
       fd = undefined;
       renameSync(dataTemp, join(dirname(opts.out), dataName));
     }
-    writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: bytes }]);
+    writeFilesAtomically(dirname(opts.out), [{ name: basename(opts.out), text: model }]);
     io.out(`wrote ${printable(opts.out)}${opts.externalData ? ` and ${printable(dataName)} beside it` : ""} (opset ${opts.opset}${opts.withPast ? ", with past keys and values" : ""})`);
     return 0;
   } finally {

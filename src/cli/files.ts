@@ -1,4 +1,4 @@
-import { chmodSync, chownSync, copyFileSync, linkSync, lstatSync, mkdirSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, type Stats } from "node:fs";
+import { chmodSync, chownSync, closeSync, copyFileSync, linkSync, lstatSync, mkdirSync, openSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync, writeSync, type Stats } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { printable, UserError } from "./io.js";
 
@@ -39,7 +39,20 @@ const tempBeside = (final: string, kind: string) => join(dirname(final), `.${bas
  * restored, so a reader never sees a half-written file nor a mix of old and new ones. Names may
  * hold folders (`a/b.js`).
  */
-export function writeFilesAtomically(dir: string, files: readonly { name: string; text: string | Uint8Array }[]): void {
+/** A file's content: text (UTF-8), bytes, or bytes in parts written one after another, never joined. */
+export type FileContent = string | Uint8Array | Iterable<Uint8Array>;
+
+function writeContent(path: string, content: FileContent, mode?: number): void {
+  if (typeof content === "string" || content instanceof Uint8Array) return writeFileSync(path, content, mode === undefined ? {} : { mode });
+  const fd = openSync(path, "w", mode);
+  try {
+    for (const part of content) for (let at = 0; at < part.length; ) at += writeSync(fd, part, at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function writeFilesAtomically(dir: string, files: readonly { name: string; text: FileContent }[]): void {
   try {
     mkdirSync(dir, { recursive: true });
   } catch (e) {
@@ -54,8 +67,8 @@ export function writeFilesAtomically(dir: string, files: readonly { name: string
       mkdirSync(dirname(final), { recursive: true });
       const temp = tempBeside(final, "tmp");
       // Created private, then given the replaced file's mode: never readable by more than it was.
-      writeFileSync(temp, f.text, existing ? { mode: 0o600 } : {});
       staged.push({ temp, final });
+      writeContent(temp, f.text, existing ? 0o600 : undefined);
       if (existing) {
         chmodSync(temp, existing.mode);
         try {

@@ -20,7 +20,8 @@ import { fuseDenseEpilogue, fuseQkvProjection } from "../passes/fusion.js";
 import type { PassNote } from "../passes/pass.js";
 import { ATTENTION_MASK, PAST_LENGTH, pastKey, planPast, POSITION_IDS, presentKey, TOTAL_LENGTH } from "./past.js";
 import { ONNX } from "./table.js";
-import { weightInitializers, type ByteSink, type WeightStream } from "./weights.js";
+import { modelParts, joined } from "./serialize.js";
+import { externalInitializers, type ByteSink, type WeightStream } from "./weights.js";
 
 /** The opsets the export writes: 13 (Softmax on one axis) up to what onnxruntime 1.30 runs. */
 export const OPSETS = { min: 13, max: 24, default: 17 } as const;
@@ -85,6 +86,16 @@ function limitProbe(b: OnnxBuilder, n: string, max: number, what: string): strin
 
 /** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
 export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array {
+  const { size, parts } = exportOnnxParts(source, options);
+  return joined(size, parts);
+}
+
+/**
+ * The model's bytes in parts, to be written in order (serialize.ts): inline weights are read as the
+ * parts are taken, never joined. Everything but the weights is checked and made first, so an
+ * ExportError comes from this call, never from the parts.
+ */
+export function exportOnnxParts(source: IrGraph, options: ExportOptions): { size: number; parts: Iterable<Uint8Array> } {
   const packed = packProjections(source);
   const past = options.withPast ? planPast(packed) : undefined;
   const g = past?.graph ?? packed;
@@ -235,7 +246,7 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     node: b.nodes,
     input: [...kept.map((i) => valueInfo(i.name, { ...i.type, dtype: graphDtype(i) })), ...pastInputs],
     output: [...g.outputs.map((o) => valueInfo(o.name, o.type)), ...presents.map((p) => valueInfo(p.name, p.type))],
-    initializer: weightInitializers(opts.weights, opts.external, b.constants),
+    initializer: opts.external ? externalInitializers(opts.weights, opts.external, b.constants) : b.constants,
   });
   const model = create(ModelProtoSchema, {
     irVersion: BigInt(irVersionOf(opts.opset)),
@@ -245,7 +256,8 @@ export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array 
     docString: `${g.meta.name}, exported from ${opts.file}`,
     graph,
   });
-  const bytes = toBinary(ModelProtoSchema, model);
-  if (bytes.length > PROTOBUF_LIMIT) throw new ExportError(tooLarge(bytes.length));
-  return bytes;
+  const whole = opts.external ? toBinary(ModelProtoSchema, model) : undefined;
+  const out = whole ? { size: whole.length, parts: [whole] } : modelParts(model, g.meta.params, opts.weights);
+  if (out.size > PROTOBUF_LIMIT) throw new ExportError(tooLarge(out.size));
+  return out;
 }

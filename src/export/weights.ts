@@ -60,48 +60,37 @@ const ALIGN = 4096;
 export const EXTERNAL_THRESHOLD = 1024;
 
 /**
- * Initializers for the weights: inline (raw bytes) or, with `external`, written to the sink at
- * aligned offsets and referenced by `location` (a path relative to the model file). With
- * `external`, the graph's own constants of EXTERNAL_THRESHOLD bytes or more (position tables) follow
- * the weights there; smaller ones stay inline.
+ * Initializers for the weights, written to the sink at aligned offsets and referenced by `location`
+ * (a path relative to the model file); the graph's own constants of EXTERNAL_THRESHOLD bytes or more
+ * (position tables) follow the weights there, smaller ones stay inline. (Inline weights are
+ * written as the model's bytes are: serialize.ts.)
  */
-export function weightInitializers(weights: WeightStream, external?: { location: string; sink: ByteSink }, constants: readonly TensorProto[] = []): TensorProto[] {
+export function externalInitializers(weights: WeightStream, external: { location: string; sink: ByteSink }, constants: readonly TensorProto[] = []): TensorProto[] {
   const out: TensorProto[] = [];
   let offset = 0;
   /** The bytes written at the next aligned offset: the entries saying where they are. */
   const place = (chunks: Iterable<Uint8Array>) => {
     const pad = (ALIGN - (offset % ALIGN)) % ALIGN;
-    if (pad > 0) external!.sink.write(new Uint8Array(pad));
+    if (pad > 0) external.sink.write(new Uint8Array(pad));
     offset += pad;
     let length = 0;
     for (const c of chunks) {
-      external!.sink.write(c);
+      external.sink.write(c);
       length += c.byteLength;
     }
     const entry = (key: string, value: string) => create(StringStringEntryProtoSchema, { key, value });
-    const at = { dataLocation: TensorProto_DataLocation.EXTERNAL, externalData: [entry("location", external!.location), entry("offset", String(offset)), entry("length", String(length))] };
+    const at = { dataLocation: TensorProto_DataLocation.EXTERNAL, externalData: [entry("location", external.location), entry("offset", String(offset)), entry("length", String(length))] };
     offset += length;
     return { at, length };
   };
   for (const w of weights) {
-    const base = { name: w.name, dataType: ONNX_DTYPE.f32, dims: w.shape.map(BigInt) };
     const count = w.shape.reduce((a, b) => a * b, 1);
-    if (!external) {
-      const parts = [...w.chunks];
-      // One chunk (loaded weights) is used where it is; chunks of generated ones are joined.
-      const raw = parts.length === 1 ? bytesOf(parts[0]) : new Uint8Array(count * 4);
-      if (parts.length !== 1) parts.reduce((at, c) => (raw.set(bytesOf(c), at), at + c.byteLength), 0);
-      const have = parts.reduce((a, c) => a + c.byteLength, 0);
-      if (have !== count * 4) throw new Error(`internal: weight ${w.name} has ${have / 4} values for ${count}`);
-      out.push(create(TensorProtoSchema, { ...base, rawData: raw as Uint8Array<ArrayBuffer> }));
-      continue;
-    }
     const { at, length } = place(map(w.chunks, bytesOf));
     if (length !== count * 4) throw new Error(`internal: weight ${w.name} has ${length / 4} values for ${count}`);
-    out.push(create(TensorProtoSchema, { ...base, ...at }));
+    out.push(create(TensorProtoSchema, { name: w.name, dataType: ONNX_DTYPE.f32, dims: w.shape.map(BigInt), ...at }));
   }
   for (const t of constants) {
-    if (!external || t.rawData.length < EXTERNAL_THRESHOLD) out.push(t);
+    if (t.rawData.length < EXTERNAL_THRESHOLD) out.push(t);
     else out.push(create(TensorProtoSchema, { name: t.name, dataType: t.dataType, dims: t.dims, ...place([t.rawData]).at }));
   }
   return out;
