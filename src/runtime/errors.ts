@@ -25,6 +25,7 @@ export const RuntimeMessages = {
   Checkpoint_0_problems_1: { code: 5019, message: "the checkpoint {0} cannot be read ({1}):" },
   Slice_takes_0_of_axis_1_of_2: { code: 5020, message: "a slice takes elements {0} of axis {1}, which has {2}: the input is too short for it" },
   Take_index_0_outside_1: { code: 5021, message: "take: index {0} is outside the {1} rows of the table" },
+  Search_0_takes_1_got_2: { code: 5022, message: "{0} takes (decoder, prompt, options) as in {0}(decoder, [1, 2, 3], { maxNewTokens: 20 }): {1}, got {2}" },
 } as const;
 
 type Arg = string | number | bigint;

@@ -1,4 +1,18 @@
+import { RuntimeMessages, TfmcRuntimeError } from "./errors.js";
+import { describeValue } from "./printable.js";
 import { seededRandom } from "./random.js";
+
+/**
+ * The arguments of greedy, beamSearch and sample, checked before any step: a decoder with start
+ * and step, the prompt's token ids as an array, options as an object.
+ */
+function checkCall(fn: string, decoder: unknown, prompt: unknown, opts: unknown): void {
+  const fail = (what: string, got: unknown) => new TfmcRuntimeError(RuntimeMessages.Search_0_takes_1_got_2, [fn, what, describeValue(got)]);
+  const d = decoder as Partial<Decoder<unknown>> | null;
+  if (d === null || typeof d !== "object" || typeof d.start !== "function" || typeof d.step !== "function") throw fail("the decoder must have start() and step() (sessionDecoder or recomputingDecoder makes one)", decoder);
+  if (!Array.isArray(prompt) && !ArrayBuffer.isView(prompt)) throw fail("the prompt must be an array of token ids", prompt);
+  if (opts === null || typeof opts !== "object") throw fail("the options must be an object such as { maxNewTokens: 20 }", opts);
+}
 
 // Search strategies over any next-token model: greedy, beam search and sampling. They see a model
 // only through `Decoder`, so the same code drives a generated module's incremental sessions, a
@@ -127,6 +141,7 @@ export interface GreedyOptions {
 
 /** The most probable token at every step, until EOS or `maxNewTokens`. */
 export function greedy<S>(decoder: Decoder<S>, prompt: readonly number[], opts: GreedyOptions): Generated {
+  checkCall("greedy", decoder, prompt, opts);
   checkGreedyOptions(opts);
   const max = opts.maxNewTokens;
   let { state, logits } = decoder.start(prompt);
@@ -172,6 +187,7 @@ interface Beam<S> {
  * its logProb / maxNewTokens^α (α >= 0). Beams still live at the end count as finished.
  */
 export function beamSearch<S>(decoder: Decoder<S>, prompt: readonly number[], opts: BeamOptions): Generated[] {
+  checkCall("beamSearch", decoder, prompt, opts);
   checkBeamOptions(opts);
   const [width, max, alpha, nBest] = [opts.beams, opts.maxNewTokens, opts.lengthPenalty ?? 1, opts.nBest ?? 1];
   const score = (logProb: number, length: number) => logProb / Math.pow(length, alpha);
@@ -239,6 +255,7 @@ export interface SampleOptions {
  * The log-probability reported is under the unfiltered distribution at temperature 1.
  */
 export function sample<S>(decoder: Decoder<S>, prompt: readonly number[], opts: SampleOptions): Generated {
+  checkCall("sample", decoder, prompt, opts);
   checkSampleOptions(opts);
   const [max, temperature, topK, topP] = [opts.maxNewTokens, opts.temperature ?? 1, opts.topK ?? 0, opts.topP ?? 1];
   const rand = seededRandom(opts.seed ?? 0);
