@@ -11,7 +11,8 @@ import { weightsFlags } from "./weightsFlags.js";
 const USAGE = `usage: tfmc <command> [options]
 
 commands:
-  check <file.tfm>... [--json]        check a model; print its outputs and parameter count
+  check <file.tfm>... [--json] [--attention KIND]
+                                      check a model; print its symbols, outputs and parameter count
   compile <file.tfm> -o <dir>         write the model's TypeScript module
       [--emit ts|js] [--check]        (--emit js: .js and .d.ts; --check: exit 1 if out of date)
       [--target ts|wasm]              wasm: products, attention, norms and activations as WebAssembly
@@ -53,22 +54,24 @@ commands:
                                       (and attention_mask, position_ids, as Hugging Face's decoders);
                                       int32 inputs are int64 in the graph unless --keep-dtypes;
                                       --input-dtype NAME=i64 types one input (an int64 attention_mask)
-  graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff]
+  graph <file.tfm> [-o file] [--stage source|lowered|optimized] [--format svg|dot|mermaid|html] [--diff] [--attention KIND]
                                       draw the model (one cluster per scope; fused and rewritten ops marked)
   init [folder]                       write a starter model and a script that compiles and runs it
   lsp --stdio                         the language server, for editors (see editors/vscode)
   fmt <file.tfm>... [--check]         rewrite files in the canonical layout (--check: exit 1 if any would change)
-  explain <file.tfm> [--at T=128,1024]  parameters, FLOPs and activation memory per layer, as written
+  explain <file.tfm> [--at T=128,1024] [--attention KIND]
+                                      parameters, FLOPs and activation memory per layer, as written
                                       and optimised; where linear-time attention pays off; what passes did
                                       (--at B=2,T=16,32: B held at 2 while T varies)
 
-options:
-  --set name=value   override a config value (repeatable)
-  -O0 | -O1 | -O2    optimisation level for compile and run (default -O2)
-  --verify-passes    check the graph after every optimisation pass
+options (each command takes only its own: tfmc <command> --help lists them):
+  --set name=value   override a config value (repeatable; not for fmt, init, lsp)
+  -O0 | -O1 | -O2    optimisation level for compile, run and generate (default -O2)
+  --verify-passes    check the graph after every optimisation pass (compile, run, generate, export)
   --dump-after PASS  print the IR after the named pass ('lower' for the graph before any pass)
   --attention KIND   use this kernel for every attention: softmax, linear, performer, linformer, local
-  --json             machine-readable diagnostics
+                     (check, compile, run, generate, export, graph, explain)
+  --json             machine-readable output (check, generate)
   -h, --help         show this help (tfmc <command> --help: the command's own)
   -v, --version      show the version`;
 

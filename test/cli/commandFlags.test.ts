@@ -1,6 +1,7 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../src/cli/main.js";
+import { COMMAND_FLAGS, commandUsage, flagName } from "../../src/cli/usage.js";
 import { ROOT } from "../helpers.js";
 
 // Every command applies each option it accepts, and refuses one it does not take (exit 2) instead
@@ -62,5 +63,12 @@ describe("a flag the command does not take is a usage error", () => {
     expect(r.code).toBe(2);
     expect(r.err.split("\n")[0]).toBe("tfmc: check: unknown option '--foo'; check takes --json, --set, --attention and --help (a file name starting with '-' goes after '--')");
     expect(r.err).toContain("usage: tfmc check");
+  });
+});
+
+describe("each command's usage names every flag it takes", () => {
+  it.each(Object.keys(COMMAND_FLAGS))("tfmc %s --help", (command) => {
+    const usage = commandUsage(command)!;
+    expect(COMMAND_FLAGS[command].filter((f) => !usage.includes(flagName(f)))).toEqual([]);
   });
 });
