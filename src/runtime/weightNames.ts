@@ -143,6 +143,8 @@ function spelled(f: { strip: string; add: string }): { api: string; cli: string 
   return { api: `prefix: { ${api} }`, cli };
 }
 
+const missing = (n: number) => (n === 1 ? "1 missing parameter is" : `${n} missing parameters are`);
+
 /**
  * Which prefix options would make the file fit, and globs to ignore the entries left over, by the
  * file's own names. Every pair of candidate prefixes (and none) is tried on the file's names, and
@@ -172,14 +174,14 @@ export function weightHints(paramNames: readonly string[], fileNames: readonly s
     const hadOptions = optionCount(given) > 0;
     const instead = hadOptions ? " in place of the prefix options given" : "";
     if (!best.strip && !best.add) {
-      hints.push(`${gain} missing parameters are in the file under their own names: drop the prefix options (${spelled(given).cli})`);
+      hints.push(`${missing(gain)} in the file under their own names: drop the prefix options (${spelled(given).cli})`);
     } else if (!best.add) {
       const why = hadOptions ? `once the file's prefix '${best.strip}' is stripped` : `without the prefix '${best.strip}'`;
-      hints.push(`${gain} unexpected names are parameters ${why}: strip it with ${api}${instead} (${cli})`);
+      hints.push(`${gain === 1 ? "1 unexpected name is a parameter" : `${gain} unexpected names are parameters`} ${why}: strip it with ${api}${instead} (${cli})`);
     } else if (!best.strip) {
-      hints.push(`${gain} missing parameters are in the file without the prefix '${best.add}': add it with ${api}${instead} (${cli})`);
+      hints.push(`${missing(gain)} in the file without the prefix '${best.add}': add it with ${api}${instead} (${cli})`);
     } else {
-      hints.push(`${gain} missing parameters are in the file with the prefix '${best.strip}' in place of '${best.add}': use ${api}${instead} (${cli})`);
+      hints.push(`${missing(gain)} in the file with the prefix '${best.strip}' in place of '${best.add}': use ${api}${instead} (${cli})`);
     }
   }
   // An entry that other options would make a parameter is needed: never offered to be ignored.

@@ -38,7 +38,7 @@ describe("weight-name hints on Llama's names", () => {
   ])("with prefix %j on a file of the model's own names, says to drop the options", (prefix, flags) => {
     // lm_head.weight does not start with the prefix stripped: only `add` loses it.
     const n = prefix.add ? (prefix.strip ? 1 : params.length) : params.length - 1;
-    expect(hints(exact, { prefix })).toEqual([`${n} missing parameters are in the file under their own names: drop the prefix options (${flags})`]);
+    expect(hints(exact, { prefix })).toEqual([`${n === 1 ? "1 missing parameter is" : `${n} missing parameters are`} in the file under their own names: drop the prefix options (${flags})`]);
   });
 
   it("following a hint loads the file or gives no hint to change the prefix again", () => {
@@ -60,5 +60,13 @@ describe("weight-name hints on Llama's names", () => {
       const hs = hints(exact, { prefix });
       expect(hs.filter((h) => h.includes("ignore")), JSON.stringify(prefix)).toEqual([]);
     }
+  });
+});
+
+describe("weight-name hints count in the singular for one name", () => {
+  it("says '1 unexpected name is a parameter' and, for more, 'names are parameters'", async () => {
+    const { weightHints } = await import("../../src/runtime/weightNames.js");
+    expect(weightHints(["a", "b"], ["m.a", "m.z", "b"], { strip: "", add: "" })[0]).toMatch(/^1 unexpected name is a parameter without the prefix 'm\.'/);
+    expect(weightHints(["a", "b"], ["m.a", "m.b"], { strip: "", add: "" })[0]).toMatch(/^2 unexpected names are parameters without the prefix 'm\.'/);
   });
 });
