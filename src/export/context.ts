@@ -20,6 +20,8 @@ export interface ExportCtx {
   cast(name: string, from: DType, to: DType): string;
   /** Whether a softmax here may see a row of only -inf (then it is guarded to give zeros). */
   readonly guardSoftmax: boolean;
+  /** Whether every consumer of this node is a norm (a residual sum before LayerNorm or RMSNorm). */
+  readonly feedsNormOnly: boolean;
   /** With past, at a cached attention: the cached length (int64 [1]), where the causal mask's rows start. */
   readonly positionOffset?: string;
   /** With past: each new token's position (int64 [B, T], the graph's position_ids), for ops that read positions. */

@@ -84,6 +84,9 @@ function limitProbe(b: OnnxBuilder, n: string, max: number, what: string): strin
   return b.op("Gather", [zeros, b.op("Sub", [n, b.i64([1])])], { axis: int(0) }, `/limit/${what} <= ${max}`);
 }
 
+/** Norms whose input sum is written as `Sum` (see the `add` rule). */
+const NORMS: ReadonlySet<string> = new Set(["layer_norm", "rms_norm"]);
+
 /** The graph as an ONNX model (bytes of a ModelProto); external weights go to the sink as they are made. */
 export function exportOnnx(source: IrGraph, options: ExportOptions): Uint8Array {
   const { size, parts } = exportOnnxParts(source, options);
@@ -222,6 +225,7 @@ export function exportOnnxParts(source: IrGraph, options: ExportOptions): { size
           }
         : {}),
       guardSoftmax: n.op === "softmax" && mayBeAllMasked(inNodes[0], (i) => g.node(i)),
+      feedsNormOnly: g.consumers(id).length > 0 && g.consumers(id).every((c) => NORMS.has(g.node(c).op)) && !g.outputs.some((o) => o.node === id),
       need: (k) => {
         const v = ins[k];
         if (v === undefined) {

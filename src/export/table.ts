@@ -59,7 +59,9 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   dense,
   matmul,
   // Arithmetic.
-  add: binary("Add"),
+  // A residual sum that only feeds a norm is `Sum`, which onnxruntime's SkipLayerNormalization
+  // fusion leaves apart: that fused kernel is the slower on the bench's machines (docs/export.md).
+  add: (c) => binary(c.feedsNormOnly && c.n.dtype === "f32" ? "Sum" : "Add")(c),
   sub: binary("Sub"),
   mul: binary("Mul"),
   div: binary("Div"),
@@ -106,9 +108,9 @@ export const ONNX: Readonly<Record<Op, OnnxRule>> = {
   softmax: (c) => softmax(c.b, c.need(0), c.n.attrs.axis as number, c.guardSoftmax),
   log_softmax: logSoftmax,
   layer_norm: (c) => layerNorm(c.b, c.need(0), width(c), c.n.attrs.eps as number, c.ins[1], c.ins[2]),
-  add_layer_norm: (c) => layerNorm(c.b, c.b.op("Add", [c.need(0), c.need(1)]), width(c), c.n.attrs.eps as number, c.ins[2], c.ins[3]),
+  add_layer_norm: (c) => layerNorm(c.b, c.b.op("Sum", [c.need(0), c.need(1)]), width(c), c.n.attrs.eps as number, c.ins[2], c.ins[3]),
   rms_norm: (c) => rmsNorm(c.b, c.need(0), c.n.attrs.eps as number, c.ins[1], width(c)),
-  add_rms_norm: (c) => rmsNorm(c.b, c.b.op("Add", [c.need(0), c.need(1)]), c.n.attrs.eps as number, c.ins[2], width(c)),
+  add_rms_norm: (c) => rmsNorm(c.b, c.b.op("Sum", [c.need(0), c.need(1)]), c.n.attrs.eps as number, c.ins[2], width(c)),
   // Reductions.
   sum: reduction("ReduceSum"),
   mean: reduction("ReduceMean"),
