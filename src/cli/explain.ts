@@ -1,4 +1,3 @@
-import { formatSummary } from "../diagnostics/format.js";
 import { NO_SPAN } from "../diagnostics/diagnostic.js";
 import type { IrGraph } from "../ir/graph.js";
 import type { NodeLabel } from "../ir/node.js";
@@ -7,9 +6,8 @@ import { nodeFlops, peakActivationBytes, Poly } from "../passes/cost.js";
 import { PIPELINE } from "../passes/pipeline.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { isConst, type CheckedModel, type Dim, type LayerNode, type SymbolInfo } from "../semantics/types.js";
-import { printDiagnostics } from "./check.js";
-import { printable, readSource, UsageError, type Output } from "./io.js";
-import { buildGraph } from "./pipeline.js";
+import { buildReported } from "./buildReported.js";
+import { printable, UsageError, type Output } from "./io.js";
 
 export interface ExplainOptions {
   readonly file: string;
@@ -203,14 +201,9 @@ function kernelNotes(a: LayerNode, model: CheckedModel): string[] {
 
 /** `tfmc explain`: parameters, FLOPs and activation memory per layer, as written and optimised. */
 export function runExplain(opts: ExplainOptions, io: Output): number {
-  const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) });
-  const diags = built.diagnostics.sorted();
-  printDiagnostics(io, opts.file, text, diags);
-  if (!built.graph || !built.model || !built.lowered || !built.optimized) {
-    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
-    return 1;
-  }
+  const reported = buildReported(opts.file, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) }, io);
+  if (!reported) return 1;
+  const { built } = reported;
   const model = built.model;
   const symbols = model.symbols.map((s) => s.name);
   const { sym, values, fixed } = parseAt(opts.at, model);

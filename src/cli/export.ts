@@ -1,6 +1,5 @@
 import { closeSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { formatSummary } from "../diagnostics/format.js";
 import { ExportError } from "../export/context.js";
 import { exportOnnxParts, OPSETS } from "../export/exportGraph.js";
 import { loadedWeights, randomWeightStream, type WeightStream } from "../export/weights.js";
@@ -8,10 +7,10 @@ import { TfmcRuntimeError } from "../runtime/errors.js";
 import { loadWeights } from "../runtime/weights.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import type { DType } from "../semantics/types.js";
-import { printDiagnostics } from "./check.js";
+import { buildReported } from "./buildReported.js";
 import { writeFilesAtomically } from "./files.js";
-import { printable, printableLines, readSource, UserError, type Output } from "./io.js";
-import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { printable, printableLines, UserError, type Output } from "./io.js";
+import type { BuildOptions } from "./pipeline.js";
 import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 
 export interface ExportCliOptions {
@@ -54,15 +53,10 @@ export function parseOpset(value: string | undefined): number | string {
  * data file) are written beside their destinations and renamed into place only when complete.
  */
 export async function runExport(opts: ExportCliOptions, io: Output): Promise<number> {
-  const text = readSource(opts.file);
   // Lowering and clean-up only: the fused kernels are tfmc's; onnxruntime fuses for itself.
-  const built = buildGraph(text, opts.overrides, { ...opts.build, level: 1 });
-  const diags = built.diagnostics.sorted();
-  printDiagnostics(io, opts.file, text, diags);
-  if (!built.graph) {
-    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
-    return 1;
-  }
+  const reported = buildReported(opts.file, opts.overrides, { ...opts.build, level: 1 }, io);
+  if (!reported) return 1;
+  const { built } = reported;
   const g = built.graph;
   let weights: WeightStream;
   if (opts.weights) {

@@ -1,4 +1,3 @@
-import { formatSummary } from "../diagnostics/format.js";
 import { TfmcRuntimeError } from "../runtime/errors.js";
 import { randomWeights } from "../runtime/random.js";
 import { recomputingDecoder, sessionDecoder, type SessionModel } from "../runtime/decoding.js";
@@ -7,9 +6,9 @@ import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatDim, formatType, isConst, type ConfigValue, type Dim, type TensorType } from "../semantics/types.js";
 import type { IrGraph } from "../ir/graph.js";
 import { constantNodes, isIncremental, planIncremental } from "../ir/incremental.js";
-import { printDiagnostics } from "./check.js";
-import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
-import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { buildReported } from "./buildReported.js";
+import { printable, printableLines, UsageError, UserError, type Output } from "./io.js";
+import type { BuildOptions } from "./pipeline.js";
 import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 import { searchUsageError } from "./generateArgs.js";
 import { loadCompiled } from "./run.js";
@@ -53,14 +52,9 @@ function describe(what: string, xs: readonly { name: string; type: TensorType }[
  * `--recompute`) run the whole prefix at every step.
  */
 export async function runGenerate(opts: GenerateOptions, io: Output): Promise<number> {
-  const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, opts.build);
-  const diags = built.diagnostics.sorted();
-  printDiagnostics(io, opts.file, text, diags);
-  if (!built.graph) {
-    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
-    return 1;
-  }
+  const reported = buildReported(opts.file, opts.overrides, opts.build, io);
+  if (!reported) return 1;
+  const { built } = reported;
   const g = built.graph;
   const tokenInputs = g.inputs.filter((i) => !i.optional && i.default === undefined && (i.type.dtype === "i32" || i.type.dtype === "i64") && i.type.shape.length === 2);
   const logits = g.outputs.find((o) => o.name === "logits") ?? (g.outputs.length === 1 ? g.outputs[0] : undefined);

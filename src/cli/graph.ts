@@ -1,14 +1,12 @@
 import { basename, dirname, extname } from "node:path";
-import { formatSummary } from "../diagnostics/format.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { toDot, toDotDiff } from "../viz/dot.js";
 import { toMermaid } from "../viz/mermaid.js";
 import { renderSvg as renderGraphviz, toHtml } from "../viz/render.js";
 import { vizFromIr, vizFromSource, type Stage, type VizGraph } from "../viz/vizGraph.js";
-import { printDiagnostics } from "./check.js";
+import { buildReported } from "./buildReported.js";
 import { writeFilesAtomically } from "./files.js";
-import { printable, readSource, UsageError, UserError, type Output } from "./io.js";
-import { buildGraph } from "./pipeline.js";
+import { printable, UsageError, UserError, type Output } from "./io.js";
 
 export type GraphFormat = "svg" | "dot" | "mermaid" | "html";
 
@@ -51,14 +49,9 @@ export interface GraphOptions {
 
 /** `tfmc graph`: the model drawn as written, as lowered or as optimised (or the first and last side by side). */
 export async function runGraph(opts: GraphOptions, io: Output): Promise<number> {
-  const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) });
-  const diags = built.diagnostics.sorted();
-  printDiagnostics(io, opts.file, text, diags);
-  if (!built.model || !built.lowered || !built.graph) {
-    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
-    return 1;
-  }
+  const reported = buildReported(opts.file, opts.overrides, { level: 2, ...(opts.attention ? { attentionKernel: opts.attention } : {}) }, io);
+  if (!reported) return 1;
+  const { text, built } = reported;
   const stageGraph = (s: Stage): VizGraph => (s === "source" ? vizFromSource(built.model!, text) : vizFromIr(s === "lowered" ? built.lowered! : built.graph!, text));
   const graphs = opts.diff ? [stageGraph("source"), stageGraph("optimized")] : [stageGraph(opts.stage)];
   if (opts.diff && opts.format === "mermaid") throw new UsageError("graph: --diff draws with Graphviz; use --format dot, svg or html");

@@ -1,7 +1,6 @@
 import { basename, dirname } from "node:path";
 import { emitModuleSource } from "../codegen/module.js";
 import type { IrGraph } from "../ir/graph.js";
-import { formatSummary } from "../diagnostics/format.js";
 import { TfmcRuntimeError } from "../runtime/errors.js";
 import { randomWeights } from "../runtime/random.js";
 import { readSafetensors, SafetensorsError, writeSafetensors } from "../runtime/safetensors.js";
@@ -9,10 +8,10 @@ import type { Tensor } from "../runtime/tensor.js";
 import type { WeightsOptions } from "../runtime/weightNames.js";
 import type { ConfigOverride } from "../semantics/overrides.js";
 import { formatDefault, formatType } from "../semantics/types.js";
-import { printDiagnostics } from "./check.js";
+import { buildReported } from "./buildReported.js";
 import { readBytes, writeFilesAtomically } from "./files.js";
-import { printable, printableLines, readSource, UsageError, UserError, type Output } from "./io.js";
-import { buildGraph, type BuildOptions } from "./pipeline.js";
+import { printable, printableLines, UsageError, UserError, type Output } from "./io.js";
+import type { BuildOptions } from "./pipeline.js";
 import { readWeights, type WeightsFlags } from "./weightsFlags.js";
 
 export interface RunOptions {
@@ -55,14 +54,9 @@ function readTensors(path: string, what: string): Map<string, Tensor> {
 
 /** `tfmc run`: the model on tensors from files (or seeded random weights), every output to a file. */
 export async function runModel(opts: RunOptions, io: Output): Promise<number> {
-  const text = readSource(opts.file);
-  const built = buildGraph(text, opts.overrides, opts.build);
-  const diags = built.diagnostics.sorted();
-  printDiagnostics(io, opts.file, text, diags);
-  if (!built.graph) {
-    io.err(`${printable(opts.file)}: ${formatSummary(built.diagnostics.errorCount, diags.length - built.diagnostics.errorCount)}`);
-    return 1;
-  }
+  const reported = buildReported(opts.file, opts.overrides, opts.build, io);
+  if (!reported) return 1;
+  const { built } = reported;
   const feeds: Record<string, Tensor> = opts.inputs ? Object.fromEntries(readTensors(opts.inputs, "inputs")) : {};
   const missing = built.graph.inputs.filter((i) => !i.optional && i.default === undefined && !Object.hasOwn(feeds, i.name));
   if (missing.length > 0) {
