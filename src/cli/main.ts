@@ -5,7 +5,7 @@ import { runCheck } from "./check.js";
 import { InternalGraphError, type BuildOptions } from "./pipeline.js";
 import { PassVerificationError } from "../passes/pipeline.js";
 import { guardedOutput, printable, printableLines, processOutput, UsageError, UserError, type Output } from "./io.js";
-import { COMMAND_FLAGS, commandFlagsHint, commandUsage, flagName } from "./usage.js";
+import { COMMAND_FLAGS, commandFlagsHint, commandUsage } from "./usage.js";
 import { weightsFlags } from "./weightsFlags.js";
 
 const USAGE = `usage: tfmc <command> [options]

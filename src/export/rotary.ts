@@ -1,5 +1,5 @@
 import { isConst } from "../semantics/types.js";
-import { ExportError, type ExportCtx } from "./context.js";
+import type { ExportCtx } from "./context.js";
 import { int } from "./onnxBuilder.js";
 
 // Rotary position embeddings (ir/ops/rotary.ts) in ONNX: out = x · C + x[partner] · S, where

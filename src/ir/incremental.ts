@@ -123,7 +123,6 @@ export function planIncremental(g: IrGraph, constants: ReadonlySet<string>, left
       if (s && s.node !== input.node && hasSym(s.type.shape, T) && isAttention(n) && k < 3) return fail(n, `the input '${s.name}' reaches attention as a query, key or value`);
     }
     const tAxis = symAxis(n.shape, T);
-    const last = n.shape.length - 1;
     const session = OPS[n.op].session;
     if (session === "positional") {
       if (ins.some((x) => hasSym(x.shape, T)) || tAxis !== 0) return fail(n, "rows are taken from a tensor that grows with the sequence");

@@ -1,6 +1,5 @@
 import { broadcastShapes, shapesEqual } from "../semantics/shapes.js";
 import { dimEquals, isConst, type Dim } from "../semantics/types.js";
-import type { NodeLabel } from "./node.js";
 import type { KernelOp } from "./ops/names.js";
 import type { ShapeRule } from "./ops/opDef.js";
 

@@ -34,7 +34,7 @@ export function checkForEditor(text: string, observe: ValueObserver): EditorChec
     observed.push({ span });
     observe(span, value, parameters);
   };
-  const checked = guarded(() => checkSemantics(ast, [], seeded, { observe: record }));
+  guarded(() => checkSemantics(ast, [], seeded, { observe: record }));
   const damaged = parsed
     ? []
     : damagedRegions(

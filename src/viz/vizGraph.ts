@@ -1,5 +1,4 @@
 import type { IrGraph } from "../ir/graph.js";
-import type { NodeLabel } from "../ir/node.js";
 import { OPS } from "../ir/ops.js";
 import { nodeFlops, Poly } from "../passes/cost.js";
 import { formatShape, type CheckedModel, type LayerNode } from "../semantics/types.js";

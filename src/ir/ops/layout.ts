@@ -2,7 +2,6 @@ import { readElement } from "../../codegen/literals.js";
 import { checkSlice } from "../../runtime/primitives.js";
 import { broadcastShapes, shapesEqual } from "../../semantics/shapes.js";
 import { formatDim, isConst, type Dim } from "../../semantics/types.js";
-import type { NodeLabel } from "../node.js";
 import { Poly } from "../poly.js";
 import { broadcaster, permute, sizeOf, stridesOf, unravel, type F64Tensor } from "./f64.js";
 import { axisOf, ints, lit, outShapeExpr, positionwise, sameDim, type KernelTemplate, type OpDef, type SessionRule } from "./opDef.js";

@@ -1,4 +1,4 @@
-import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+import type { LayerDef } from "../elaborator.js";
 import { ERROR } from "../values.js";
 import { ACTIVATIONS, LAYOUTS, floatInput, withLastDim } from "./basic.js";
 import { projectionNames } from "./names.js";

@@ -6,7 +6,7 @@ import { intList } from "../../ir/ops/opDef.js";
 import { formatShape, isConst, type Attr, type Dim, type DType, type TensorType } from "../types.js";
 import { describeValue, ERROR, isNumeric, type TensorValue, type Value } from "../values.js";
 import type { ArgSpec } from "../args.js";
-import type { ElaborationState, EvaluatedArgs, LayerDef } from "../elaborator.js";
+import type { ElaborationState, LayerDef } from "../elaborator.js";
 import { ROTARY_ARGS, rotaryAttrs } from "./rotary.js";
 
 // The tensor primitives as functions of the language. Each checks its arguments, asks the op
