@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
+import { main } from "../src/cli/main.js";
 import { checkSource } from "../src/semantics/check.js";
 import { parseOverride, type ConfigOverride } from "../src/semantics/overrides.js";
 
@@ -20,4 +21,18 @@ export function checkFile(path: string, ...sets: string[]) {
 
 export function codes(text: string, ...sets: string[]): number[] {
   return checkSource(text, overrides(...sets)).diagnostics.sorted().map((d) => d.code);
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly out: string;
+  readonly err: string;
+}
+
+/** `tfmc ...argv` in this process: its exit code, and what it printed to stdout and stderr (lines joined). */
+export async function runCli(...argv: string[]): Promise<CliResult> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), write: (t) => void out.push(t), color: false });
+  return { code, out: out.join("\n"), err: err.join("\n") };
 }

@@ -1,18 +1,11 @@
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { COMMAND_FLAGS, commandUsage, flagName } from "../../src/cli/usage.js";
-import { ROOT } from "../helpers.js";
+import { ROOT, runCli as tfmc } from "../helpers.js";
 
 // Every command applies each option it accepts, and refuses one it does not take (exit 2) instead
 // of ignoring it.
 
-async function tfmc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), color: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 const LLAMA = join(ROOT, "examples", "hf", "llama.tfm");
 const GPT = join(ROOT, "examples", "gpt.tfm");

@@ -1,19 +1,12 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
-import { ROOT } from "../helpers.js";
+import { ROOT, runCli as tfmc } from "../helpers.js";
 
 // Token ids given on the command line are checked against the vocabulary the compiled graph fixes
 // before any weights are made or read: with a --weights file that does not exist, the id's usage
 // error comes first (reading the weights would have failed with "no such file").
 
-async function tfmc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), color: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 const GPT = join(ROOT, "examples", "gpt.tfm");
 const SMALL = ["--set", "vocab=20", "--set", "d=8", "--set", "heads=2", "--set", "layers=1", "--set", "ctx=8", "--max-new-tokens", "2"];

@@ -2,18 +2,11 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { readSafetensors } from "../../src/runtime/safetensors.js";
-import { ROOT } from "../helpers.js";
+import { ROOT, runCli as tfmc } from "../helpers.js";
 
 // Messages that say what is the matter in the user's terms.
 
-async function tfmc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), color: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 const GPT = join(ROOT, "examples", "gpt.tfm");
 const SMALL = ["--set", "vocab=20", "--set", "d=8", "--set", "heads=2", "--set", "layers=1", "--set", "ctx=8"];

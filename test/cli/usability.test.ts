@@ -3,22 +3,15 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { main } from "../../src/cli/main.js";
 import { COMMAND_NAMES } from "../../src/cli/usage.js";
 import { unknownArgumentHint } from "../../src/diagnostics/didYouMean.js";
 import { randomWeights } from "../../src/runtime/random.js";
 import { writeSafetensors } from "../../src/runtime/safetensors.js";
-import { ROOT } from "../helpers.js";
+import { ROOT, runCli as tfmc } from "../helpers.js";
 
 // What a new user meets at the command line: formats named by file extensions, each command's
 // own help, messages that say what to do next, and no warnings from the project's npm setup.
 
-async function tfmc(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), color: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
 
 const GPT = join(ROOT, "examples", "gpt.tfm");
 const SMALL_GPT = ["--set", "vocab=20", "--set", "d=8", "--set", "heads=2", "--set", "layers=1", "--set", "ctx=8"];

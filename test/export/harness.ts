@@ -4,7 +4,6 @@ import { isAbsolute, join } from "node:path";
 import { fromBinary } from "@bufbuild/protobuf";
 import { ModelProtoSchema } from "onnx-buf";
 import * as ortNode from "onnxruntime-node";
-import { main } from "../../src/cli/main.js";
 import { buildGraph } from "../../src/cli/pipeline.js";
 import type { IrGraph } from "../../src/ir/graph.js";
 import { readSafetensors, toBigInt64, toFloat32, toInt32, writeSafetensors } from "../../src/runtime/safetensors.js";
@@ -17,18 +16,7 @@ import { overrides, ROOT } from "../helpers.js";
 export const OUT = join(ROOT, "test", ".generated", "export");
 export const FIXTURES = join(ROOT, "test", "fixtures", "torch");
 
-export interface CliResult {
-  readonly code: number;
-  readonly out: string;
-  readonly err: string;
-}
-
-export async function tfmc(...argv: string[]): Promise<CliResult> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (l) => out.push(l), err: (l) => err.push(l), write: (t) => out.push(t), color: false });
-  return { code, out: out.join("\n"), err: err.join("\n") };
-}
+export { runCli as tfmc, type CliResult } from "../helpers.js";
 
 export const setFlags = (sets: readonly string[]): string[] => sets.flatMap((s) => ["--set", s]);
 
