@@ -36,3 +36,13 @@ export async function runCli(...argv: string[]): Promise<CliResult> {
   const code = await main(argv, { out: (l) => void out.push(l), err: (l) => void err.push(l), write: (t) => void out.push(t), color: false });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
+
+/** The error `f` throws; fails the test when it throws none. */
+export function thrown(f: () => unknown): Error {
+  try {
+    f();
+  } catch (e) {
+    return e as Error;
+  }
+  throw new Error("expected an error");
+}

@@ -4,6 +4,7 @@ import { writeSafetensors } from "../../src/runtime/safetensors.js";
 // The generated module imports the built runtime, so its error classes come from dist/ too.
 import { ShapeError, TfmcRuntimeError, WeightsError } from "../../dist/runtime/errors.js";
 import { graphOf, importGenerated, type GeneratedModule } from "../compileHelpers.js";
+import { thrown } from "../helpers.js";
 
 let gpt: GeneratedModule;
 let mha: GeneratedModule;
@@ -12,15 +13,6 @@ beforeAll(async () => {
   gpt = await importGenerated(graphOf("examples/gpt.tfm", "d=16", "heads=2", "layers=1", "ctx=8", "vocab=20"));
   mha = await importGenerated(graphOf("examples/torch/multihead_attention.tfm", "embed_dim=8", "num_heads=2"));
 });
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected an error");
-}
 
 describe("createModel reports every weight problem at once", () => {
   it("missing, extra, mis-shaped and mis-typed weights in one error", () => {

@@ -3,6 +3,7 @@ import { CheckpointError, TfmcRuntimeError, WeightsError } from "../../src/runti
 import { readSafetensors, writeSafetensors } from "../../src/runtime/safetensors.js";
 import { readShardedSafetensors, shardFiles } from "../../src/runtime/sharded.js";
 import { globToRegExp, loadWeights } from "../../src/runtime/weights.js";
+import { thrown } from "../helpers.js";
 
 const t = (shape: number[], fill = 0) => ({ data: new Float32Array(shape.reduce((a, b) => a * b, 1)).fill(fill), shape });
 const PARAMS = [
@@ -10,15 +11,6 @@ const PARAMS = [
   { name: "transformer.h.0.attn.w", shape: [2, 2] },
   { name: "transformer.h.1.attn.w", shape: [2, 2] },
 ];
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("expected an error");
-}
 
 describe("ignore globs", () => {
   it("* stays within one dot-separated part, ** crosses parts, everything else is literal", () => {

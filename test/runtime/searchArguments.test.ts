@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { TfmcRuntimeError } from "../../src/runtime/errors.js";
 import { beamSearch, greedy, sample, type Decoder } from "../../src/runtime/search.js";
+import { thrown } from "../helpers.js";
 
 // The decoding helpers check their arguments before any step: a call in the wrong form is a
 // TfmcRuntimeError saying the right one, not a TypeError from deep inside.
@@ -9,15 +10,6 @@ const decoder: Decoder<number> = {
   start: () => ({ state: 0, logits: [0, 1, 0] }),
   step: (s) => ({ state: s + 1, logits: [0, 1, 0] }),
 };
-
-function thrown(f: () => unknown): Error {
-  try {
-    f();
-  } catch (e) {
-    return e as Error;
-  }
-  throw new Error("did not throw");
-}
 
 describe("greedy, beamSearch and sample check their arguments", () => {
   it("greedy(decoder, { prompt, maxNewTokens }) says the form is (decoder, prompt, options)", () => {
